@@ -1,0 +1,62 @@
+# swsgi: `make` builds build/mod_swsgi.so; `make run` serves the examples; `make test` tests.
+# Debian's Python is the one the module embeds; the python3 first on PATH may be another build.
+PYTHON ?= /usr/bin/python3
+APXS ?= apxs
+SWIFT ?= swift
+SWIFT_LIB_DIR ?= $(dir $(shell command -v swiftc))../lib/swift/linux
+BUILD := build
+CORE := .build/release/libSwsgiCore.a
+MODULE := $(BUILD)/mod_swsgi.so
+SHIM_SOURCES := $(wildcard shim/*.c)
+SHIM_HEADERS := $(wildcard shim/*.h)
+CORE_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
+# Debian packages the build, `make run` and the tests need.
+PACKAGES := apache2 apache2-dev libpython3.11-dev python3.11-venv python3-pytest curl
+
+.PHONY: all deps install run test unit-test integration-test bench clean
+
+all: $(MODULE)
+
+# Installs what is missing: as root through apt-get, otherwise says what to install.
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "Please install (as root): apt-get install $$missing"; exit 1; fi; \
+	fi
+
+$(CORE): $(CORE_SOURCES) shim/swsgi.h
+	$(SWIFT) build -c release --product SwsgiCore
+
+# apxs compiles the shim; swiftc links it with the Swift core (it knows the Swift runtime's
+# start-up object and libraries). The runtime is found through an rpath, and the module is
+# never unmapped (-z nodelete): Apache unloads and reloads modules on every restart, which
+# the Swift runtime and CPython do not survive.
+$(MODULE): $(SHIM_SOURCES) $(SHIM_HEADERS) $(CORE)
+	@rm -rf $(BUILD)/shim && mkdir -p $(BUILD)/shim && cp $(SHIM_SOURCES) $(SHIM_HEADERS) $(BUILD)/shim/
+	cd $(BUILD)/shim && $(APXS) -c -Wc,-Wall $(notdir $(SHIM_SOURCES)) >/dev/null
+	swiftc -emit-library -o $@ $(BUILD)/shim/.libs/*.o \
+		-Xlinker --whole-archive $(CORE) -Xlinker --no-whole-archive \
+		-lpython3.11 -Xlinker -rpath -Xlinker $(SWIFT_LIB_DIR) -Xlinker -z -Xlinker nodelete
+
+install: $(MODULE)
+	install -m 644 $(MODULE) $$($(APXS) -q LIBEXECDIR)/mod_swsgi.so
+	install -m 644 conf/swsgi.load conf/swsgi.conf /etc/apache2/mods-available/
+
+run: deps $(MODULE)
+	PYTHON=$(PYTHON) $(PYTHON) examples/run.py $(MODULE)
+
+unit-test:
+	$(SWIFT) test
+
+integration-test: $(MODULE)
+	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q Tests/integration
+
+test: deps
+	$(MAKE) unit-test
+	$(MAKE) integration-test
+
+clean:
+	rm -rf $(BUILD) .build

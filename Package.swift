@@ -1,0 +1,28 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// The Swift core of mod_swsgi. `make` builds the static library product and links it,
+// together with the C shim compiled by apxs, into mod_swsgi.so.
+let package = Package(
+    name: "swsgi",
+    products: [
+        .library(name: "SwsgiCore", type: .static, targets: ["SwsgiCore"]),
+    ],
+    targets: [
+        // Python.h, found through Debian's python-3.11-embed pkg-config file.
+        .systemLibrary(name: "CPython", path: "Sources/CPython", pkgConfig: "python-3.11-embed"),
+        // The one C header shared with the shim: shim/swsgi.h.
+        .systemLibrary(name: "SwsgiABI", path: "Sources/SwsgiABI"),
+        // Configuration model, directive parsing and validation: pure Swift.
+        .target(name: "SwsgiConfig", path: "Sources/SwsgiConfig"),
+        // Status/header validation and environ helpers: pure Swift.
+        .target(name: "SwsgiHTTP", path: "Sources/SwsgiHTTP"),
+        .target(
+            name: "SwsgiCore",
+            dependencies: ["CPython", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP"],
+            path: "Sources/SwsgiCore"
+        ),
+        .testTarget(name: "SwsgiConfigTests", dependencies: ["SwsgiConfig"], path: "Tests/SwsgiConfigTests"),
+        .testTarget(name: "SwsgiHTTPTests", dependencies: ["SwsgiHTTP"], path: "Tests/SwsgiHTTPTests"),
+    ]
+)

@@ -1,0 +1,30 @@
+/* Python.h for Swift, plus inline wrappers for the macros Swift cannot import. */
+#ifndef SWSGI_PYTHON_H
+#define SWSGI_PYTHON_H
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static inline PyObject *swsgi_py_none(void) { return Py_None; }
+static inline PyObject *swsgi_py_true(void) { return Py_True; }
+static inline PyObject *swsgi_py_false(void) { return Py_False; }
+static inline void swsgi_py_incref(PyObject *o) { Py_INCREF(o); }
+static inline void swsgi_py_decref(PyObject *o) { Py_DECREF(o); }
+static inline void swsgi_py_xdecref(PyObject *o) { Py_XDECREF(o); }
+static inline int swsgi_py_bytes_check(PyObject *o) { return PyBytes_Check(o); }
+static inline int swsgi_py_unicode_check(PyObject *o) { return PyUnicode_Check(o); }
+static inline int swsgi_py_tuple_check(PyObject *o) { return PyTuple_Check(o); }
+static inline int swsgi_py_list_check(PyObject *o) { return PyList_Check(o); }
+static inline int swsgi_py_long_check(PyObject *o) { return PyLong_Check(o); }
+static inline char *swsgi_py_bytes_data(PyObject *o) { return PyBytes_AS_STRING(o); }
+static inline Py_ssize_t swsgi_py_bytes_size(PyObject *o) { return PyBytes_GET_SIZE(o); }
+static inline Py_ssize_t swsgi_py_list_size(PyObject *o) { return PyList_GET_SIZE(o); }
+static inline PyObject *swsgi_py_list_item(PyObject *o, Py_ssize_t i) { return PyList_GET_ITEM(o, i); }
+static inline Py_ssize_t swsgi_py_tuple_size(PyObject *o) { return PyTuple_GET_SIZE(o); }
+static inline PyObject *swsgi_py_tuple_item(PyObject *o, Py_ssize_t i) { return PyTuple_GET_ITEM(o, i); }
+static inline PyTypeObject *swsgi_py_type(PyObject *o) { return Py_TYPE(o); }
+static inline PyObject *swsgi_py_bool(int v) { return PyBool_FromLong(v); }
+
+/* The fast-call signature, so that Swift can store such functions in a PyMethodDef. */
+typedef PyObject *(*swsgi_fastcall)(PyObject *, PyObject *const *, Py_ssize_t);
+static inline PyCFunction swsgi_py_fastcall_cast(swsgi_fastcall f) { return (PyCFunction)(void (*)(void))f; }
+#endif

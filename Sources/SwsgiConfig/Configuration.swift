@@ -1,0 +1,111 @@
+import Synchronization
+
+/// Everything the configuration holds, guarded as one value by `Configuration`'s mutex.
+struct ConfigState {
+    let python: (major: Int, minor: Int)
+    var global = GlobalSettings()
+    var scopes: [Scope] = []
+    /// merge(base, add) results: Apache merges per request, so the same pair must give the
+    /// same id instead of a new scope each time.
+    var merges: [MergeKey: Int32] = [:]
+
+    init(python: (major: Int, minor: Int)) { self.python = python }
+
+    mutating func add(_ scope: Scope) -> Int32 {
+        scopes.append(scope)
+        return Int32(scopes.count - 1)
+    }
+
+    func scope(_ id: Int32) -> Scope {
+        scopes.indices.contains(Int(id)) ? scopes[Int(id)] : Scope()
+    }
+}
+
+struct MergeKey: Hashable {
+    let base: Int32
+    let add: Int32
+}
+
+/// The parsed configuration. Directives arrive in the Apache parent; requests read it from
+/// many worker threads, so every access goes through one mutex.
+public final class Configuration: Sendable {
+    private let state: Mutex<ConfigState>
+
+    public init(pythonVersion: (major: Int, minor: Int)) {
+        state = Mutex(ConfigState(python: pythonVersion))
+    }
+
+    public var global: GlobalSettings { state.withLock { $0.global } }
+
+    /// A new, empty scope for a server or a directory.
+    public func newScope() -> Int32 {
+        state.withLock { $0.add(Scope()) }
+    }
+
+    /// A scope with `add`'s settings over `base`'s; the same pair always gives the same id.
+    /// The result is a snapshot: Apache finishes a scope's directives before it merges it.
+    public func merge(base: Int32, add: Int32) -> Int32 {
+        state.withLock { state in
+            let key = MergeKey(base: base, add: add)
+            if let known = state.merges[key] { return known }
+            let id = state.add(state.scope(add).merged(over: state.scope(base)))
+            state.merges[key] = id
+            return id
+        }
+    }
+
+    /// The settings of a scope; an unknown id reads as an empty scope.
+    public func scope(_ id: Int32) -> Scope {
+        state.withLock { $0.scope(id) }
+    }
+
+    /// Applies one directive: nil, or the sentence Apache should print.
+    public func apply(scope: Int32, context: DirectiveContext, name: String, args: [String]) -> String? {
+        guard let directive = Directive.named(name) else { return "\(name) is not a swsgi directive" }
+        do {
+            try directive.validate(context: context, args: args)
+            try state.withLock { state in
+                guard state.scopes.indices.contains(Int(scope)) else {
+                    throw ConfigError("\(directive.name): internal error, scope \(scope) was never created")
+                }
+                try directive.run(&state, Invocation(directive: directive.name, scope: Int(scope), context: context, words: args))
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Cross-checks that need the whole configuration. Every scope is examined, so `mainScope`
+    /// (the shim's contract) is not needed to find them.
+    public func check(mainScope _: Int32) -> String? {
+        state.withLock { state in
+            let defined = Set(state.global.daemons.map(\.name))
+            for scope in state.scopes {
+                let uses = [("WSGIProcessGroup", scope.processGroup)] + scope.scriptAliases.map { ("WSGIScriptAlias", $0.processGroup) }
+                for case let (directive, .named(group)?) in uses where !defined.contains(group) {
+                    return "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The first alias of `scope` that covers `uri`: its index and the file-system path.
+    public func translate(scope: Int32, uri: String) -> (alias: Int, target: String)? {
+        let aliases = self.scope(scope).scriptAliases
+        for (index, alias) in aliases.enumerated() {
+            if let target = alias.map(uri) { return (index, target) }
+        }
+        return nil
+    }
+
+    /// An alias by the index `translate` returned for the same scope.
+    public func alias(scope: Int32, index: Int) -> ScriptAlias {
+        self.scope(scope).scriptAliases[index]
+    }
+
+    public func daemon(named name: String) -> DaemonProcess? {
+        state.withLock { $0.global.daemons.first { $0.name == name } }
+    }
+}

@@ -1,0 +1,158 @@
+/// Where a directive may appear, and what to tell someone who put it elsewhere.
+enum Placement {
+    /// Process-wide settings: the main server only.
+    case processWide
+    case serverOrHost
+    case notHtaccess
+    case anywhere
+
+    func permits(_ context: DirectiveContext) -> Bool {
+        switch self {
+        case .processWide: return context == .server
+        case .serverOrHost: return context == .server || context == .virtualHost
+        case .notHtaccess: return context != .htaccess
+        case .anywhere: return true
+        }
+    }
+
+    var remedy: String {
+        switch self {
+        case .processWide: return "it is process-wide; put it in the main server configuration"
+        case .serverOrHost: return "put it in the main server configuration or a <VirtualHost>"
+        case .notHtaccess, .anywhere: return "put it in the server configuration, a <VirtualHost>, <Directory> or <Location>"
+        }
+    }
+}
+
+/// One use of a directive, as a handler sees it.
+struct Invocation {
+    let directive: String
+    let scope: Int
+    let context: DirectiveContext
+    let words: [String]
+
+    /// The single argument, parsed; a failure names the directive and the word.
+    func value<T>(_ parse: (String) throws -> T) throws -> T {
+        try explain("\(directive): '\(words[0])'") { try parse(words[0]) }
+    }
+}
+
+struct Directive: Sendable {
+    let name: String
+    let placement: Placement
+    let arity: ClosedRange<Int>
+    let usage: String
+    let run: @Sendable (inout ConfigState, Invocation) throws -> Void
+
+    init(_ name: String, _ placement: Placement, arity: ClosedRange<Int> = 1...1, usage: String,
+         run: @escaping @Sendable (inout ConfigState, Invocation) throws -> Void) {
+        (self.name, self.placement, self.arity, self.usage, self.run) = (name, placement, arity, "\(name) \(usage)", run)
+    }
+
+    static func named(_ name: String) -> Directive? { table[name.lowercased()] }
+
+    func validate(context: DirectiveContext, args: [String]) throws {
+        guard placement.permits(context) else {
+            throw ConfigError("\(name) cannot be used \(context.phrase): \(placement.remedy)")
+        }
+        guard arity.contains(args.count) else {
+            let expected = arity.count == 1 ? "\(arity.lowerBound)"
+                : arity.upperBound == Int.max ? "at least \(arity.lowerBound)"
+                : "\(arity.lowerBound) to \(arity.upperBound)"
+            let spoken = arity.upperBound == Int.max ? arity.lowerBound : arity.upperBound
+            let noun = spoken == 1 ? "argument" : "arguments"
+            throw ConfigError("\(name) expects \(expected) \(noun) (\(usage)) but got \(args.count)")
+        }
+    }
+
+    private static let table: [String: Directive] = Dictionary(uniqueKeysWithValues: all.map { ($0.name.lowercased(), $0) })
+
+    private static let all: [Directive] = [
+        Directive("WSGIPythonHome", .processWide, usage: "prefix") { state, call in
+            let path = call.words[0]
+            if let problem = checkPythonHome(path, directive: call.directive, expected: state.python) {
+                throw ConfigError(problem)
+            }
+            state.global.pythonHome = path
+        },
+        Directive("WSGIPythonPath", .processWide, usage: "directory[:directory...]") { state, call in
+            state.global.pythonPath = searchPath(call.words[0])
+        },
+        Directive("WSGIPythonOptimize", .processWide, usage: "0|1|2") { state, call in
+            state.global.pythonOptimize = try call.value(Limit.within(0...2).parse)
+        },
+        Directive("WSGIPythonHashSeed", .processWide, usage: "random|0..4294967295") { state, call in
+            state.global.pythonHashSeed = try call.value(HashSeed.init(parsing:))
+        },
+        Directive("WSGIPythonWarnings", .processWide, usage: "action:message:category:module:lineno") { state, call in
+            state.global.pythonWarnings.append(call.words[0])
+        },
+        Directive("WSGISocketPrefix", .processWide, usage: "path-prefix") { state, call in
+            state.global.socketPrefix = call.words[0]
+        },
+        Directive("WSGIPythonEggs", .processWide, usage: "directory") { state, call in
+            state.global.pythonEggs = call.words[0]
+        },
+        Directive("WSGIAcceptMutex", .processWide, usage: "default|flock|fcntl|sysvsem|posixsem|pthread") { state, call in
+            state.global.acceptMutex = try call.value { word in
+                let mechanisms = ["default", "flock", "fcntl", "sysvsem", "posixsem", "pthread"]
+                guard mechanisms.contains(word.lowercased()) else {
+                    throw Reason("is not a lock mechanism; use one of \(mechanisms.joined(separator: ", "))")
+                }
+                return word.lowercased()
+            }
+        },
+        globalFlag("WSGIDontWriteBytecode", \.dontWriteBytecode),
+        globalFlag("WSGIRestrictEmbedded", \.restrictEmbedded),
+        globalFlag("WSGILazyInitialization", \.lazyInitialization),
+        globalFlag("WSGIRestrictStdout", \.restrictStdout),
+        globalFlag("WSGIRestrictStdin", \.restrictStdin),
+        globalFlag("WSGIRestrictSignal", \.restrictSignal),
+        globalFlag("WSGIDestroyInterpreter", \.destroyInterpreter),
+        globalFlag("WSGISocketRotation", \.socketRotation),
+        globalFlag("WSGIVerboseDebugging", \.verboseDebugging),
+        globalFlag("WSGICaseSensitivity", \.caseSensitivity),
+
+        Directive("WSGIScriptAlias", .serverOrHost, arity: 2...6,
+                  usage: "URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off]") { state, call in
+            state.scopes[call.scope].scriptAliases.append(try ScriptAlias(words: call.words))
+        },
+        Directive("WSGIDaemonProcess", .serverOrHost, arity: 1...Int.max, usage: "name [option=value ...]") { state, call in
+            let daemon = try DaemonProcess(words: call.words, scope: call.scope, context: call.context, python: state.python)
+            if let earlier = state.global.daemons.first(where: { $0.name == daemon.name }) {
+                throw ConfigError("\(call.directive): process group '\(daemon.name)' \(call.context.phrase) duplicates the one "
+                    + "already defined \(earlier.context.phrase); daemon process group names must be unique across the server")
+            }
+            state.global.daemons.append(daemon)
+        },
+
+        Directive("WSGIProcessGroup", .notHtaccess, usage: "name|%{GLOBAL}|%{ENV:variable}") { state, call in
+            state.scopes[call.scope].processGroup = try call.value(ProcessGroup.init(parsing:))
+        },
+        Directive("WSGIApplicationGroup", .notHtaccess, usage: "name|%{GLOBAL}|%{RESOURCE}|%{SERVER}|%{HOST}|%{ENV:variable}") { state, call in
+            state.scopes[call.scope].applicationGroup = try call.value(ApplicationGroup.init(parsing:))
+        },
+
+        Directive("WSGICallableObject", .anywhere, usage: "name|%{ENV:variable}") { state, call in
+            state.scopes[call.scope].callableObject = try call.value { word in
+                guard !word.isEmpty else { throw Reason("is not a name") }
+                return word
+            }
+        },
+        scopeFlag("WSGIPassAuthorization", \.passAuthorization),
+        scopeFlag("WSGIChunkedRequest", \.chunkedRequest),
+        scopeFlag("WSGIScriptReloading", \.scriptReloading),
+    ]
+
+    private static func globalFlag(_ name: String, _ field: WritableKeyPath<GlobalSettings, Bool> & Sendable) -> Directive {
+        Directive(name, .processWide, usage: "On|Off") { state, call in
+            state.global[keyPath: field] = try call.value(onOff)
+        }
+    }
+
+    private static func scopeFlag(_ name: String, _ field: WritableKeyPath<Scope, Bool?> & Sendable) -> Directive {
+        Directive(name, .anywhere, usage: "On|Off") { state, call in
+            state.scopes[call.scope][keyPath: field] = try call.value(onOff)
+        }
+    }
+}

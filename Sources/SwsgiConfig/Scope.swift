@@ -1,0 +1,27 @@
+/// The settings of one server or directory. nil means "not set here", so merging can tell an
+/// explicit Off from an inherited value.
+public struct Scope: Sendable {
+    public var scriptAliases: [ScriptAlias] = []
+    public var applicationGroup: ApplicationGroup?
+    public var processGroup: ProcessGroup?
+    public var callableObject: String?
+    public var passAuthorization: Bool?
+    public var chunkedRequest: Bool?     // WSGIChunkedRequest
+    public var scriptReloading: Bool?    // WSGIScriptReloading
+
+    public init() {}
+
+    /// This scope's settings where set, else `base`'s. Aliases: these first, as Apache tries a
+    /// virtual host's own aliases before the main server's.
+    public func merged(over base: Scope) -> Scope {
+        var result = Scope()
+        result.scriptAliases = scriptAliases + base.scriptAliases
+        result.applicationGroup = applicationGroup ?? base.applicationGroup
+        result.processGroup = processGroup ?? base.processGroup
+        result.callableObject = callableObject ?? base.callableObject
+        result.passAuthorization = passAuthorization ?? base.passAuthorization
+        result.chunkedRequest = chunkedRequest ?? base.chunkedRequest
+        result.scriptReloading = scriptReloading ?? base.scriptReloading
+        return result
+    }
+}

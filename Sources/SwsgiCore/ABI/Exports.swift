@@ -1,0 +1,69 @@
+import CPython
+import Glibc
+import SwsgiABI
+import SwsgiConfig
+
+/// The functions declared in shim/swsgi.h, exported with C names.
+
+/// The configuration being read (parent) or in force (child, inherited through fork).
+nonisolated(unsafe) private var configuration = Configuration(pythonVersion: PythonHome.builtVersion)
+
+private func cString(_ message: String?) -> UnsafeMutablePointer<CChar>? {
+    message.flatMap { strdup($0) }
+}
+
+@_cdecl("swsgi_register_io")
+public func swsgiRegisterIO(_ io: UnsafePointer<swsgi_io>?) {
+    if let io { Apache.io = io.pointee }
+}
+
+@_cdecl("swsgi_config_begin")
+public func swsgiConfigBegin() {
+    configuration = Configuration(pythonVersion: PythonHome.builtVersion)
+}
+
+@_cdecl("swsgi_scope_new")
+public func swsgiScopeNew() -> Int32 {
+    configuration.newScope()
+}
+
+@_cdecl("swsgi_scope_merge")
+public func swsgiScopeMerge(_ base: Int32, _ add: Int32) -> Int32 {
+    configuration.merge(base: base, add: add)
+}
+
+@_cdecl("swsgi_directive")
+public func swsgiDirective(_ scope: Int32, _ where: Int32, _ name: UnsafePointer<CChar>?, _ argc: Int32,
+                           _ argv: UnsafePointer<UnsafePointer<CChar>?>?) -> UnsafeMutablePointer<CChar>? {
+    guard let name, let context = DirectiveContext(rawValue: `where`) else { return strdup("swsgi: bad directive call") }
+    let args = (0..<Int(argc)).map { String(cString: argv![$0]!) }
+    return cString(configuration.apply(scope: scope, context: context, name: String(cString: name), args: args))
+}
+
+@_cdecl("swsgi_config_check")
+public func swsgiConfigCheck(_ mainScope: Int32) -> UnsafeMutablePointer<CChar>? {
+    cString(configuration.check(mainScope: mainScope))
+}
+
+@_cdecl("swsgi_translate")
+public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
+                           _ target: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guard let uri, let target, let match = configuration.translate(scope: scope, uri: String(cString: uri)) else { return -1 }
+    target.pointee = strdup(match.target)
+    return Int32(match.alias)
+}
+
+@_cdecl("swsgi_child_init")
+public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess: Int32) {
+    Gateway.multithread = threaded != 0
+    Gateway.multiprocess = multiprocess != 0
+    let global = configuration.global
+    guard !global.restrictEmbedded else { return }
+    PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, settings: global)
+}
+
+@_cdecl("swsgi_handle")
+public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
+    guard let request else { return 500 }
+    return Gateway.handle(request, configuration: configuration)
+}

@@ -1,0 +1,147 @@
+import CPython
+import SwsgiABI
+import SwsgiHTTP
+
+/// Status and headers out, body bytes out, body bytes in.
+extension Exchange {
+    /// Checks what the app gave start_response and hands it to Apache; nil, or the problem
+    /// (then nothing was sent). fileLength: the bytes a file response can send.
+    func sendHeaders(fileLength: Int64? = nil) -> String? {
+        guard let request else { return "swsgi: no request" }
+        let names = interpreter.names
+        guard let status = PyRef(PyObject_GetAttr(request, names.status)),
+              let headers = PyRef(PyObject_GetAttr(request, names.headers)) else {
+            PyErr_Clear()
+            return "swsgi: WSGI script '\(script)': cannot read the response status"
+        }
+        if status.ptr == swsgi_py_none() {
+            return "swsgi: WSGI script '\(script)' returned a response without calling start_response()"
+        }
+        guard swsgi_py_unicode_check(status.ptr) != 0, let statusBytes = PyRef(PyUnicode_AsLatin1String(status.ptr)) else {
+            PyErr_Clear()
+            return "swsgi: WSGI script '\(script)': the response status must be a str of Latin-1 characters"
+        }
+        if let problem = statusLineProblem(bytes(statusBytes.ptr)) {
+            return "swsgi: WSGI script '\(script)': \(problem)"
+        }
+        guard swsgi_py_list_check(headers.ptr) != 0 || swsgi_py_tuple_check(headers.ptr) != 0,
+              let sequence = PyRef(PySequence_Fast(headers.ptr, "headers")) else {
+            PyErr_Clear()
+            return "swsgi: WSGI script '\(script)': the response headers must be a list of (name, value) tuples"
+        }
+        let count = PySequence_Size(sequence.ptr)
+        var encoded: [PyPtr] = []
+        encoded.reserveCapacity(2 * count + 2)
+        defer { encoded.forEach { swsgi_py_decref($0) } }
+        var appLength: Int64?
+        for i in 0..<count {
+            let pair = PySequence_GetItem(sequence.ptr, i)!
+            defer { swsgi_py_decref(pair) }
+            guard swsgi_py_tuple_check(pair) != 0, swsgi_py_tuple_size(pair) == 2 else {
+                return "swsgi: WSGI script '\(script)': response header \(i + 1) is not a (name, value) tuple"
+            }
+            let name = swsgi_py_tuple_item(pair, 0)!, value = swsgi_py_tuple_item(pair, 1)!
+            guard swsgi_py_unicode_check(name) != 0, swsgi_py_unicode_check(value) != 0 else {
+                return "swsgi: WSGI script '\(script)': response header names and values must be str, not \(typeName(name)) and \(typeName(value))"
+            }
+            guard let nameBytes = PyUnicode_AsLatin1String(name) else {
+                PyErr_Clear()
+                return "swsgi: WSGI script '\(script)': a response header name is not Latin-1"
+            }
+            encoded.append(nameBytes)
+            let nameText = String(decoding: bytes(nameBytes), as: UTF8.self)
+            if let problem = headerNameProblem(bytes(nameBytes)) { return "swsgi: WSGI script '\(script)': \(problem)" }
+            guard let valueBytes = PyUnicode_AsLatin1String(value) else {
+                PyErr_Clear()
+                return "swsgi: WSGI script '\(script)': the value of response header '\(nameText)' is not Latin-1"
+            }
+            encoded.append(valueBytes)
+            if let problem = headerValueProblem(bytes(valueBytes), name: nameText) {
+                return "swsgi: WSGI script '\(script)': \(problem)"
+            }
+            if nameText.lowercased() == "content-length" {
+                guard let length = contentLength(bytes(valueBytes)) else {
+                    return "swsgi: WSGI script '\(script)': Content-Length '\(String(decoding: bytes(valueBytes), as: UTF8.self))' is not a number"
+                }
+                appLength = length
+            }
+        }
+        if let fileLength { declaredLength = min(appLength ?? fileLength, fileLength) }
+        if let appLength, fileLength == nil { declaredLength = appLength }
+        if appLength == nil, let length = declaredLength {
+            for text in ["Content-Length", String(length)] { encoded.append(PyBytes_FromString(text)) }
+        }
+        var namePointers: [UnsafePointer<CChar>?] = [], valuePointers: [UnsafePointer<CChar>?] = []
+        for i in stride(from: 0, to: encoded.count, by: 2) {
+            namePointers.append(UnsafePointer(swsgi_py_bytes_data(encoded[i])))
+            valuePointers.append(UnsafePointer(swsgi_py_bytes_data(encoded[i + 1])))
+        }
+        headersSent = true
+        _ = Apache.io.start?(ctx, swsgi_py_bytes_data(statusBytes.ptr), namePointers.count, namePointers, valuePointers)
+        return nil
+    }
+
+    /// Writes body bytes without the GIL; false when the client is gone. Never more than the
+    /// announced Content-Length: extra bytes would be read as the next response.
+    func writeBody(_ data: UnsafePointer<CChar>, _ size: Int) -> Bool {
+        var size = Int64(size)
+        if let declared = declaredLength, written + size > declared {
+            Apache.log(ctx, SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent more than the \(declared) bytes its Content-Length announced; the rest is dropped")
+            size = declared - written
+            if size <= 0 { return false }
+        }
+        written += size
+        let ctx = self.ctx, count = Int(size)
+        return withoutGIL { Apache.io.write?(ctx, data, count) ?? -1 } == 0
+    }
+
+    /// The write callable: sends the headers first if needed. false with a Python exception.
+    func writeFromApp(_ data: PyPtr) -> Bool {
+        guard swsgi_py_bytes_check(data) != 0 else {
+            PyErr_SetString(PyExc_TypeError, "write() argument must be bytes, not \(typeName(data))")
+            return false
+        }
+        if !headersSent, let problem = sendHeaders() {
+            PyErr_SetString(PyExc_RuntimeError, problem)
+            return false
+        }
+        if swsgi_py_bytes_size(data) > 0, !writeBody(swsgi_py_bytes_data(data), swsgi_py_bytes_size(data)) {
+            PyErr_SetString(PyExc_OSError, "swsgi: failed to write response data: the client connection is gone")
+            return false
+        }
+        return true
+    }
+
+    /// Body bytes for wsgi.input: up to size (all when size < 0); partial stops after one read.
+    func readBody(size: Int, partial: Bool) -> PyPtr? {
+        var chunks: [UInt8] = []
+        let want = size < 0 ? Int.max : size
+        let ctx = self.ctx
+        var failed = false
+        withoutGIL {
+            var buffer = [UInt8](repeating: 0, count: min(want, max(8192, min(bodyLeft ?? 65536, 1 << 20))))
+            while chunks.count < want {
+                let room = min(buffer.count, want - chunks.count)
+                let got = buffer.withUnsafeMutableBytes { Apache.io.read?(ctx, $0.baseAddress!.assumingMemoryBound(to: CChar.self), room) ?? -1 }
+                if got < 0 { failed = true; break }
+                if got == 0 { break }
+                chunks.append(contentsOf: buffer[0..<got])
+                if partial { break }
+            }
+        }
+        if failed {
+            PyErr_SetString(PyExc_OSError, "swsgi: reading the request body failed: the client timed out or went away")
+            return nil
+        }
+        return chunks.withUnsafeBytes { PyBytes_FromStringAndSize($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+    }
+}
+
+private func bytes(_ object: PyPtr) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(start: UnsafeRawPointer(swsgi_py_bytes_data(object)).assumingMemoryBound(to: UInt8.self),
+                        count: swsgi_py_bytes_size(object))
+}
+
+func typeName(_ object: PyPtr) -> String {
+    String(cString: swsgi_py_type(object).pointee.tp_name)
+}

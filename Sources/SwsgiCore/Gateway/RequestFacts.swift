@@ -1,0 +1,43 @@
+import Glibc
+import SwsgiABI
+
+/// The few CGI variables the core needs before any Python runs: which script, which
+/// application group, how the body is framed.
+struct RequestFacts {
+    var scriptFilename: String?
+    var serverName = ""
+    var serverPort = ""
+    var scriptName = ""
+    var httpHost: String?
+    var contentLength: Int?
+    var https = false
+
+    init(_ request: UnsafePointer<swsgi_request>) {
+        let r = request.pointee
+        for i in 0..<r.count {
+            guard let key = r.keys[i], let value = r.values[i] else { continue }
+            switch key[0] {
+            case 0x53 /* S */:
+                if strcmp(key, "SCRIPT_FILENAME") == 0 { scriptFilename = String(cString: value) }
+                else if strcmp(key, "SERVER_NAME") == 0 { serverName = String(cString: value) }
+                else if strcmp(key, "SERVER_PORT") == 0 { serverPort = String(cString: value) }
+                else if strcmp(key, "SCRIPT_NAME") == 0 { scriptName = String(cString: value) }
+            case 0x48 /* H */:
+                if strcmp(key, "HTTP_HOST") == 0 { httpHost = String(cString: value) }
+                else if strcmp(key, "HTTPS") == 0 { https = strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0 }
+            case 0x43 /* C */:
+                if strcmp(key, "CONTENT_LENGTH") == 0 { contentLength = Int(String(cString: value)) }
+            default:
+                break
+            }
+        }
+    }
+
+    func value(of name: String, in request: UnsafePointer<swsgi_request>) -> String? {
+        let r = request.pointee
+        for i in 0..<r.count where r.keys[i].map({ strcmp($0, name) == 0 }) == true {
+            return r.values[i].map { String(cString: $0) }
+        }
+        return getenv(name).map { String(cString: $0) }
+    }
+}

@@ -1,0 +1,120 @@
+import CPython
+import SwsgiABI
+
+/// One Python interpreter of this process: the main one (application group %{GLOBAL}) or a
+/// sub-interpreter for a named group. Holds the objects of `_swsgi_support` the gateway calls,
+/// and the WSGI scripts loaded into it. Only touched with the GIL held (Python 3.11 has one
+/// GIL for all interpreters).
+final class Interpreter {
+    let index: Int
+    let name: String
+    let state: OpaquePointer
+    let requestType: PyPtr
+    let inputType: PyPtr
+    let logType: PyPtr
+    let fileWrapperType: PyPtr
+    let loadScript: PyPtr
+    let logException: PyPtr
+    let names: Names
+    private var scripts: [String: (mtime: Int, callable: PyPtr)] = [:]
+
+    /// Sets up the current interpreter: `_swsgi`, `_swsgi_support`, the site directories.
+    init?(index: Int, name: String, sitePath: [String]) {
+        guard let native = PyRef(NativeModule.create()),
+              let modules = PyImport_GetModuleDict(),
+              PyDict_SetItemString(modules, "_swsgi", native.ptr) == 0,
+              let code = PyRef(Py_CompileString(supportSource, "<swsgi>", Py_file_input)),
+              let support = PyRef(PyImport_ExecCodeModule("_swsgi_support", code.ptr)) else { return nil }
+        func attribute(_ name: String) -> PyPtr? { PyObject_GetAttrString(support.ptr, name) }
+        guard let request = attribute("Request"), let input = attribute("Input"), let log = attribute("Log"),
+              let wrapper = attribute("FileWrapper"), let load = attribute("load_script"),
+              let logException = attribute("log_exception"), let addSiteDirs = attribute("add_site_dirs") else { return nil }
+        if !sitePath.isEmpty {
+            guard let list = PyRef(PyList_New(0)) else { return nil }
+            for dir in sitePath {
+                guard let entry = PyRef(PyUnicode_DecodeFSDefault(dir)), PyList_Append(list.ptr, entry.ptr) == 0 else { return nil }
+            }
+            guard PyRef(PyObject_CallOneArg(addSiteDirs, list.ptr)) != nil else { return nil }
+        }
+        self.index = index
+        self.name = name
+        self.state = PyInterpreterState_Get()
+        self.requestType = request
+        self.inputType = input
+        self.logType = log
+        self.fileWrapperType = wrapper
+        self.loadScript = load
+        self.logException = logException
+        self.names = Names()
+    }
+
+    /// The WSGI callable of a script, (re)loading the script when its mtime changed.
+    /// nil with a Python exception set, or with `missing` set when the callable is absent.
+    func application(script: String, mtime: Int, callable: String, missing: inout Bool) -> PyPtr? {
+        let key = script + "\0" + callable
+        if let cached = scripts[key], cached.mtime == mtime { return cached.callable }
+        guard let path = PyRef(PyUnicode_DecodeFSDefault(script)),
+              let time = PyRef(PyLong_FromLong(mtime)),
+              let module = PyRef(call(loadScript, path.ptr, time.ptr)) else { return nil }
+        guard let app = PyObject_GetAttrString(module.ptr, callable) else {
+            PyErr_Clear()
+            missing = true
+            return nil
+        }
+        if let old = scripts[key] { swsgi_py_decref(old.callable) }
+        scripts[key] = (mtime, app)
+        return app
+    }
+
+    /// Logs the pending Python exception (traceback included) and clears it.
+    func logPendingException(_ ctx: UnsafeMutableRawPointer?, handle: PyPtr?, message: String) {
+        var type: PyPtr?, value: PyPtr?, traceback: PyPtr?
+        PyErr_Fetch(&type, &value, &traceback)
+        guard type != nil else { return }
+        PyErr_NormalizeException(&type, &value, &traceback)
+        let none: PyPtr = swsgi_py_none()
+        if let text = PyRef(PyUnicode_FromString(message)),
+           PyRef(call(logException, handle ?? names.zero, text.ptr, type!, value ?? none, traceback ?? none)) == nil {
+            PyErr_Clear()
+            Apache.log(ctx, SWSGI_LOG_ERR, message + " (and the traceback could not be formatted)")
+        }
+        swsgi_py_xdecref(type); swsgi_py_xdecref(value); swsgi_py_xdecref(traceback)
+    }
+}
+
+/// Interned strings the gateway uses on every request.
+struct Names {
+    let status = internedName("status")
+    let headers = internedName("headers")
+    let handle = internedName("_h")
+    let startResponse = internedName("start_response")
+    let close = internedName("close")
+    let flush = internedName("flush")
+    let filelike = internedName("filelike")
+    let fileno = internedName("fileno")
+    let tell = internedName("tell")
+    let wsgiVersion = internedName("wsgi.version")
+    let wsgiInput = internedName("wsgi.input")
+    let wsgiErrors = internedName("wsgi.errors")
+    let wsgiFileWrapper = internedName("wsgi.file_wrapper")
+    let wsgiMultithread = internedName("wsgi.multithread")
+    let wsgiMultiprocess = internedName("wsgi.multiprocess")
+    let wsgiRunOnce = internedName("wsgi.run_once")
+    let wsgiUrlScheme = internedName("wsgi.url_scheme")
+    let wsgiInputTerminated = internedName("wsgi.input_terminated")
+    let processGroup = internedName("mod_wsgi.process_group")
+    let applicationGroup = internedName("mod_wsgi.application_group")
+    let callableObject = internedName("mod_wsgi.callable_object")
+    let scriptReloading = internedName("mod_wsgi.script_reloading")
+    let version: PyPtr = {
+        let tuple = PyTuple_New(2)!
+        PyTuple_SetItem(tuple, 0, PyLong_FromLong(1))
+        PyTuple_SetItem(tuple, 1, PyLong_FromLong(0))
+        return tuple
+    }()
+    let http = internedName("http")
+    let https = internedName("https")
+    let empty = internedName("")
+    let zero = PyLong_FromLong(0)!
+    let one = internedName("1")
+}

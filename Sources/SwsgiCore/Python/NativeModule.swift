@@ -1,0 +1,82 @@
+import CPython
+
+/// `_swsgi`: the few calls the Python half of the gateway makes into the core. Each takes
+/// the request handle `h` first: the address of the live Exchange, or 0 (none / finished).
+enum NativeModule {
+    /// Creates the module in the current interpreter (a new object per interpreter).
+    static func create() -> PyPtr? {
+        PyModule_Create2(definition, PYTHON_API_VERSION)
+    }
+
+    private static let definition: UnsafeMutablePointer<PyModuleDef> = {
+        let def = UnsafeMutablePointer<PyModuleDef>.allocate(capacity: 1)
+        def.initialize(to: PyModuleDef())
+        def.pointee.m_base = PyModuleDef_Base(ob_base: PyObject(ob_refcnt: 1, ob_type: nil), m_init: nil, m_index: 0, m_copy: nil)
+        def.pointee.m_name = UnsafePointer(strdup("_swsgi"))
+        def.pointee.m_size = -1
+        def.pointee.m_methods = methods
+        return def
+    }()
+
+    private static let methods: UnsafeMutablePointer<PyMethodDef> = {
+        let table: [(String, swsgi_fastcall)] = [("read", read), ("write", write), ("log", log), ("sent", sent)]
+        let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count + 1)
+        for (i, (name, function)) in table.enumerated() {
+            defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: swsgi_py_fastcall_cast(function),
+                                  ml_flags: METH_FASTCALL, ml_doc: nil)
+        }
+        defs[table.count] = PyMethodDef()
+        return defs
+    }()
+
+    private static func exchange(_ args: UnsafePointer<PyPtr?>?, _ count: Int, expected: Int) -> Exchange?? {
+        guard let args, count == expected, let handle = args[0] else {
+            PyErr_SetString(PyExc_TypeError, "bad arguments to an internal swsgi call")
+            return nil
+        }
+        guard let raw = PyLong_AsVoidPtr(handle) else {
+            if PyErr_Occurred() != nil { return nil }
+            return .some(nil)
+        }
+        return .some(Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue())
+    }
+
+    private static func finished() -> PyPtr? {
+        PyErr_SetString(PyExc_OSError, "the WSGI request has already finished")
+        return nil
+    }
+
+    /// read(h, size, partial): up to size body bytes (all when size < 0); with partial, what
+    /// one read from the client gives.
+    private static let read: swsgi_fastcall = { _, args, count in
+        guard let found = exchange(args, count, expected: 3) else { return nil }
+        guard let exchange = found else { return finished() }
+        let size = PyLong_AsSsize_t(args![1]!)
+        if size == -1, PyErr_Occurred() != nil { return nil }
+        return exchange.readBody(size: size, partial: PyObject_IsTrue(args![2]!) == 1)
+    }
+
+    /// write(h, data): the write callable of start_response.
+    private static let write: swsgi_fastcall = { _, args, count in
+        guard let found = exchange(args, count, expected: 2) else { return nil }
+        guard let exchange = found else { return finished() }
+        guard exchange.writeFromApp(args![1]!) else { return nil }
+        return PyRef(borrowing: swsgi_py_none()).take()
+    }
+
+    /// log(h, level, text): one line into the request's (or the server's) error log.
+    private static let log: swsgi_fastcall = { _, args, count in
+        guard let found = exchange(args, count, expected: 3) else { return nil }
+        let level = Int32(truncatingIfNeeded: PyLong_AsLong(args![1]!))
+        guard let text = PyUnicode_AsUTF8(args![2]!) else { return nil }
+        let ctx = found?.ctx
+        withoutGIL { Apache.log(ctx, level, text) }
+        return PyRef(borrowing: swsgi_py_none()).take()
+    }
+
+    /// sent(h): whether the response headers went out (start_response's exc_info rule).
+    private static let sent: swsgi_fastcall = { _, args, count in
+        guard let found = exchange(args, count, expected: 1) else { return nil }
+        return swsgi_py_bool(found?.headersSent ?? true ? 1 : 0)
+    }
+}

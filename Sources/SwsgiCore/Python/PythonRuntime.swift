@@ -1,0 +1,123 @@
+import CPython
+import SwsgiABI
+import Glibc
+import SwsgiConfig
+
+/// The process's Python: initialised once, globally, after fork (never in Apache's parent),
+/// then one interpreter per application group, each created on first use.
+enum PythonRuntime {
+    enum State { case off, ready, failed(String) }
+    nonisolated(unsafe) private(set) static var state = State.off
+    /// Interpreters by application group name ("" is the main one); guarded by the GIL.
+    nonisolated(unsafe) private static var interpreters: [String: Interpreter] = [:]
+    nonisolated(unsafe) private static var mainThreadState: ThreadState?
+    nonisolated(unsafe) private static var sitePath: [String] = []
+    private static let threadStates = ThreadStates()
+    private static let creation = Mutex()
+
+    /// Initialises Python with home and the site directories; logs one clear error and leaves
+    /// Python off when that cannot work, so requests get a prompt 500 instead of a crash loop.
+    static func start(home: String?, homeDirective: String, sitePath: [String], settings: GlobalSettings) {
+        if let home, let problem = checkPythonHome(home, directive: homeDirective, expected: PythonHome.builtVersion) {
+            fail(problem)
+            return
+        }
+        var config = PyConfig()
+        let status: PyStatus = withUnsafeMutablePointer(to: &config) { config in
+            PyConfig_InitPythonConfig(config)
+            defer { PyConfig_Clear(config) }
+            config.pointee.install_signal_handlers = 0   // Apache owns the signals
+            config.pointee.user_site_directory = 0       // ~/.local of Apache's user must not leak in
+            config.pointee.parse_argv = 0
+            config.pointee.optimization_level = Int32(settings.pythonOptimize)
+            config.pointee.write_bytecode = settings.dontWriteBytecode ? 0 : 1
+            if case .value(let seed)? = settings.pythonHashSeed {
+                config.pointee.use_hash_seed = 1
+                config.pointee.hash_seed = UInt(seed)
+            }
+            var status = PythonHome.apply(home, to: config)
+            for option in settings.pythonWarnings where PyStatus_Exception(status) == 0 {
+                if let wide = Py_DecodeLocale(option, nil) {
+                    status = PyWideStringList_Append(&config.pointee.warnoptions, wide)
+                    PyMem_RawFree(wide)
+                }
+            }
+            if PyStatus_Exception(status) != 0 { return status }
+            return Py_InitializeFromConfig(config)
+        }
+        if PyStatus_Exception(status) != 0 {
+            let reason = status.err_msg.map { String(cString: $0) } ?? "unknown error"
+            fail("Python \(PythonHome.builtVersion.major).\(PythonHome.builtVersion.minor) could not be initialised (\(reason)); check \(homeDirective)\(home.map { " '\($0)'" } ?? "")")
+            return
+        }
+        self.sitePath = sitePath
+        guard let main = Interpreter(index: 0, name: "", sitePath: sitePath) else {
+            logStartupException("setting up the main Python interpreter failed")
+            fail("swsgi could not set up the main Python interpreter; see the traceback above")
+            return
+        }
+        interpreters[""] = main
+        state = .ready
+        mainThreadState = PyEval_SaveThread()
+        threadStates.adopt(mainThreadState!, index: 0)
+    }
+
+    private static func fail(_ message: String) {
+        state = .failed(message)
+        Apache.log(nil, SWSGI_LOG_ERR, "swsgi: " + message)
+    }
+
+    private static func logStartupException(_ message: String) {
+        Apache.log(nil, SWSGI_LOG_ERR, "swsgi: " + message)
+        PyErr_Print()
+    }
+
+    /// Takes the GIL in the interpreter of an application group, creating it on first use.
+    /// nil (with the GIL released again) when the sub-interpreter could not be created.
+    static func enter(group: String) -> Interpreter? {
+        guard let main = interpreters[""] else { return nil }
+        PyEval_RestoreThread(threadStates.state(for: main))
+        if group.isEmpty { return main }
+        guard let interpreter = interpreters[group] ?? createInterpreterOnce(group) else {
+            _ = PyEval_SaveThread()
+            return nil
+        }
+        PyThreadState_Swap(threadStates.state(for: interpreter))
+        return interpreter
+    }
+
+    /// Releases the GIL taken by enter.
+    static func leave() {
+        _ = PyEval_SaveThread()
+    }
+
+    /// Creating an interpreter imports modules, which releases the GIL: a mutex (waited for
+    /// without the GIL) keeps two threads from creating the same group twice.
+    private static func createInterpreterOnce(_ group: String) -> Interpreter? {
+        let mainState = PyEval_SaveThread()
+        creation.lock()
+        defer { creation.unlock() }
+        PyEval_RestoreThread(mainState)
+        return interpreters[group] ?? createInterpreter(group)
+    }
+
+    /// Called with the main interpreter's GIL held.
+    private static func createInterpreter(_ group: String) -> Interpreter? {
+        let mainState = PyThreadState_Get()
+        guard let state = Py_NewInterpreter() else {
+            PyThreadState_Swap(mainState)
+            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: cannot create a Python sub-interpreter for application group '\(group)'")
+            return nil
+        }
+        let interpreter = Interpreter(index: interpreters.count, name: group, sitePath: sitePath)
+        if interpreter == nil {
+            logStartupException("setting up the interpreter of application group '\(group)' failed")
+        }
+        if let interpreter {
+            interpreters[group] = interpreter
+            threadStates.adopt(state, index: interpreter.index)
+        }
+        PyThreadState_Swap(mainState)
+        return interpreter
+    }
+}

@@ -1,0 +1,205 @@
+/// The Python half of the gateway, executed as module `_swsgi_support` in every interpreter:
+/// the objects apps touch (start_response, wsgi.input, wsgi.errors, wsgi.file_wrapper) are
+/// plain Python classes over a few native calls into the core (module `_swsgi`). Request
+/// objects carry the core's request handle `_h`, zeroed when the request ends, so an app that
+/// keeps them gets an error instead of touching a finished request.
+let supportSource = #"""
+import sys, threading, traceback, hashlib, types
+import _swsgi
+
+_log, _read, _write, _sent = _swsgi.log, _swsgi.read, _swsgi.write, _swsgi.sent
+ERR, INFO = 3, 6
+
+
+class Log:
+    """sys.stdout, sys.stderr and wsgi.errors: whole lines into Apache's error log."""
+
+    encoding = 'utf-8'
+    errors = 'backslashreplace'
+    closed = False
+
+    def __init__(self, h=0, level=ERR, name='<wsgi.errors>'):
+        self._h, self._level, self.name = h, level, name
+        self._buf = ''
+        self._lock = threading.Lock()
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError('write() argument must be str, not %s' % type(s).__name__)
+        with self._lock:
+            *lines, self._buf = (self._buf + s).split('\n')
+        for line in lines:
+            _log(self._h, self._level, line)
+        return len(s)
+
+    def writelines(self, lines):
+        for s in lines:
+            self.write(s)
+
+    def flush(self):
+        with self._lock:
+            rest, self._buf = self._buf, ''
+        if rest:
+            _log(self._h, self._level, rest)
+
+    close = flush
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    def seekable(self):
+        return False
+
+
+class Input:
+    """wsgi.input: the request body, already de-chunked by Apache."""
+
+    __slots__ = ('_h', '_buf')
+
+    def __init__(self, h):
+        self._h, self._buf = h, b''
+
+    def read(self, size=-1):
+        buf = self._buf
+        if size is None or size < 0:
+            self._buf = b''
+            return buf + _read(self._h, -1, False)
+        if size <= len(buf):
+            self._buf = buf[size:]
+            return buf[:size]
+        self._buf = b''
+        return buf + _read(self._h, size - len(buf), False)
+
+    def readline(self, size=-1):
+        if size is None:
+            size = -1
+        while True:
+            buf = self._buf
+            end = buf.find(b'\n') + 1
+            if end and (size < 0 or end <= size):
+                self._buf = buf[end:]
+                return buf[:end]
+            if 0 <= size <= len(buf):
+                self._buf = buf[size:]
+                return buf[:size]
+            chunk = _read(self._h, 8192, True)
+            if not chunk:
+                self._buf = b''
+                return buf
+            self._buf = buf + chunk
+
+    def readlines(self, hint=-1):
+        lines, total = [], 0
+        for line in self:
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+class FileWrapper:
+    """wsgi.file_wrapper; the core sends a wrapped regular file with sendfile."""
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike, self.blksize = filelike, blksize
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+    def close(self):
+        close = getattr(self.filelike, 'close', None)
+        if close is not None:
+            close()
+
+
+class Request:
+    """Holds what the app gave start_response; the core reads status and headers."""
+
+    __slots__ = ('_h', 'status', 'headers')
+
+    def __init__(self, h):
+        self._h, self.status, self.headers = h, None, None
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if _sent(self._h):
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise RuntimeError('start_response() called a second time without exc_info')
+        self.status, self.headers = status, headers
+        return self.write
+
+    def write(self, data):
+        _write(self._h, data)
+
+
+_load_lock = threading.RLock()
+
+
+def load_script(path, mtime):
+    """Loads (or reloads, when mtime changed) a WSGI script as module _mod_wsgi_<md5>."""
+    name = '_mod_wsgi_' + hashlib.md5(path.encode('utf-8', 'surrogateescape')).hexdigest()
+    with _load_lock:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, '__mtime__', None) == mtime:
+            return module
+        with open(path, 'rb') as f:
+            code = compile(f.read(), path, 'exec', dont_inherit=True)
+        module = types.ModuleType(name)
+        module.__file__, module.__mtime__ = path, mtime
+        sys.modules[name] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+
+
+def log_exception(h, message, etype, value, tb):
+    _log(h, ERR, message)
+    for chunk in traceback.format_exception(etype, value, tb):
+        for line in chunk.rstrip('\n').split('\n'):
+            _log(h, ERR, line)
+
+
+def add_site_dirs(dirs):
+    """WSGIPythonPath / python-path=: site.addsitedir each, new entries moved to the front."""
+    import site
+    before = set(sys.path)
+    for d in dirs:
+        _log(0, INFO, "swsgi: adding '%s' to path." % d)
+        site.addsitedir(d)
+    added = [p for p in sys.path if p not in before]
+    sys.path[:] = added + [p for p in sys.path if p in before]
+
+
+sys.stdout = Log(0, ERR, '<stdout>')
+sys.stderr = Log(0, ERR, '<stderr>')
+sys.argv = ['mod_wsgi']
+"""#

@@ -1,0 +1,44 @@
+import CPython
+import Glibc
+
+typealias ThreadState = UnsafeMutablePointer<PyThreadState>
+
+/// Apache's worker threads are not Python's: each gets one PyThreadState per interpreter,
+/// created on first use and kept for the thread's life, so that a request costs no thread
+/// state allocation. Stored in a pthread key, since Swift has no thread-local variables.
+final class ThreadStates {
+    private var key = pthread_key_t()
+
+    init() {
+        pthread_key_create(&key, nil)
+    }
+
+    private final class PerThread {
+        var states: [ThreadState?] = []
+    }
+
+    private func perThread() -> PerThread {
+        if let raw = pthread_getspecific(key) {
+            return Unmanaged<PerThread>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let fresh = PerThread()
+        pthread_setspecific(key, Unmanaged.passRetained(fresh).toOpaque())
+        return fresh
+    }
+
+    /// Records a thread state that already exists for this thread (made by Python itself).
+    func adopt(_ state: ThreadState, index: Int) {
+        let mine = perThread()
+        while mine.states.count <= index { mine.states.append(nil) }
+        mine.states[index] = state
+    }
+
+    /// This thread's state in interpreter, created the first time.
+    func state(for interpreter: Interpreter) -> ThreadState {
+        let mine = perThread()
+        if interpreter.index < mine.states.count, let state = mine.states[interpreter.index] { return state }
+        let state = PyThreadState_New(interpreter.state)!
+        adopt(state, index: interpreter.index)
+        return state
+    }
+}

@@ -1,0 +1,68 @@
+/* The directive table: every directive goes to the core with its words, so that parsing and
+   validation live in one place. Apache only decides where a directive may appear. */
+#include "shim.h"
+#include "http_log.h"
+#include "apr_strings.h"
+#include <stdlib.h>
+
+enum { MAX_WORDS = 64 };
+
+static const char *forward(cmd_parms *cmd, void *mconfig, const char *args)
+{
+    /* Per-directory directives use the section's configuration; the rest the server's. */
+    swsgi_conf *conf = cmd->cmd->cmd_data
+        ? mconfig : ap_get_module_config(cmd->server->module_config, &swsgi_module);
+    const char *argv[MAX_WORDS];
+    int argc = 0;
+    while (*args) {
+        if (argc == MAX_WORDS)
+            return apr_psprintf(cmd->pool, "%s: more than %d arguments", cmd->cmd->name, MAX_WORDS);
+        argv[argc++] = ap_getword_conf(cmd->pool, &args);
+    }
+    /* WSGISocketPrefix is relative to ServerRoot, as in mod_wsgi. */
+    if (argc == 1 && !strcasecmp(cmd->cmd->name, "WSGISocketPrefix"))
+        argv[0] = ap_server_root_relative(cmd->pool, argv[0]);
+
+    int where = cmd->path ? SWSGI_DIRECTORY : cmd->server->is_virtual ? SWSGI_VHOST : SWSGI_SERVER;
+    if (conf->scope < 0)
+        conf->scope = swsgi_scope_new();
+    char *error = swsgi_directive(conf->scope, where, cmd->cmd->name, argc, argv);
+    if (!error)
+        return NULL;
+    const char *copy = apr_pstrdup(cmd->pool, error);
+    free(error);
+    return copy;
+}
+
+#define SERVER_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, NULL, RSRC_CONF, help)
+#define DIR_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, (void *)1, RSRC_CONF | ACCESS_CONF, help)
+
+const command_rec swsgi_directives[] = {
+    SERVER_DIRECTIVE("WSGIScriptAlias", "URL-path file-or-dir [process-group=N] [application-group=N] [callable-object=N] [pass-authorization=On|Off]"),
+    SERVER_DIRECTIVE("WSGIPythonHome", "sys.prefix of the Python installation or virtual environment"),
+    SERVER_DIRECTIVE("WSGIPythonPath", "directories added with site.addsitedir, ':'-separated"),
+    SERVER_DIRECTIVE("WSGIPythonOptimize", "0, 1 or 2"),
+    SERVER_DIRECTIVE("WSGIPythonHashSeed", "random or a number from 0 to 4294967295"),
+    SERVER_DIRECTIVE("WSGIPythonWarnings", "a Python warnings filter"),
+    SERVER_DIRECTIVE("WSGIPythonEggs", "directory for the Python egg cache"),
+    SERVER_DIRECTIVE("WSGIDontWriteBytecode", "On or Off"),
+    SERVER_DIRECTIVE("WSGIRestrictEmbedded", "On or Off"),
+    SERVER_DIRECTIVE("WSGIRestrictStdout", "On or Off"),
+    SERVER_DIRECTIVE("WSGIRestrictStdin", "On or Off"),
+    SERVER_DIRECTIVE("WSGIRestrictSignal", "On or Off"),
+    SERVER_DIRECTIVE("WSGILazyInitialization", "On or Off"),
+    SERVER_DIRECTIVE("WSGIDestroyInterpreter", "On or Off"),
+    SERVER_DIRECTIVE("WSGIVerboseDebugging", "On or Off"),
+    SERVER_DIRECTIVE("WSGICaseSensitivity", "On or Off"),
+    SERVER_DIRECTIVE("WSGISocketPrefix", "path prefix of the daemon sockets"),
+    SERVER_DIRECTIVE("WSGISocketRotation", "On or Off"),
+    SERVER_DIRECTIVE("WSGIAcceptMutex", "the accept mutex of multi-process daemon groups"),
+    SERVER_DIRECTIVE("WSGIDaemonProcess", "name [option=value ...]"),
+    DIR_DIRECTIVE("WSGIProcessGroup", "%{GLOBAL}, %{ENV:var} or a daemon process group"),
+    DIR_DIRECTIVE("WSGIApplicationGroup", "%{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:var} or a name"),
+    DIR_DIRECTIVE("WSGICallableObject", "name of the WSGI application object"),
+    DIR_DIRECTIVE("WSGIPassAuthorization", "On or Off"),
+    DIR_DIRECTIVE("WSGIChunkedRequest", "On or Off"),
+    DIR_DIRECTIVE("WSGIScriptReloading", "On or Off"),
+    { NULL }
+};

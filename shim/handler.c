@@ -1,0 +1,105 @@
+/* URL mapping and the content handler: Apache builds the CGI environment, the core runs the app. */
+#include "shim.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_script.h"
+#include "apr_strings.h"
+#include <stdlib.h>
+
+APLOG_USE_MODULE(swsgi);
+
+static const char ALIAS_NOTE[] = "swsgi-alias";
+
+int swsgi_translate_name(request_rec *r)
+{
+    swsgi_conf *conf = ap_get_module_config(r->server->module_config, &swsgi_module);
+    char *target;
+    if (conf->scope < 0 || !r->uri || r->uri[0] != '/')
+        return DECLINED;
+    int alias = swsgi_translate(conf->scope, r->uri, &target);
+    if (alias < 0)
+        return DECLINED;
+    r->filename = apr_pstrdup(r->pool, target);
+    free(target);
+    r->handler = "wsgi-script";
+    apr_table_setn(r->notes, ALIAS_NOTE, apr_itoa(r->pool, alias));
+    return OK;
+}
+
+static int is_wsgi_handler(const char *handler)
+{
+    return handler && (!strcmp(handler, "wsgi-script") || !strcmp(handler, "application/x-httpd-wsgi"));
+}
+
+/* Checks Apache would make of a CGI script; NULL when the request may run. */
+static int refuse(request_rec *r, int aliased)
+{
+    if (!aliased && !(ap_allow_options(r) & OPT_EXECCGI)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Options ExecCGI is off in this directory: %s", r->filename);
+        return HTTP_FORBIDDEN;
+    }
+    if (r->finfo.filetype == APR_NOFILE) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Target WSGI script not found or unable to stat: %s", r->filename);
+        return HTTP_NOT_FOUND;
+    }
+    if (r->finfo.filetype == APR_DIR) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Attempt to invoke directory as WSGI application: %s", r->filename);
+        return HTTP_FORBIDDEN;
+    }
+    if (r->path_info && *r->path_info && r->used_path_info == AP_REQ_REJECT_PATH_INFO)
+        return HTTP_NOT_FOUND;
+    return OK;
+}
+
+int swsgi_handler(request_rec *r)
+{
+    if (!is_wsgi_handler(r->handler))
+        return DECLINED;
+    const char *alias_note = apr_table_get(r->notes, ALIAS_NOTE);
+    int status = refuse(r, alias_note != NULL);
+    if (status != OK)
+        return status;
+    /* Chunked request bodies are always accepted: wsgi.input_terminated tells apps so. */
+    if ((status = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK)
+        return status;
+    ap_should_client_block(r);
+
+    ap_add_common_vars(r);
+    ap_add_cgi_vars(r);
+    /* The core passes Authorization on only where WSGIPassAuthorization allows it. */
+    const char *authorization = apr_table_get(r->headers_in, "Authorization");
+    if (authorization)
+        apr_table_setn(r->subprocess_env, "HTTP_AUTHORIZATION", authorization);
+
+    const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
+    const apr_table_entry_t *entries = (const apr_table_entry_t *)env->elts;
+    const char **keys = apr_palloc(r->pool, sizeof(char *) * 2 * env->nelts);
+    const char **values = keys + env->nelts;
+    size_t count = 0;
+    for (int i = 0; i < env->nelts; i++) {
+        if (!entries[i].key)
+            continue;
+        keys[count] = entries[i].key;
+        values[count++] = entries[i].val ? entries[i].val : "";
+    }
+
+    swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc) };
+    swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
+    swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
+    swsgi_request request = {
+        &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1
+    };
+    status = swsgi_handle(&request);
+    if (status >= 0)
+        return status;
+    /* The body broke after the headers went out: an error bucket makes the chunk filter
+       leave out the final chunk, and the connection closes, so no client sees a whole body. */
+    r->connection->keepalive = AP_CONN_CLOSE;
+    apr_brigade_cleanup(ctx.bb);
+    APR_BRIGADE_INSERT_TAIL(ctx.bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, r->connection->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(ctx.bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    ap_pass_brigade(r->output_filters, ctx.bb);
+    return OK;
+}

@@ -1,0 +1,104 @@
+/* mod_swsgi: the module record and its hooks. Everything of substance happens in the core. */
+#include "shim.h"
+#include "http_log.h"
+#include "http_request.h"
+#include "ap_mpm.h"
+#include <stdlib.h>
+
+APLOG_USE_MODULE(swsgi);
+
+server_rec *swsgi_main_server;
+
+void *swsgi_create_conf(apr_pool_t *p, char *unused)
+{
+    (void)unused;
+    swsgi_conf *conf = apr_palloc(p, sizeof *conf);
+    conf->scope = -1;
+    return conf;
+}
+
+void *swsgi_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    return swsgi_create_conf(p, NULL);
+}
+
+void *swsgi_merge_conf(apr_pool_t *p, void *base_conf, void *add_conf)
+{
+    swsgi_conf *base = base_conf, *add = add_conf;
+    if (base->scope < 0)
+        return add;
+    if (add->scope < 0)
+        return base;
+    swsgi_conf *conf = apr_palloc(p, sizeof *conf);
+    conf->scope = swsgi_scope_merge(base->scope, add->scope);
+    return conf;
+}
+
+static int main_scope(server_rec *s)
+{
+    return ((swsgi_conf *)ap_get_module_config(s->module_config, &swsgi_module))->scope;
+}
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)pconf; (void)plog; (void)ptemp;
+    swsgi_config_begin();
+    return OK;
+}
+
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf; (void)plog; (void)ptemp;
+    swsgi_main_server = s;
+    char *error = swsgi_config_check(main_scope(s));
+    if (!error)
+        return OK;
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s, "%s", error);
+    free(error);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf; (void)plog; (void)ptemp;
+    swsgi_main_server = s;
+    return OK;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)pchild;
+    int threaded = 0, forked = 0;
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    ap_mpm_query(AP_MPMQ_IS_FORKED, &forked);
+    swsgi_main_server = s;
+    swsgi_child_init(main_scope(s), threaded != AP_MPMQ_NOT_SUPPORTED, forked != AP_MPMQ_NOT_SUPPORTED);
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    /* After mod_alias, so that a matching Alias wins over WSGIScriptAlias /; before the
+       modules that map URLs to home directories or virtual document roots. */
+    static const char *const after[] = { "mod_alias.c", NULL };
+    static const char *const before[] = { "mod_userdir.c", "mod_vhost_alias.c", NULL };
+    swsgi_register_io(&swsgi_shim_io);
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(swsgi_translate_name, after, before, APR_HOOK_MIDDLE);
+    ap_hook_handler(swsgi_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA swsgi_module = {
+    STANDARD20_MODULE_STUFF,
+    swsgi_create_conf,
+    swsgi_merge_conf,
+    swsgi_create_server_conf,
+    swsgi_merge_conf,
+    swsgi_directives,
+    register_hooks,
+    AP_MODULE_FLAG_NONE
+};

@@ -1,0 +1,85 @@
+/* The I/O callbacks the core uses to answer a request through Apache's filters. */
+#include "shim.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+APLOG_USE_MODULE(swsgi);
+
+static long read_body(void *ctx, char *buf, size_t len)
+{
+    return ap_get_client_block(((swsgi_rctx *)ctx)->r, buf, len);
+}
+
+static int start(void *ctx, const char *status_line, size_t count,
+                 const char *const *names, const char *const *values)
+{
+    request_rec *r = ((swsgi_rctx *)ctx)->r;
+    r->status = atoi(status_line);
+    r->status_line = apr_pstrdup(r->pool, status_line);
+    for (size_t i = 0; i < count; i++) {
+        if (!strcasecmp(names[i], "Content-Type"))
+            ap_set_content_type(r, apr_pstrdup(r->pool, values[i]));
+        else if (!strcasecmp(names[i], "Content-Length"))
+            ap_set_content_length(r, apr_atoi64(values[i]));
+        else
+            apr_table_add(r->headers_out, names[i], values[i]);
+    }
+    return 0;
+}
+
+static int pass(swsgi_rctx *ctx)
+{
+    apr_status_t rv = ap_pass_brigade(ctx->r->output_filters, ctx->bb);
+    apr_brigade_cleanup(ctx->bb);
+    return rv == APR_SUCCESS && !ctx->r->connection->aborted ? 0 : -1;
+}
+
+static int write_body(void *vctx, const char *data, size_t len)
+{
+    swsgi_rctx *ctx = vctx;
+    apr_bucket_alloc_t *ba = ctx->r->connection->bucket_alloc;
+    APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_transient_create(data, len, ba));
+    return pass(ctx);
+}
+
+static apr_status_t close_fd(void *fd)
+{
+    close((int)(intptr_t)fd);
+    return APR_SUCCESS;
+}
+
+static int send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
+{
+    swsgi_rctx *ctx = vctx;
+    request_rec *r = ctx->r;
+    /* Filters may hold the bucket past this call and the app closes its file in close():
+       give Apache a descriptor of its own, closed with the request. */
+    int own = dup(fd);
+    if (own < 0)
+        return -1;
+    apr_pool_cleanup_register(r->pool, (void *)(intptr_t)own, close_fd, apr_pool_cleanup_null);
+    apr_file_t *file;
+    apr_os_file_put(&file, &own, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool);
+    apr_brigade_insert_file(ctx->bb, file, (apr_off_t)offset, (apr_off_t)len, r->pool);
+    return pass(ctx);
+}
+
+static int flush(void *vctx)
+{
+    swsgi_rctx *ctx = vctx;
+    APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_flush_create(ctx->r->connection->bucket_alloc));
+    return pass(ctx);
+}
+
+static void log_message(void *ctx, int level, const char *message)
+{
+    if (ctx)
+        ap_log_rerror(APLOG_MARK, level, 0, ((swsgi_rctx *)ctx)->r, "%s", message);
+    else
+        ap_log_error(APLOG_MARK, level, 0, swsgi_main_server, "%s", message);
+}
+
+const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message };

@@ -1,0 +1,32 @@
+/* Declarations shared by the shim's own files (not part of the core's contract). */
+#ifndef SWSGI_SHIM_H
+#define SWSGI_SHIM_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "swsgi.h"
+
+extern module AP_MODULE_DECLARE_DATA swsgi_module;
+
+/* Server and directory configuration: a core scope id, -1 until a directive sets something. */
+typedef struct swsgi_conf {
+    int scope;
+} swsgi_conf;
+
+/* The handler's per-request state, the ctx of every swsgi_io callback. */
+typedef struct swsgi_rctx {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+} swsgi_rctx;
+
+extern const command_rec swsgi_directives[];
+extern const swsgi_io swsgi_shim_io;
+extern server_rec *swsgi_main_server;
+
+void *swsgi_create_conf(apr_pool_t *p, char *unused);
+void *swsgi_create_server_conf(apr_pool_t *p, server_rec *s);
+void *swsgi_merge_conf(apr_pool_t *p, void *base, void *add);
+int swsgi_translate_name(request_rec *r);
+int swsgi_handler(request_rec *r);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * swsgi.h — the whole contract between the Apache shim (C) and the Swift core.
+ *
+ * The shim speaks Apache; the core never sees an Apache structure. The shim hands the core
+ * plain C values and a table of I/O callbacks; the core hands back error sentences (malloc'd,
+ * the caller frees them) and HTTP status codes.
+ *
+ * Threads: configuration calls happen in the Apache parent, single-threaded. Request calls
+ * happen on any worker thread of a child; the core takes the Python GIL itself and releases it
+ * around every callback that may block.
+ */
+#ifndef SWSGI_H
+#define SWSGI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where a directive appeared; process-wide directives are errors anywhere but SWSGI_SERVER. */
+enum swsgi_where {
+    SWSGI_SERVER = 0,    /* main server configuration */
+    SWSGI_VHOST = 1,     /* inside <VirtualHost> */
+    SWSGI_DIRECTORY = 2, /* inside <Directory>, <Location> or <Files> */
+    SWSGI_HTACCESS = 3   /* in an .htaccess file */
+};
+
+/* Log levels, numbered as Apache's APLOG_* levels. */
+enum swsgi_level { SWSGI_LOG_ERR = 3, SWSGI_LOG_WARNING = 4, SWSGI_LOG_NOTICE = 5, SWSGI_LOG_INFO = 6, SWSGI_LOG_DEBUG = 7 };
+
+/* The shim's I/O for one request; ctx is the shim's request. Registered once. */
+typedef struct swsgi_io {
+    /* Reads up to len body bytes: the count, 0 at the end of the body, -1 on error. */
+    long (*read)(void *ctx, char *buf, size_t len);
+    /* Sets the status line ("200 OK") and the headers, once, before any body byte; 0 or -1. */
+    int (*start)(void *ctx, const char *status_line, size_t count,
+                 const char *const *names, const char *const *values);
+    /* Writes body bytes; 0, or -1 when the client is gone. */
+    int (*write)(void *ctx, const char *data, size_t len);
+    /* Sends len bytes of fd from offset with sendfile; the shim dups fd, the caller keeps it. */
+    int (*sendfile)(void *ctx, int fd, uint64_t offset, uint64_t len);
+    /* Pushes what was written so far to the client; 0 or -1. */
+    int (*flush)(void *ctx);
+    /* Logs one message (no trailing newline); ctx NULL logs for the server. */
+    void (*log)(void *ctx, int level, const char *message);
+} swsgi_io;
+
+/* One request, as the shim's handler passes it to swsgi_handle. */
+typedef struct swsgi_request {
+    void *ctx;                   /* given back to every swsgi_io callback */
+    size_t count;                /* CGI environment: count key/value pairs */
+    const char *const *keys;
+    const char *const *values;
+    int server_scope;            /* the virtual host's scope */
+    int dir_scope;               /* the merged per-directory scope */
+    int alias;                   /* the WSGIScriptAlias that matched, or -1 (AddHandler) */
+} swsgi_request;
+
+/* ---- configuration (Apache parent, also during configtest) ---- */
+
+void swsgi_register_io(const swsgi_io *io);
+/* pre_config: forget any previous configuration (graceful restart re-reads it). */
+void swsgi_config_begin(void);
+/* A new, empty scope for a server or a directory; ids are small integers. */
+int swsgi_scope_new(void);
+/* A new scope: add's settings over base's. */
+int swsgi_scope_merge(int base, int add);
+/* Applies one directive with its words (quotes already removed). NULL, or an error sentence. */
+char *swsgi_directive(int scope, int where, const char *name, int argc, const char *const *argv);
+/* check_config: cross-checks over the whole configuration. NULL, or an error sentence. */
+char *swsgi_config_check(int main_scope);
+/* translate_name: the alias of server_scope that maps uri, or -1; *target (malloc'd) is the
+   file-system path plus the rest of the URI. */
+int swsgi_translate(int server_scope, const char *uri, char **target);
+
+/* ---- Apache child ---- */
+
+/* child_init: initialise embedded Python unless embedded mode is restricted. threaded and
+   multiprocess describe the MPM, for wsgi.multithread and wsgi.multiprocess. */
+void swsgi_child_init(int main_scope, int threaded, int multiprocess);
+/* Runs one request: 0 when the response was produced; an HTTP status for Apache to send when
+   nothing was sent yet; -1 when the response broke after its headers went out (the shim must
+   make sure the client cannot take the truncated body for a whole one). */
+int swsgi_handle(const swsgi_request *request);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
