@@ -46,10 +46,10 @@ install: $(MODULE)
 	install -m 644 conf/swsgi.load conf/swsgi.conf /etc/apache2/mods-available/
 
 run: deps $(MODULE)
-	PYTHON=$(PYTHON) $(PYTHON) examples/run.py $(MODULE)
+	PYTHON=$(PYTHON) $(PYTHON) examples/serve.py $(MODULE)
 
 unit-test:
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 integration-test: $(MODULE)
 	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q Tests/integration

@@ -1,6 +1,16 @@
 /* Python.h for Swift, plus inline wrappers for the macros Swift cannot import. */
 #ifndef SWSGI_PYTHON_H
 #define SWSGI_PYTHON_H
+/* System headers first, as Swift's Glibc module sees them: pyconfig.h's feature macros would
+   otherwise give fd_set and friends a second, conflicting definition inside this module. */
+#include <sys/select.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 

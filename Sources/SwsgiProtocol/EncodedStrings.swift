@@ -1,0 +1,49 @@
+// String lists (the environ of .request, the status and headers of .start):
+// `u32 LE count`, then per string `u32 LE length` and the bytes. Lengths, not NULs, so
+// values may hold any byte and may be empty.
+
+public func encodeStrings(_ strings: [[UInt8]]) -> [UInt8] {
+    encodeStringList(strings)
+}
+
+/// Builds the payload straight from borrowed buffers (say, a C array of key/value strings)
+/// with one allocation. `string(i)` is called once per index and must stay valid until this returns.
+public func encodeStrings(count: Int, _ string: (Int) -> UnsafeRawBufferPointer) -> [UInt8] {
+    encodeStringList((0..<count).map(string))
+}
+
+private func encodeStringList<List: Collection>(_ strings: List) -> [UInt8]
+where List.Element: Collection, List.Element.Element == UInt8 {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(strings.reduce(4) { $0 + 4 + $1.count })
+    bytes.appendLittleEndian(UInt32(strings.count))
+    for string in strings {
+        bytes.appendLittleEndian(UInt32(string.count))
+        bytes.append(contentsOf: string)
+    }
+    return bytes
+}
+
+/// Strict: the count and every length must fit the payload exactly, with nothing left over.
+public func decodeStrings(_ payload: [UInt8]) throws(ProtocolError) -> [[UInt8]] {
+    try payload.withUnsafeBytes { (bytes) throws(ProtocolError) -> [[UInt8]] in
+        guard bytes.count >= 4 else { throw .malformed("string list shorter than its count") }
+        let count = Int(loadLittleEndian(UInt32.self, bytes, at: 0))
+        // Each string needs at least its 4-byte length, so a larger count cannot be honest;
+        // checking first keeps a forged count from reserving gigabytes.
+        guard count <= (bytes.count - 4) / 4 else { throw .malformed("string count \(count) exceeds the payload") }
+        var strings: [[UInt8]] = []
+        strings.reserveCapacity(count)
+        var offset = 4
+        for _ in 0..<count {
+            guard bytes.count - offset >= 4 else { throw .malformed("string length past the end of the payload") }
+            let length = Int(loadLittleEndian(UInt32.self, bytes, at: offset))
+            offset += 4
+            guard length <= bytes.count - offset else { throw .malformed("string of \(length) bytes past the end of the payload") }
+            strings.append(Array(bytes[offset..<offset + length]))
+            offset += length
+        }
+        guard offset == bytes.count else { throw .malformed("\(bytes.count - offset) trailing bytes after the strings") }
+        return strings
+    }
+}

@@ -1,0 +1,43 @@
+// The unit of the daemon protocol: an 8-byte header
+// `[u8 version][u8 type][u16 reserved = 0][u32 payload length, LE]`, then the payload.
+
+/// The version this module speaks; a peer sending anything else is rejected, not guessed at.
+public let protocolVersion: UInt8 = 1
+
+/// Size of the fixed frame header.
+public let frameHeaderSize = 8
+
+/// Largest payload accepted (16 MiB): bounds what a confused or hostile peer can make us allocate.
+public let maximumPayloadSize = 16 << 20
+
+public enum FrameType: UInt8, Sendable {
+    /// client→daemon: encoded strings, the CGI environ as key, value, key, value...
+    case request = 1
+    /// daemon→client: u32 LE max bytes wanted; the client answers with .body (≤ that, non-empty) or .bodyEnd.
+    case readBody = 2
+    /// client→daemon: a request body chunk; daemon→client: a response body chunk.
+    case body = 3
+    /// client→daemon: the request body is exhausted (empty payload).
+    case bodyEnd = 4
+    /// daemon→client: encoded strings, status line, name, value, name, value...
+    case start = 5
+    /// daemon→client: u64 LE offset, u64 LE length; an open descriptor rides along (SCM_RIGHTS).
+    case file = 6
+    /// daemon→client: push what was sent so far to the HTTP client (empty payload).
+    case flush = 7
+    /// daemon→client: i32 LE result: 0 ok, >0 an HTTP status when nothing was sent, -1 broke after the headers.
+    case end = 8
+}
+
+public struct Frame {
+    public let type: FrameType
+    public var payload: [UInt8]
+    /// The descriptor of a .file frame (nil otherwise). The receiver owns it and must close it.
+    public var fd: Int32?
+
+    public init(type: FrameType, payload: [UInt8], fd: Int32? = nil) {
+        self.type = type
+        self.payload = payload
+        self.fd = fd
+    }
+}
