@@ -13,16 +13,20 @@ let package = Package(
         .systemLibrary(name: "CPython", path: "Sources/CPython", pkgConfig: "python-3.11-embed"),
         // The one C header shared with the shim: shim/swsgi.h.
         .systemLibrary(name: "SwsgiABI", path: "Sources/SwsgiABI"),
+        // epoll and prctl, which Swift's Glibc module leaves out.
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         // Configuration model, directive parsing and validation: pure Swift.
         .target(name: "SwsgiConfig", path: "Sources/SwsgiConfig"),
         // Status/header validation and environ helpers: pure Swift.
         .target(name: "SwsgiHTTP", path: "Sources/SwsgiHTTP"),
+        .target(name: "SwsgiProtocol", path: "Sources/SwsgiProtocol"),
         .target(
             name: "SwsgiCore",
-            dependencies: ["CPython", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP"],
+            dependencies: ["CPython", "CLinux", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP", "SwsgiProtocol"],
             path: "Sources/SwsgiCore"
         ),
         .testTarget(name: "SwsgiConfigTests", dependencies: ["SwsgiConfig"], path: "Tests/SwsgiConfigTests"),
         .testTarget(name: "SwsgiHTTPTests", dependencies: ["SwsgiHTTP"], path: "Tests/SwsgiHTTPTests"),
+        .testTarget(name: "SwsgiProtocolTests", dependencies: ["SwsgiProtocol"], path: "Tests/SwsgiProtocolTests"),
     ]
 )

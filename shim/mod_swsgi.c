@@ -3,6 +3,8 @@
 #include "http_log.h"
 #include "http_request.h"
 #include "ap_mpm.h"
+#include "ap_listen.h"
+#include "unixd.h"
 #include <stdlib.h>
 
 APLOG_USE_MODULE(swsgi);
@@ -59,10 +61,48 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* Apache reaps the supervisor and tells us when it died; it is started again then. */
+static void supervisor_event(int reason, void *data, apr_wait_t status);
+
+static void start_supervisor(apr_pool_t *pconf)
+{
+    int pid = swsgi_daemons_start(ap_runtime_dir_relative(pconf, "wsgi"),
+                                  ap_unixd_config.user_id, ap_unixd_config.group_id);
+    if (pid <= 0)
+        return;
+    apr_proc_t *proc = apr_pcalloc(pconf, sizeof *proc);
+    proc->pid = pid;
+    /* Stopped with this generation: SIGTERM, SIGKILL after 3 s. */
+    apr_pool_note_subprocess(pconf, proc, APR_KILL_AFTER_TIMEOUT);
+    apr_proc_other_child_register(proc, supervisor_event, proc, NULL, pconf);
+}
+
+static apr_pool_t *supervisor_pool;
+
+static void supervisor_event(int reason, void *data, apr_wait_t status)
+{
+    apr_proc_t *proc = data;
+    if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST)
+        return;
+    apr_proc_other_child_unregister(data);
+    swsgi_daemons_died(proc->pid, status);
+    start_supervisor(supervisor_pool);
+}
+
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)plog; (void)ptemp;
     swsgi_main_server = s;
+    /* Apache runs post_config twice at start-up and detaches in between: daemons start on
+       the second run, in the process that stays. */
+    void *started = NULL;
+    apr_pool_userdata_get(&started, "swsgi-started", s->process->pool);
+    if (!started) {
+        apr_pool_userdata_set((void *)1, "swsgi-started", apr_pool_cleanup_null, s->process->pool);
+        return OK;
+    }
+    supervisor_pool = pconf;
+    start_supervisor(pconf);
     return OK;
 }
 

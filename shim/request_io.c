@@ -2,6 +2,7 @@
 #include "shim.h"
 #include "http_log.h"
 #include "http_protocol.h"
+#include "ap_listen.h"
 #include "apr_strings.h"
 #include <stdlib.h>
 #include <unistd.h>
@@ -82,4 +83,9 @@ static void log_message(void *ctx, int level, const char *message)
         ap_log_error(APLOG_MARK, level, 0, swsgi_main_server, "%s", message);
 }
 
-const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message };
+static void after_fork(void)
+{
+    ap_close_listeners();
+}
+
+const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork };

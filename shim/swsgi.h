@@ -45,6 +45,8 @@ typedef struct swsgi_io {
     int (*flush)(void *ctx);
     /* Logs one message (no trailing newline); ctx NULL logs for the server. */
     void (*log)(void *ctx, int level, const char *message);
+    /* In a process the core forked from Apache's parent: lets go of Apache's listeners. */
+    void (*after_fork)(void);
 } swsgi_io;
 
 /* One request, as the shim's handler passes it to swsgi_handle. */
@@ -74,6 +76,14 @@ char *swsgi_config_check(int main_scope);
 /* translate_name: the alias of server_scope that maps uri, or -1; *target (malloc'd) is the
    file-system path plus the rest of the URI. */
 int swsgi_translate(int server_scope, const char *uri, char **target);
+
+/* post_config, in the parent (never at configtest): starts the supervisor of the daemon
+   process groups for this generation. Its pid for Apache to reap and stop with the generation,
+   0 when there are no groups, -1 when it could not start (logged). socket_prefix is the
+   default WSGISocketPrefix; uid and gid are Apache's User and Group. */
+int swsgi_daemons_start(const char *socket_prefix, unsigned uid, unsigned gid);
+/* The supervisor pid died: the core logs it; the shim then calls swsgi_daemons_start again. */
+void swsgi_daemons_died(int pid, int wait_status);
 
 /* ---- Apache child ---- */
 

@@ -26,7 +26,9 @@ where List.Element: Collection, List.Element.Element == UInt8 {
 
 /// Strict: the count and every length must fit the payload exactly, with nothing left over.
 public func decodeStrings(_ payload: [UInt8]) throws(ProtocolError) -> [[UInt8]] {
-    try payload.withUnsafeBytes { (bytes) throws(ProtocolError) -> [[UInt8]] in
+    // withUnsafeBufferPointer, not withUnsafeBytes: only the former keeps the typed throw.
+    try payload.withUnsafeBufferPointer { (elements) throws(ProtocolError) -> [[UInt8]] in
+        let bytes = UnsafeRawBufferPointer(elements)
         guard bytes.count >= 4 else { throw .malformed("string list shorter than its count") }
         let count = Int(loadLittleEndian(UInt32.self, bytes, at: 0))
         // Each string needs at least its 4-byte length, so a larger count cannot be honest;

@@ -65,5 +65,16 @@ public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess
 @_cdecl("swsgi_handle")
 public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
     guard let request else { return 500 }
-    return Gateway.handle(request, configuration: configuration)
+    return EmbeddedMode.handle(request, configuration: configuration)
+}
+
+@_cdecl("swsgi_daemons_start")
+public func swsgiDaemonsStart(_ prefix: UnsafePointer<CChar>?, _ uid: UInt32, _ gid: UInt32) -> Int32 {
+    DaemonGroups.plan(configuration, defaultPrefix: prefix.map { String(cString: $0) } ?? "/var/run/apache2/wsgi", uid: uid, gid: gid)
+    return Supervisor.start(configuration)
+}
+
+@_cdecl("swsgi_daemons_died")
+public func swsgiDaemonsDied(_ pid: Int32, _ status: Int32) {
+    Apache.log(nil, SWSGI_LOG_ERR, "swsgi: the daemon process supervisor (pid \(pid)) \(describeWaitStatus(status)); starting it again")
 }

@@ -8,10 +8,7 @@ import SwsgiABI
 struct EnvironSettings {
     var multithread: Bool
     var multiprocess: Bool
-    var processGroup: String
-    var applicationGroup: String
-    var callableObject: String
-    var passAuthorization: Bool
+    var dispatch: Dispatch
 }
 
 func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, settings: EnvironSettings,
@@ -22,7 +19,7 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     for i in 0..<r.count {
         guard let key = r.keys[i], let value = r.values[i] else { continue }
         if strcmp(key, "PATH") == 0 || strcmp(key, "HTTPS") == 0 { continue }
-        if !settings.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
+        if !settings.dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
         guard let k = PyUnicode_InternFromString(key) else { swsgi_py_decref(environ); return nil }
         guard let v = PyUnicode_DecodeLatin1(value, strlen(value), nil) else {
             swsgi_py_decref(k); swsgi_py_decref(environ); return nil
@@ -41,6 +38,7 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     func set(_ key: PyPtr, text: String) {
         if let value = PyUnicode_FromString(text) { set(key, value); swsgi_py_decref(value) }
     }
+    if !facts.hasPathInfo { set(names.pathInfo, names.empty) }
     set(names.wsgiVersion, names.version)
     set(names.wsgiUrlScheme, facts.https ? names.https : names.http)
     set(names.wsgiInput, input)
@@ -50,9 +48,9 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     set(names.wsgiMultiprocess, settings.multiprocess ? swsgi_py_true() : swsgi_py_false())
     set(names.wsgiRunOnce, swsgi_py_false())
     set(names.wsgiInputTerminated, swsgi_py_true())
-    set(names.processGroup, text: settings.processGroup)
-    set(names.applicationGroup, text: settings.applicationGroup)
-    set(names.callableObject, text: settings.callableObject)
+    set(names.processGroup, text: settings.dispatch.processGroup)
+    set(names.applicationGroup, text: settings.dispatch.applicationGroup)
+    set(names.callableObject, text: settings.dispatch.callable)
     set(names.scriptReloading, names.one)
     return environ
 }

@@ -77,7 +77,7 @@ extension Exchange {
             valuePointers.append(UnsafePointer(swsgi_py_bytes_data(encoded[i + 1])))
         }
         headersSent = true
-        _ = Apache.io.start?(ctx, swsgi_py_bytes_data(statusBytes.ptr), namePointers.count, namePointers, valuePointers)
+        _ = transport.start(status: swsgi_py_bytes_data(statusBytes.ptr), names: namePointers, values: valuePointers)
         return nil
     }
 
@@ -86,13 +86,13 @@ extension Exchange {
     func writeBody(_ data: UnsafePointer<CChar>, _ size: Int) -> Bool {
         var size = Int64(size)
         if let declared = declaredLength, written + size > declared {
-            Apache.log(ctx, SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent more than the \(declared) bytes its Content-Length announced; the rest is dropped")
+            transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent more than the \(declared) bytes its Content-Length announced; the rest is dropped")
             size = declared - written
             if size <= 0 { return false }
         }
         written += size
-        let ctx = self.ctx, count = Int(size)
-        return withoutGIL { Apache.io.write?(ctx, data, count) ?? -1 } == 0
+        let count = Int(size)
+        return withoutGIL { transport.write(data, count: count) }
     }
 
     /// The write callable: sends the headers first if needed. false with a Python exception.
@@ -116,13 +116,12 @@ extension Exchange {
     func readBody(size: Int, partial: Bool) -> PyPtr? {
         var chunks: [UInt8] = []
         let want = size < 0 ? Int.max : size
-        let ctx = self.ctx
         var failed = false
         withoutGIL {
             var buffer = [UInt8](repeating: 0, count: min(want, max(8192, min(bodyLeft ?? 65536, 1 << 20))))
             while chunks.count < want {
                 let room = min(buffer.count, want - chunks.count)
-                let got = buffer.withUnsafeMutableBytes { Apache.io.read?(ctx, $0.baseAddress!.assumingMemoryBound(to: CChar.self), room) ?? -1 }
+                let got = buffer.withUnsafeMutableBytes { transport.read(into: $0.baseAddress!.assumingMemoryBound(to: CChar.self), count: room) }
                 if got < 0 { failed = true; break }
                 if got == 0 { break }
                 chunks.append(contentsOf: buffer[0..<got])

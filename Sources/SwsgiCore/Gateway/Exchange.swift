@@ -7,7 +7,7 @@ import SwsgiHTTP
 /// the result iterated (or its file sent with sendfile), close() always called. Lives for the
 /// request only; the Python objects that point at it are cut loose in `finish`.
 final class Exchange {
-    let ctx: UnsafeMutableRawPointer
+    let transport: Transport
     let interpreter: Interpreter
     let script: String
     var headersSent = false
@@ -22,8 +22,8 @@ final class Exchange {
     /// Body bytes that can still be read, when the request said (Content-Length).
     var bodyLeft: Int?
 
-    init(ctx: UnsafeMutableRawPointer, interpreter: Interpreter, script: String, bodyLength: Int?) {
-        self.ctx = ctx
+    init(transport: Transport, interpreter: Interpreter, script: String, bodyLength: Int?) {
+        self.transport = transport
         self.interpreter = interpreter
         self.script = script
         self.bodyLeft = bodyLength
@@ -82,7 +82,7 @@ final class Exchange {
             if let problem = sendHeaders() { return fail(problem) }
         }
         if let declared = declaredLength, written < declared {
-            Apache.log(ctx, SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent \(written) of the \(declared) bytes its Content-Length announced")
+            transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent \(written) of the \(declared) bytes its Content-Length announced")
             return -1
         }
         return 0
@@ -114,9 +114,8 @@ final class Exchange {
         }
         if let problem = sendHeaders(fileLength: max(0, Int64(info.st_size) - offset)) { return fail(problem) }
         let length = declaredLength ?? 0
-        let ctx = self.ctx
         // A failed send means the client went away: nothing more can be said to it.
-        _ = withoutGIL { Apache.io.sendfile?(ctx, fd, UInt64(offset), UInt64(length)) }
+        _ = withoutGIL { transport.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }
         written = length
         return 0
     }
@@ -124,19 +123,19 @@ final class Exchange {
     private func close(_ result: PyPtr) {
         guard PyObject_HasAttr(result, interpreter.names.close) != 0 else { return }
         if PyRef(PyObject_CallMethodNoArgs(result, interpreter.names.close)) == nil {
-            interpreter.logPendingException(ctx, handle: handle, message: "swsgi: exception in close() of the result of WSGI script '\(script)'")
+            interpreter.logPendingException(transport, handle: handle, message: "swsgi: exception in close() of the result of WSGI script '\(script)'")
         }
     }
 
     // MARK: failures
 
     private func fail(_ message: String) -> Int32 {
-        Apache.log(ctx, SWSGI_LOG_ERR, message)
+        transport.log(SWSGI_LOG_ERR, message)
         return headersSent ? -1 : 500
     }
 
     private func failWithException() -> Int32 {
-        interpreter.logPendingException(ctx, handle: handle, message: "swsgi: exception occurred processing WSGI script '\(script)'")
+        interpreter.logPendingException(transport, handle: handle, message: "swsgi: exception occurred processing WSGI script '\(script)'")
         return headersSent ? -1 : 500
     }
 

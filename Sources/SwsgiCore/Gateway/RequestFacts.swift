@@ -11,6 +11,11 @@ struct RequestFacts {
     var httpHost: String?
     var contentLength: Int?
     var https = false
+    var hasPathInfo = false
+    /// Set by the Apache child for a daemon.
+    var applicationGroup: String?
+    var callableObject: String?
+    var requestStart: Int?
 
     init(_ request: UnsafePointer<swsgi_request>) {
         let r = request.pointee
@@ -25,8 +30,14 @@ struct RequestFacts {
             case 0x48 /* H */:
                 if strcmp(key, "HTTP_HOST") == 0 { httpHost = String(cString: value) }
                 else if strcmp(key, "HTTPS") == 0 { https = strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0 }
+            case 0x50 /* P */:
+                if strcmp(key, "PATH_INFO") == 0 { hasPathInfo = true }
             case 0x43 /* C */:
                 if strcmp(key, "CONTENT_LENGTH") == 0 { contentLength = Int(String(cString: value)) }
+            case 0x6D /* m */:
+                if strcmp(key, "mod_wsgi.application_group") == 0 { applicationGroup = String(cString: value) }
+                else if strcmp(key, "mod_wsgi.callable_object") == 0 { callableObject = String(cString: value) }
+                else if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = Int(String(cString: value)) }
             default:
                 break
             }

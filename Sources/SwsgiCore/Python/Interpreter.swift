@@ -67,7 +67,7 @@ final class Interpreter {
     }
 
     /// Logs the pending Python exception (traceback included) and clears it.
-    func logPendingException(_ ctx: UnsafeMutableRawPointer?, handle: PyPtr?, message: String) {
+    func logPendingException(_ transport: Transport?, handle: PyPtr?, message: String) {
         var type: PyPtr?, value: PyPtr?, traceback: PyPtr?
         PyErr_Fetch(&type, &value, &traceback)
         guard type != nil else { return }
@@ -76,7 +76,8 @@ final class Interpreter {
         if let text = PyRef(PyUnicode_FromString(message)),
            PyRef(call(logException, handle ?? names.zero, text.ptr, type!, value ?? none, traceback ?? none)) == nil {
             PyErr_Clear()
-            Apache.log(ctx, SWSGI_LOG_ERR, message + " (and the traceback could not be formatted)")
+            let line = message + " (and the traceback could not be formatted)"
+            if let transport { transport.log(SWSGI_LOG_ERR, line) } else { Apache.log(nil, SWSGI_LOG_ERR, line) }
         }
         swsgi_py_xdecref(type); swsgi_py_xdecref(value); swsgi_py_xdecref(traceback)
     }
@@ -93,6 +94,7 @@ struct Names {
     let filelike = internedName("filelike")
     let fileno = internedName("fileno")
     let tell = internedName("tell")
+    let pathInfo = internedName("PATH_INFO")
     let wsgiVersion = internedName("wsgi.version")
     let wsgiInput = internedName("wsgi.input")
     let wsgiErrors = internedName("wsgi.errors")

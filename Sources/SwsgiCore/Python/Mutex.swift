@@ -9,4 +9,5 @@ final class Mutex {
 
     func lock() { pthread_mutex_lock(&mutex) }
     func unlock() { pthread_mutex_unlock(&mutex) }
+    func tryLock() -> Bool { pthread_mutex_trylock(&mutex) == 0 }
 }

@@ -69,8 +69,10 @@ enum NativeModule {
         guard let found = exchange(args, count, expected: 3) else { return nil }
         let level = Int32(truncatingIfNeeded: PyLong_AsLong(args![1]!))
         guard let text = PyUnicode_AsUTF8(args![2]!) else { return nil }
-        let ctx = found?.ctx
-        withoutGIL { Apache.log(ctx, level, text) }
+        let transport = found?.transport
+        withoutGIL {
+            if let transport { transport.log(level, text) } else { Apache.log(nil, level, text) }
+        }
         return PyRef(borrowing: swsgi_py_none()).take()
     }
 

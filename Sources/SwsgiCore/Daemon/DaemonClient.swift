@@ -1,0 +1,126 @@
+import Glibc
+import SwsgiABI
+import SwsgiProtocol
+
+/// The Apache child's side of daemon mode: sends the request's environ to the group over a
+/// pooled connection, answers the daemon's requests for body bytes, and relays the response
+/// to Apache as it comes.
+enum DaemonClient {
+    private static let pool = ConnectionPool()
+
+    static func forward(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch, transport: ApacheTransport) -> Int32 {
+        guard let plan = DaemonGroups.group(named: dispatch.processGroup) else {
+            transport.log(SWSGI_LOG_ERR, "swsgi: no WSGI daemon process called '\(dispatch.processGroup)' has been configured")
+            return 500
+        }
+        let payload = environPayload(request, dispatch: dispatch)
+        // A pooled connection may have been closed by a daemon that stopped since: if it
+        // fails before the daemon said anything, nothing was consumed, so retry on a new one.
+        while true {
+            let pooled = pool.take(plan.index)
+            guard let channel = pooled ?? ConnectionPool.connect(plan) else {
+                transport.log(SWSGI_LOG_ERR, "swsgi: unable to connect to WSGI daemon process '\(plan.config.name)' on '\(plan.socketPath)': \(String(cString: strerror(errno)))")
+                return 503
+            }
+            switch exchange(channel, payload: payload, transport: transport, plan: plan) {
+            case .done(let result):
+                pool.give(channel, to: plan.index)
+                return result
+            case .failed(let result):
+                channel.close()
+                return result
+            case .stale:
+                channel.close()
+                if pooled == nil {
+                    transport.log(SWSGI_LOG_ERR, "swsgi: daemon process '\(plan.config.name)' closed the connection before answering")
+                    return 503
+                }
+            }
+        }
+    }
+
+    private enum Outcome { case done(Int32), failed(Int32), stale }
+
+    private static func exchange(_ channel: FrameChannel, payload: [UInt8], transport: ApacheTransport, plan: GroupPlan) -> Outcome {
+        var answered = false, started = false
+        func broken(_ error: ProtocolError) -> Outcome {
+            if !answered { return .stale }
+            let what = error == .timedOut ? "timed out waiting for" : "lost the connection to"
+            transport.log(SWSGI_LOG_ERR, "swsgi: \(what) daemon process '\(plan.config.name)' while serving the request")
+            return .failed(started ? -1 : (error == .timedOut ? 504 : 502))
+        }
+        do {
+            try channel.send(.request, payload)
+            var buffer = [CChar](repeating: 0, count: 0)
+            while true {
+                let frame = try channel.receive()
+                answered = true
+                switch frame.type {
+                case .readBody:
+                    let want = Int(try decodeReadBody(frame.payload))
+                    if buffer.count < min(want, 1 << 20) { buffer = [CChar](repeating: 0, count: min(want, 1 << 20)) }
+                    let got = buffer.withUnsafeMutableBufferPointer { transport.read(into: $0.baseAddress!, count: min(want, $0.count)) }
+                    if got < 0 {
+                        transport.log(SWSGI_LOG_ERR, "swsgi: reading the request body from the client failed")
+                        return .failed(started ? -1 : 400)
+                    }
+                    if got == 0 { try channel.send(.bodyEnd, [UInt8]()) } else {
+                        try buffer.withUnsafeBufferPointer { chunk in
+                            try channel.send(.body, UnsafeRawBufferPointer(start: chunk.baseAddress, count: got))
+                        }
+                    }
+                case .start:
+                    let strings = try decodeStrings(frame.payload)
+                    guard strings.count % 2 == 1 else { throw ProtocolError.malformed("odd start frame") }
+                    started = true
+                    let ok = CStringTable(strings).withPointers { pointers in
+                        let names = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
+                        let values = stride(from: 2, to: pointers.count, by: 2).map { pointers[$0] }
+                        return transport.start(status: pointers[0]!, names: names, values: values)
+                    }
+                    if !ok { return .failed(-1) }
+                case .body:
+                    let ok = frame.payload.withUnsafeBytes { transport.write($0.bindMemory(to: CChar.self).baseAddress!, count: $0.count) }
+                    if !ok { return .failed(-1) }
+                case .file:
+                    let (offset, length) = try decodeFile(frame.payload)
+                    guard let fd = frame.fd else { throw ProtocolError.malformed("file frame without a descriptor") }
+                    let ok = transport.sendFile(fd, offset: offset, length: length)
+                    close(fd)
+                    if !ok { return .failed(-1) }
+                case .flush:
+                    if !transport.flush() { return .failed(-1) }
+                case .end:
+                    return .done(try decodeEnd(frame.payload))
+                default:
+                    throw ProtocolError.malformed("unexpected \(frame.type) frame from the daemon")
+                }
+            }
+        } catch let error as ProtocolError {
+            return broken(error)
+        } catch {
+            return broken(.malformed("\(error)"))
+        }
+    }
+
+    /// The CGI environ plus what the daemon needs to know: group names, callable, start time.
+    private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch) -> [UInt8] {
+        let r = request.pointee
+        let extra = [("mod_wsgi.process_group", dispatch.processGroup),
+                     ("mod_wsgi.application_group", dispatch.applicationGroup),
+                     ("mod_wsgi.callable_object", dispatch.callable),
+                     ("mod_wsgi.request_start", String(epochMicroseconds()))].flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
+        defer { extra.forEach { free($0) } }
+        var kept: [Int] = []
+        for i in 0..<r.count {
+            guard let key = r.keys[i], r.values[i] != nil else { continue }
+            if !dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
+            kept.append(i)
+        }
+        let base = 2 * kept.count
+        return encodeStrings(count: base + extra.count) { n in
+            let text = n >= base ? UnsafePointer(extra[n - base]) : (n % 2 == 0 ? r.keys[kept[n / 2]] : r.values[kept[n / 2]])!
+            return UnsafeRawBufferPointer(start: text, count: strlen(text))
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Glibc
+import SwsgiConfig
+
+/// The daemon process groups of this Apache generation, with their socket paths. Planned in
+/// the parent's post_config; Apache's children inherit the plan through fork and connect to
+/// the paths, the supervisor and the daemons hold the listening sockets.
+struct GroupPlan {
+    let index: Int
+    let config: DaemonProcess
+    let socketPath: String
+    var listener: Int32 = -1
+}
+
+enum DaemonGroups {
+    nonisolated(unsafe) static var groups: [GroupPlan] = []
+    nonisolated(unsafe) static var apacheUID: uid_t = 0
+    nonisolated(unsafe) static var apacheGID: gid_t = 0
+    nonisolated(unsafe) private static var generation = 0
+
+    /// Socket names as mod_wsgi's: <prefix>.<parent pid>.<generation>.<group number>.sock.
+    static func plan(_ configuration: Configuration, defaultPrefix: String, uid: uid_t, gid: gid_t) {
+        let global = configuration.global
+        let prefix = global.socketPrefix ?? defaultPrefix
+        apacheUID = uid
+        apacheGID = gid
+        groups = global.daemons.enumerated().map { index, daemon in
+            GroupPlan(index: index, config: daemon, socketPath: "\(prefix).\(getpid()).\(generation).\(index + 1).sock")
+        }
+        generation += 1
+    }
+
+    static func group(named name: String) -> GroupPlan? {
+        groups.first { $0.config.name == name }
+    }
+}

@@ -1,0 +1,77 @@
+import CLinux
+import Glibc
+import SwsgiABI
+import SwsgiConfig
+
+/// A daemon process from fork to serving: privileges dropped before any Python runs, then
+/// Python initialised with the group's own home and path, then the server.
+enum DaemonMain {
+    static func run(_ plan: GroupPlan, supervisor: pid_t, global: GlobalSettings) -> Never {
+        let config = plan.config
+        for other in DaemonGroups.groups where other.index != plan.index && other.listener >= 0 { close(other.listener) }
+        close(SelfPipe.fds[0]); close(SelfPipe.fds[1])
+        SelfPipe.resetSignals()
+        setProcessTitle(config.displayName ?? "swsgi:\(config.name)")
+        guard let account = dropPrivileges(config) else { _exit(1) }
+        // After the credentials changed: the kernel clears the setting on such a change.
+        _ = swsgi_prctl(PR_SET_PDEATHSIG, UInt(SIGTERM))
+        if getppid() != supervisor { _exit(0) }
+        if let home = config.home ?? account.home, chdir(home) != 0 {
+            Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': cannot change directory to '\(home)': \(String(cString: strerror(errno)))")
+        }
+        if let mask = config.umask { umask(mode_t(mask)) }
+        if let lang = config.lang { setenv("LANG", lang, 1) }
+        if let locale = config.locale {
+            setenv("LC_ALL", locale, 1)
+            if setlocale(LC_ALL, locale) == nil {
+                Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': unsupported locale '\(locale)'")
+            }
+        }
+        Gateway.multithread = config.threads != 1
+        Gateway.multiprocess = config.processesGiven
+        SelfPipe.install([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
+        PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,
+                            homeDirective: config.pythonHome != nil ? "WSGIDaemonProcess \(config.name) python-home" : "WSGIPythonHome",
+                            sitePath: config.pythonPath, settings: global)
+        DaemonServer(plan).run()
+    }
+
+    private struct Account { var home: String? }
+
+    /// user=/group= (default: Apache's User/Group), when running as root. Any failure is
+    /// fatal: a daemon must never go on with more privileges than configured.
+    private static func dropPrivileges(_ config: DaemonProcess) -> Account? {
+        guard getuid() == 0 || geteuid() == 0 else { return Account(home: nil) }
+        let uid = config.uid.map { uid_t($0) } ?? DaemonGroups.apacheUID
+        let gid = config.gid.map { gid_t($0) } ?? DaemonGroups.apacheGID
+        guard uid != 0 else {
+            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)' would run as root; refusing to start it")
+            return nil
+        }
+        let entry = getpwuid(uid)
+        let name = entry.map { String(cString: $0.pointee.pw_name) }
+        let home = entry.map { String(cString: $0.pointee.pw_dir) }
+        func fail(_ what: String) -> Account? {
+            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': \(what) failed: \(String(cString: strerror(errno)))")
+            return nil
+        }
+        if setgid(gid) != 0 { return fail("setgid(\(gid))") }
+        if let extra = config.supplementaryGroups {
+            let groups = extra.map { gid_t($0) }
+            if setgroups(groups.count, groups) != 0 { return fail("setgroups") }
+        } else if let name, initgroups(name, gid) != 0 {
+            return fail("initgroups(\(name))")
+        } else if name == nil, setgroups(0, nil) != 0 {
+            return fail("setgroups")
+        }
+        if setuid(uid) != 0 { return fail("setuid(\(uid))") }
+        guard getuid() == uid, geteuid() == uid, setuid(0) != 0 else {
+            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': could not drop root privileges")
+            return nil
+        }
+        if let home { setenv("HOME", home, 1) }
+        if let name { setenv("USER", name, 1); setenv("LOGNAME", name, 1) }
+        // The user's home is the working directory only when the daemon runs as another user.
+        return Account(home: uid != DaemonGroups.apacheUID ? home : nil)
+    }
+}

@@ -1,0 +1,218 @@
+import CLinux
+import Glibc
+import SwsgiABI
+import SwsgiConfig
+import SwsgiProtocol
+
+/// The daemon's server. Apache's children keep their connections open between requests, so a
+/// thread per connection would soon have every thread parked on an idle one: instead the main
+/// thread polls the listener and all idle connections (epoll, one-shot), and hands each
+/// connection that has a request to a free worker thread; after the response it goes back to
+/// the poll. The main thread also keeps the clocks: request-timeout, inactivity-timeout,
+/// restart-interval, maximum-requests and the graceful stop that follows each.
+final class DaemonServer {
+    private enum State { case idle, queued, busy }
+    private struct Active { let started: Double; let transport: SocketTransport }
+
+    private let plan: GroupPlan
+    private var config: DaemonProcess { plan.config }
+    private let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+    private let work = Condition()
+    // Guarded by work:
+    private var channels: [Int32: FrameChannel] = [:]
+    private var states: [Int32: State] = [:]
+    private var ready: [Int32] = []
+    private var active: [Int: Active] = [:]
+    private var served = 0
+    private var lastActivity = monotonicSeconds()
+    private var stopDeadline: Double?
+    private let started = monotonicSeconds()
+
+    init(_ plan: GroupPlan) {
+        self.plan = plan
+        _ = fcntl(plan.listener, F_SETFL, fcntl(plan.listener, F_GETFL) | O_NONBLOCK)
+        watch(plan.listener, events: EPOLLIN.rawValue)
+        watch(SelfPipe.fds[0], events: EPOLLIN.rawValue)
+    }
+
+    func run() -> Never {
+        for slot in 0..<max(1, config.threads) {
+            startThread(stackSize: config.stackSize) { self.worker(slot) }
+        }
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let count = epoll_wait(epoll, &events, Int32(events.count), 200)
+            for event in events.prefix(Int(max(0, count))) {
+                let fd = event.data.fd
+                if fd == plan.listener {
+                    acceptConnections()
+                } else if fd == SelfPipe.fds[0] {
+                    handleSignals(SelfPipe.drain())
+                } else {
+                    work.withLock {
+                        guard states[fd] == .idle else { return }
+                        states[fd] = .queued
+                        ready.append(fd)
+                        work.signal()
+                    }
+                }
+            }
+            keepTime()
+        }
+    }
+
+    // MARK: connections
+
+    private func watch(_ fd: Int32, events: UInt32, modify: Bool = false) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        epoll_ctl(epoll, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
+    }
+
+    private static let oneShot = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
+
+    private func acceptConnections() {
+        while stopDeadline == nil {
+            let fd = accept(plan.listener, nil, nil)
+            if fd < 0 { return }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            // The socket is 0700 and Apache's user owns it; check the peer all the same.
+            guard let peer = peerCredentials(fd), peer.uid == DaemonGroups.apacheUID || peer.uid == 0 else {
+                Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': refused a connection from a process that is not Apache's")
+                close(fd)
+                continue
+            }
+            let timeout = Int32(min(config.socketTimeout > 0 ? config.socketTimeout : 60, 2_000_000) * 1000)
+            work.withLock {
+                channels[fd] = FrameChannel(fd: fd, timeoutMilliseconds: timeout)
+                states[fd] = .idle
+            }
+            watch(fd, events: Self.oneShot)
+        }
+    }
+
+    /// With work locked: forgets a connection and closes it.
+    private func drop(_ fd: Int32) {
+        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        channels.removeValue(forKey: fd)?.close()
+        states.removeValue(forKey: fd)
+    }
+
+    // MARK: workers
+
+    private func worker(_ slot: Int) {
+        while true {
+            let (fd, channel): (Int32, FrameChannel?) = work.withLock {
+                while ready.isEmpty { work.wait() }
+                let fd = ready.removeFirst()
+                states[fd] = .busy
+                return (fd, channels[fd])
+            }
+            guard let channel, let frame = try? channel.receive(), frame.type == .request,
+                  let strings = try? decodeStrings(frame.payload), strings.count % 2 == 0 else {
+                work.withLock { drop(fd) }
+                continue
+            }
+            let transport = SocketTransport(channel, description: describe(strings))
+            work.withLock { active[slot] = Active(started: monotonicSeconds(), transport: transport) }
+            let result = serve(strings, transport: transport)
+            transport.end(result)
+            work.withLock {
+                active[slot] = nil
+                served += 1
+                lastActivity = monotonicSeconds()
+                if transport.broken || stopDeadline != nil {
+                    drop(fd)
+                } else {
+                    states[fd] = .idle
+                    watch(fd, events: Self.oneShot, modify: true)
+                }
+                if config.maximumRequests > 0, served >= config.maximumRequests {
+                    beginStop("it served its maximum-requests of \(config.maximumRequests)", within: config.gracefulTimeout)
+                }
+            }
+        }
+    }
+
+    private func serve(_ strings: [[UInt8]], transport: SocketTransport) -> Int32 {
+        CStringTable(strings).withPointers { pointers in
+            let keys = stride(from: 0, to: pointers.count, by: 2).map { pointers[$0] }
+            let values = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
+            return keys.withUnsafeBufferPointer { keys in
+                values.withUnsafeBufferPointer { values in
+                    var request = swsgi_request(ctx: nil, count: keys.count, keys: keys.baseAddress, values: values.baseAddress,
+                                                server_scope: -1, dir_scope: -1, alias: -1)
+                    return withUnsafePointer(to: &request) { request in
+                        let facts = RequestFacts(request)
+                        if config.queueTimeout > 0, let start = facts.requestStart,
+                           epochMicroseconds() - start > config.queueTimeout * 1_000_000 {
+                            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': queue-timeout of \(config.queueTimeout) s passed before a worker was free for \(transport.description)")
+                            return 503
+                        }
+                        let dispatch = Dispatch(daemonRequest: facts, processGroup: config.name)
+                        return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)
+                    }
+                }
+            }
+        }
+    }
+
+    private func describe(_ strings: [[UInt8]]) -> String {
+        var method = "", uri = ""
+        for i in stride(from: 0, to: strings.count - 1, by: 2) {
+            let key = String(decoding: strings[i], as: UTF8.self)
+            if key == "REQUEST_METHOD" { method = String(decoding: strings[i + 1], as: UTF8.self) }
+            if key == "REQUEST_URI" { uri = String(decoding: strings[i + 1], as: UTF8.self) }
+        }
+        return "\(method) \(uri)"
+    }
+
+    // MARK: lifecycle
+
+    private func handleSignals(_ seen: UInt64) {
+        if SelfPipe.saw(SIGTERM, in: seen) || SelfPipe.saw(SIGINT, in: seen) || SelfPipe.saw(SIGHUP, in: seen) {
+            work.withLock { beginStop("it was told to stop", within: config.shutdownTimeout) }
+        } else if SelfPipe.saw(SIGUSR1, in: seen) {
+            work.withLock { beginStop("it was told to restart", within: config.evictionTimeout > 0 ? config.evictionTimeout : config.gracefulTimeout) }
+        }
+    }
+
+    /// With work locked: no new connections or requests; the busy ones may finish until the
+    /// deadline. Idle and queued connections are closed: their clients retry on a new one,
+    /// which the restarted process (or a sibling) accepts.
+    private func beginStop(_ reason: String, within seconds: Int) {
+        guard stopDeadline == nil else { return }
+        stopDeadline = monotonicSeconds() + Double(seconds)
+        Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
+        epoll_ctl(epoll, EPOLL_CTL_DEL, plan.listener, nil)
+        close(plan.listener)
+        for (fd, state) in states where state != .busy { drop(fd) }
+        ready.removeAll()
+    }
+
+    private func keepTime() {
+        let now = monotonicSeconds()
+        let exit: Bool = work.withLock {
+            if config.requestTimeout > 0 {
+                for (slot, request) in active where now - request.started > Double(config.requestTimeout) {
+                    Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon process \(getpid()) of group '\(config.name)': request-timeout of \(config.requestTimeout) s reached by \(request.transport.description); restarting the process")
+                    request.transport.abort(504)
+                    active[slot] = Active(started: .infinity, transport: request.transport)
+                    beginStop("request-timeout", within: config.gracefulTimeout)
+                }
+            }
+            if config.inactivityTimeout > 0, active.isEmpty, now - lastActivity > Double(config.inactivityTimeout) {
+                beginStop("inactivity-timeout of \(config.inactivityTimeout) s", within: 0)
+            }
+            if config.restartInterval > 0, now - started > Double(config.restartInterval) {
+                beginStop("restart-interval of \(config.restartInterval) s", within: config.gracefulTimeout)
+            }
+            guard let deadline = stopDeadline else { return false }
+            let busy = active.values.contains { $0.started.isFinite }
+            return !busy || now >= deadline
+        }
+        // Finalising Python could wait on app threads; the process is done with it anyway.
+        if exit { _exit(0) }
+    }
+}

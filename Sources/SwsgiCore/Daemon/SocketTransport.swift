@@ -1,0 +1,101 @@
+import Glibc
+import SwsgiABI
+import SwsgiProtocol
+
+/// A daemon's side of one request: the gateway's I/O as frames to the Apache child. The body
+/// is pulled in pieces the app asks for (.readBody), the response pushed in bounded frames, a
+/// file passed as its descriptor for the child to sendfile.
+final class SocketTransport: Transport {
+    /// Response frames stay small so that neither side holds much of a large body.
+    static let maximumChunk = 256 << 10
+    let channel: FrameChannel
+    let description: String
+    private let lock = Mutex()
+    private var bodyDone = false
+    private var started = false
+    /// Once set, the connection cannot carry another request (an I/O failure, or an abort).
+    private(set) var broken = false
+
+    init(_ channel: FrameChannel, description: String) {
+        self.channel = channel
+        self.description = description
+    }
+
+    private func locked<T>(_ body: () throws -> T, failure: T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !broken else { return failure }
+        do { return try body() } catch { broken = true; return failure }
+    }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
+        guard !bodyDone else { return 0 }
+        return locked({ () throws -> Int in
+            try channel.send(.readBody, encodeReadBody(UInt32(min(count, Int(UInt32.max)))))
+            let frame = try channel.receive()
+            switch frame.type {
+            case .bodyEnd:
+                bodyDone = true
+                return 0
+            case .body where !frame.payload.isEmpty && frame.payload.count <= count:
+                frame.payload.withUnsafeBytes { buffer.update(from: $0.bindMemory(to: CChar.self).baseAddress!, count: $0.count) }
+                return frame.payload.count
+            default:
+                throw ProtocolError.malformed("unexpected \(frame.type) frame while reading the request body")
+            }
+        }, failure: -1)
+    }
+
+    func start(status: UnsafePointer<CChar>, names: [UnsafePointer<CChar>?], values: [UnsafePointer<CChar>?]) -> Bool {
+        let payload = encodeStrings(count: 1 + 2 * names.count) { i in
+            let text = i == 0 ? status : (i % 2 == 1 ? names[(i - 1) / 2] : values[(i - 1) / 2])!
+            return UnsafeRawBufferPointer(start: text, count: strlen(text))
+        }
+        return locked({ () throws in
+            try channel.send(.start, payload)
+            started = true
+            return true
+        }, failure: false)
+    }
+
+    func write(_ data: UnsafePointer<CChar>, count: Int) -> Bool {
+        locked({ () throws in
+            var offset = 0
+            while offset < count {
+                let size = min(Self.maximumChunk, count - offset)
+                try channel.send(.body, UnsafeRawBufferPointer(start: data + offset, count: size))
+                offset += size
+            }
+            return true
+        }, failure: false)
+    }
+
+    func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
+        locked({ () throws in try channel.sendFile(fd, offset: offset, length: length); return true }, failure: false)
+    }
+
+    func flush() -> Bool {
+        locked({ () throws in try channel.send(.flush, [UInt8]()); return true }, failure: false)
+    }
+
+    func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
+        Apache.log(nil, level, message)
+    }
+
+    /// Ends the request: the result for the child.
+    func end(_ result: Int32) {
+        _ = locked({ () throws in try channel.send(.end, encodeEnd(result)); return true }, failure: false)
+    }
+
+    /// From another thread, for a request that overran request-timeout: the child gets its
+    /// answer now (if the worker is not in the middle of a frame), and the connection is cut
+    /// so that whatever the stuck worker sends later goes nowhere.
+    func abort(_ status: Int32) {
+        if lock.tryLock() {
+            if !broken { try? channel.send(.end, encodeEnd(started ? -1 : status)) }
+            broken = true
+            lock.unlock()
+        }
+        shutdown(channel.fd, Int32(SHUT_RDWR))
+    }
+}

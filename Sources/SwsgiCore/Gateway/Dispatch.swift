@@ -1,0 +1,42 @@
+import SwsgiABI
+import SwsgiConfig
+import SwsgiHTTP
+
+/// Where a request runs: which process group (""= embedded), which application group, which
+/// callable. Resolved in the Apache child from the configuration; a daemon reads it back from
+/// the mod_wsgi.* keys the child sends along.
+struct Dispatch {
+    var processGroup: String
+    var applicationGroup: String
+    var callable: String
+    var passAuthorization: Bool
+
+    init(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, configuration: Configuration) {
+        let r = request.pointee
+        let dir = r.dir_scope >= 0 ? configuration.scope(r.dir_scope) : nil
+        let alias = r.alias >= 0 && r.server_scope >= 0 ? configuration.alias(scope: r.server_scope, index: Int(r.alias)) : nil
+        switch alias?.processGroup ?? dir?.processGroup ?? .embedded {
+        case .embedded: processGroup = ""
+        case .named(let name): processGroup = name
+        case .env(let variable): processGroup = facts.value(of: variable, in: request) ?? ""
+        }
+        switch alias?.applicationGroup ?? dir?.applicationGroup ?? .resource {
+        case .global: applicationGroup = ""
+        case .named(let name): applicationGroup = name
+        case .resource: applicationGroup = resourceGroupName(serverName: facts.serverName, port: facts.serverPort, scriptName: facts.scriptName)
+        case .server: applicationGroup = serverGroupName(serverName: facts.serverName, port: facts.serverPort)
+        case .host: applicationGroup = facts.httpHost ?? facts.serverName
+        case .env(let variable): applicationGroup = facts.value(of: variable, in: request) ?? ""
+        }
+        callable = alias?.callableObject ?? dir?.callableObject ?? "application"
+        passAuthorization = alias?.passAuthorization ?? dir?.passAuthorization ?? false
+    }
+
+    /// In a daemon: what the Apache child resolved.
+    init(daemonRequest facts: RequestFacts, processGroup: String) {
+        self.processGroup = processGroup
+        applicationGroup = facts.applicationGroup ?? ""
+        callable = facts.callableObject ?? "application"
+        passAuthorization = true   // the child already dropped Authorization where not allowed
+    }
+}

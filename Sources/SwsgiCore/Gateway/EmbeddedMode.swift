@@ -1,0 +1,21 @@
+import Glibc
+import SwsgiABI
+import SwsgiConfig
+
+/// The Apache child's side of a request: embedded mode here, or on to a daemon process group.
+enum EmbeddedMode {
+    static func handle(_ request: UnsafePointer<swsgi_request>, configuration: Configuration) -> Int32 {
+        guard let ctx = request.pointee.ctx else { return 500 }
+        let transport = ApacheTransport(ctx)
+        let facts = RequestFacts(request)
+        let dispatch = Dispatch(request, facts: facts, configuration: configuration)
+        if !dispatch.processGroup.isEmpty {
+            return DaemonClient.forward(request, dispatch: dispatch, transport: transport)
+        }
+        if configuration.global.restrictEmbedded {
+            transport.log(SWSGI_LOG_ERR, "swsgi: embedded mode is disabled by WSGIRestrictEmbedded; refusing \(facts.scriptFilename ?? "the request")")
+            return 500
+        }
+        return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)
+    }
+}

@@ -1,0 +1,54 @@
+import SwsgiABI
+
+/// Where a request's bytes come from and go to: Apache's filters in embedded mode, the daemon
+/// socket in a daemon process. One gateway, two transports. Called without the GIL.
+protocol Transport: AnyObject {
+    /// Up to count body bytes into buffer: the count, 0 at the end of the body, -1 on error.
+    func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int
+    /// Status line and headers, once; false when they could not be sent.
+    func start(status: UnsafePointer<CChar>, names: [UnsafePointer<CChar>?], values: [UnsafePointer<CChar>?]) -> Bool
+    /// Body bytes; false when the client is gone.
+    func write(_ data: UnsafePointer<CChar>, count: Int) -> Bool
+    /// length bytes of fd from offset; false when the client is gone.
+    func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool
+    func flush() -> Bool
+    /// One line for the error log, about this request.
+    func log(_ level: Int32, _ message: UnsafePointer<CChar>)
+}
+
+extension Transport {
+    func log(_ level: swsgi_level, _ message: String) {
+        message.withCString { log(Int32(level.rawValue), $0) }
+    }
+}
+
+/// Embedded mode: the shim's callbacks on its request.
+final class ApacheTransport: Transport {
+    private let ctx: UnsafeMutableRawPointer
+
+    init(_ ctx: UnsafeMutableRawPointer) { self.ctx = ctx }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
+        Apache.io.read?(ctx, buffer, count) ?? -1
+    }
+
+    func start(status: UnsafePointer<CChar>, names: [UnsafePointer<CChar>?], values: [UnsafePointer<CChar>?]) -> Bool {
+        Apache.io.start?(ctx, status, names.count, names, values) == 0
+    }
+
+    func write(_ data: UnsafePointer<CChar>, count: Int) -> Bool {
+        Apache.io.write?(ctx, data, count) == 0
+    }
+
+    func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
+        Apache.io.sendfile?(ctx, fd, offset, length) == 0
+    }
+
+    func flush() -> Bool {
+        Apache.io.flush?(ctx) == 0
+    }
+
+    func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
+        Apache.log(ctx, level, message)
+    }
+}

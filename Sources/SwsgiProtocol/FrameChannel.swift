@@ -1,0 +1,150 @@
+// One end of a daemon connection: whole frames over a connected Unix stream socket, with
+// blocking I/O bounded by an optional timeout. Used by one thread at a time.
+import Glibc
+
+public final class FrameChannel {
+    /// The socket. The channel owns it: close() (or deinit) closes it.
+    public let fd: Int32
+    /// 0 waits forever; otherwise each blocking read or write waits at most this long and
+    /// throws .timedOut. A timeout before a frame's first byte leaves the channel usable;
+    /// after any other error, close it.
+    public var timeoutMilliseconds: Int32
+
+    // Reads land in this buffer so that many small frames cost one recvmsg.
+    private static let bufferSize = 64 << 10
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FrameChannel.bufferSize, alignment: 8)
+    private var start = 0, end = 0  // the unconsumed bytes are buffer[start..<end]
+
+    // A .file frame's descriptor arrives with the frame's first byte, which may be read
+    // together with earlier frames; it waits here until that frame is parsed.
+    private var descriptors: [Int32] = []
+    private static let maximumQueuedDescriptors = 4
+    private var isClosed = false
+
+    public init(fd: Int32, timeoutMilliseconds: Int32 = 0) {
+        self.fd = fd
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    deinit {
+        close()
+        buffer.deallocate()
+    }
+
+    /// Closes the socket and any descriptors received but not handed out. Idempotent.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        descriptors.forEach { _ = Glibc.close($0) }
+        descriptors = []
+        _ = Glibc.close(fd)
+    }
+
+    // MARK: Sending
+
+    /// Sends one frame: header and payload in one sendmsg, looping on short writes and EINTR.
+    public func send(_ type: FrameType, _ payload: UnsafeRawBufferPointer) throws(ProtocolError) {
+        try send(type, payload, passing: nil)
+    }
+
+    public func send(_ type: FrameType, _ payload: [UInt8]) throws(ProtocolError) {
+        try payload.withUnsafeBufferPointer { (payload) throws(ProtocolError) in
+            try send(type, UnsafeRawBufferPointer(payload), passing: nil)
+        }
+    }
+
+    /// Sends a .file frame with a duplicate of `fileDescriptor` (SCM_RIGHTS); the caller keeps its own.
+    public func sendFile(_ fileDescriptor: Int32, offset: UInt64, length: UInt64) throws(ProtocolError) {
+        try encodeFile(offset: offset, length: length).withUnsafeBufferPointer { (payload) throws(ProtocolError) in
+            try send(.file, UnsafeRawBufferPointer(payload), passing: fileDescriptor)
+        }
+    }
+
+    private func send(_ type: FrameType, _ payload: UnsafeRawBufferPointer, passing passedFd: Int32?) throws(ProtocolError) {
+        guard payload.count <= maximumPayloadSize else {
+            throw .malformed("payload of \(payload.count) bytes exceeds the \(maximumPayloadSize)-byte limit")
+        }
+        // version | type << 8 | reserved (0) << 16 | length << 32, stored little-endian.
+        let header = (UInt64(protocolVersion) | UInt64(type.rawValue) << 8 | UInt64(payload.count) << 32).littleEndian
+        try withUnsafeBytes(of: header) { (header) throws(ProtocolError) in
+            try sendAll(fd, header, payload, passing: passedFd, timeoutMilliseconds: timeoutMilliseconds)
+        }
+    }
+
+    // MARK: Receiving
+
+    /// Receives the next frame. Throws .closed if the peer closed the connection between frames.
+    public func receive() throws(ProtocolError) -> Frame {
+        try fill(atLeast: frameHeaderSize)
+        let (type, length) = try parseHeader()
+        let payload: [UInt8]
+        if frameHeaderSize + length <= FrameChannel.bufferSize {
+            try fill(atLeast: frameHeaderSize + length)
+            payload = Array(buffer[start + frameHeaderSize..<start + frameHeaderSize + length])
+            start += frameHeaderSize + length
+        } else {
+            start += frameHeaderSize
+            payload = try receiveLargePayload(length)
+        }
+        guard type == .file else { return Frame(type: type, payload: payload) }
+        guard !descriptors.isEmpty else { throw .malformed("file frame without a file descriptor") }
+        return Frame(type: type, payload: payload, fd: descriptors.removeFirst())
+    }
+
+    private func parseHeader() throws(ProtocolError) -> (FrameType, Int) {
+        let header = UnsafeRawBufferPointer(rebasing: buffer[start..<start + frameHeaderSize])
+        guard header[0] == protocolVersion else { throw .malformed("protocol version \(header[0]), expected \(protocolVersion)") }
+        guard let type = FrameType(rawValue: header[1]) else { throw .malformed("unknown frame type \(header[1])") }
+        guard loadLittleEndian(UInt16.self, header, at: 2) == 0 else { throw .malformed("reserved header bits set") }
+        let length = Int(loadLittleEndian(UInt32.self, header, at: 4))
+        guard length <= maximumPayloadSize else {
+            throw .malformed("payload of \(length) bytes exceeds the \(maximumPayloadSize)-byte limit")
+        }
+        return (type, length)
+    }
+
+    /// Reads until `count` (≤ the buffer size) unconsumed bytes are buffered.
+    private func fill(atLeast count: Int) throws(ProtocolError) {
+        if start == end {
+            start = 0
+            end = 0
+        } else if FrameChannel.bufferSize - start < count {  // make room at the end
+            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+            end -= start
+            start = 0
+        }
+        while end - start < count {
+            let received = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+            if received == 0 { throw start == end ? .closed : .malformed("truncated frame") }
+            end += received
+        }
+    }
+
+    /// A payload larger than the buffer is read straight into its array. What is buffered
+    /// is all part of it: the buffer is smaller than the payload.
+    private func receiveLargePayload(_ length: Int) throws(ProtocolError) -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: length) { (payload, initialized) throws(ProtocolError) in
+            let buffered = end - start
+            UnsafeMutableRawBufferPointer(payload).copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
+            start = 0
+            end = 0
+            initialized = buffered
+            while initialized < length {
+                let received = try receive(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: payload[initialized...])))
+                if received == 0 { throw .malformed("truncated frame") }
+                initialized += received
+            }
+        }
+    }
+
+    private func receive(into destination: UnsafeMutableRawBufferPointer) throws(ProtocolError) -> Int {
+        let queued = descriptors.count
+        let received = try receiveSome(fd, into: destination, descriptors: &descriptors, timeoutMilliseconds: timeoutMilliseconds)
+        // Only .file frames carry a descriptor, one each, and each is parsed soon after it
+        // arrives; anything else is a peer misbehaving (or trying to exhaust our descriptors).
+        if descriptors.count - queued > 1 || descriptors.count > FrameChannel.maximumQueuedDescriptors {
+            throw .malformed("unexpected file descriptors")
+        }
+        return received
+    }
+}
