@@ -109,11 +109,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     (void)pchild;
-    int threaded = 0, forked = 0;
-    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
-    ap_mpm_query(AP_MPMQ_IS_FORKED, &forked);
+    /* As mod_wsgi: several threads or processes possible under this MPM's limits. */
+    int threads = 1, processes = 1;
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &processes);
     swsgi_main_server = s;
-    swsgi_child_init(main_scope(s), threaded != AP_MPMQ_NOT_SUPPORTED, forked != AP_MPMQ_NOT_SUPPORTED);
+    swsgi_child_init(main_scope(s), threads > 1, processes > 1);
 }
 
 static void register_hooks(apr_pool_t *p)

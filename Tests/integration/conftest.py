@@ -25,7 +25,6 @@ import re
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import tempfile
 import time
@@ -236,6 +235,10 @@ class Apache:
             "    Require all denied",
             "</Directory>",
             '<Directory "%s">' % self.apps,
+            "    Require all granted",
+            "</Directory>",
+            # PATH_TRANSLATED is computed by a sub-request for PATH_INFO below here
+            '<Directory "%s/htdocs">' % self.root,
             "    Require all granted",
             "</Directory>",
         ]

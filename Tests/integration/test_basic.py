@@ -3,8 +3,6 @@ import base64
 
 import pytest
 
-from conftest import TARGET
-
 
 def test_hello(apache_factory):
     a = apache_factory("WSGIScriptAlias / {apps}/hello.wsgi\n")
@@ -52,7 +50,11 @@ def test_environ_wsgi_keys(env_apache):
     assert e["SCRIPT_FILENAME"] == env_apache.app("environ.wsgi")
     assert e["REQUEST_URI"] == "/sub/x"
     assert e["mod_wsgi.process_group"] == ""
-    assert "PATH" not in e or TARGET == "mod_wsgi"  # Apache's own PATH is not exported
+    assert e["GATEWAY_INTERFACE"] == "CGI/1.1"
+    assert e["REQUEST_SCHEME"] == "http"
+    assert e["REMOTE_PORT"].isdigit()
+    assert e["wsgi.input_terminated"] is True
+    assert "PATH" not in e  # Apache's own PATH is not exported
 
 
 def test_environ_methods_and_query(env_apache):

@@ -1,5 +1,4 @@
 """The example applications under examples/ (used by `make run`)."""
-import os
 import shutil
 
 from conftest import EXAMPLES

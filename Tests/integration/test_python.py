@@ -2,8 +2,6 @@
 import os
 import subprocess
 
-import pytest
-
 from conftest import PYTHON, make_venv, venv_site_packages
 
 SYSTEM = subprocess.run(

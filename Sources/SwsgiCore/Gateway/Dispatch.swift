@@ -10,6 +10,7 @@ struct Dispatch {
     var applicationGroup: String
     var callable: String
     var passAuthorization: Bool
+    var chunkedRequest: Bool
 
     init(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, configuration: Configuration) {
         let r = request.pointee
@@ -30,6 +31,7 @@ struct Dispatch {
         }
         callable = alias?.callableObject ?? dir?.callableObject ?? "application"
         passAuthorization = alias?.passAuthorization ?? dir?.passAuthorization ?? false
+        chunkedRequest = dir?.chunkedRequest ?? false
     }
 
     /// In a daemon: what the Apache child resolved.
@@ -38,5 +40,6 @@ struct Dispatch {
         applicationGroup = facts.applicationGroup ?? ""
         callable = facts.callableObject ?? "application"
         passAuthorization = true   // the child already dropped Authorization where not allowed
+        chunkedRequest = true
     }
 }

@@ -9,6 +9,11 @@ enum EmbeddedMode {
         let transport = ApacheTransport(ctx)
         let facts = RequestFacts(request)
         let dispatch = Dispatch(request, facts: facts, configuration: configuration)
+        // As mod_wsgi: a chunked request body only where WSGIChunkedRequest On allows it.
+        if facts.chunked, !dispatch.chunkedRequest {
+            transport.log(SWSGI_LOG_INFO, "swsgi: chunked request body refused for \(facts.scriptFilename ?? "the request"); WSGIChunkedRequest On allows it")
+            return 411
+        }
         if !dispatch.processGroup.isEmpty {
             return DaemonClient.forward(request, dispatch: dispatch, transport: transport)
         }

@@ -62,7 +62,7 @@ final class Exchange {
            let status = sendFile(of: result) {
             return status
         }
-        if let only = onlyItem(of: result), swsgi_py_bytes_check(only) != 0 {
+        if !headersSent, let only = onlyItem(of: result), swsgi_py_bytes_check(only) != 0 {
             declaredLength = Int64(swsgi_py_bytes_size(only))
         }
         guard let iterator = PyRef(PyObject_GetIter(result)) else { return failWithException() }

@@ -12,6 +12,7 @@ struct RequestFacts {
     var contentLength: Int?
     var https = false
     var hasPathInfo = false
+    var chunked = false
     /// Set by the Apache child for a daemon.
     var applicationGroup: String?
     var callableObject: String?
@@ -30,6 +31,7 @@ struct RequestFacts {
             case 0x48 /* H */:
                 if strcmp(key, "HTTP_HOST") == 0 { httpHost = String(cString: value) }
                 else if strcmp(key, "HTTPS") == 0 { https = strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0 }
+                else if strcmp(key, "HTTP_TRANSFER_ENCODING") == 0 { chunked = String(cString: value).lowercased().contains("chunked") }
             case 0x50 /* P */:
                 if strcmp(key, "PATH_INFO") == 0 { hasPathInfo = true }
             case 0x43 /* C */:

@@ -1,6 +1,5 @@
 # Each mode returns something PEP 3333 forbids; the server must answer 500 and
 # log an error naming this script, never put the bad bytes on the wire.
-import sys
 
 MODES = {
     "status_noreason": ("200", [("Content-Type", "text/plain")]),
