@@ -20,12 +20,11 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
         guard let key = r.keys[i], let value = r.values[i] else { continue }
         if strcmp(key, "PATH") == 0 || strcmp(key, "HTTPS") == 0 { continue }
         if !settings.dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
-        guard let k = PyUnicode_InternFromString(key) else { swsgi_py_decref(environ); return nil }
-        guard let v = PyUnicode_DecodeLatin1(value, strlen(value), nil) else {
-            swsgi_py_decref(k); swsgi_py_decref(environ); return nil
-        }
-        PyDict_SetItem(environ, k, v)
-        swsgi_py_decref(k); swsgi_py_decref(v)
+        guard let k = interpreter.environKeys.object(for: key) else { swsgi_py_decref(environ); return nil }
+        defer { if k.owned { swsgi_py_decref(k.object) } }
+        guard let v = PyUnicode_DecodeLatin1(value, strlen(value), nil) else { swsgi_py_decref(environ); return nil }
+        PyDict_SetItem(environ, k.object, v)
+        swsgi_py_decref(v)
     }
     guard let handle = exchange.makeHandle(),
           let input = PyObject_CallOneArg(interpreter.inputType, handle),

@@ -4,6 +4,8 @@ import SwsgiHTTP
 
 /// Status and headers out, body bytes out, body bytes in.
 extension Exchange {
+    static let writeWithGIL: Int64 = 32 << 10
+
     /// Checks what the app gave start_response and hands it to Apache; nil, or the problem
     /// (then nothing was sent). fileLength: the bytes a file response can send.
     func sendHeaders(fileLength: Int64? = nil) -> String? {
@@ -49,19 +51,18 @@ extension Exchange {
                 return "swsgi: WSGI script '\(script)': a response header name is not Latin-1"
             }
             encoded.append(nameBytes)
-            let nameText = String(decoding: bytes(nameBytes), as: UTF8.self)
             if let problem = headerNameProblem(bytes(nameBytes)) { return "swsgi: WSGI script '\(script)': \(problem)" }
             guard let valueBytes = PyUnicode_AsLatin1String(value) else {
                 PyErr_Clear()
-                return "swsgi: WSGI script '\(script)': the value of response header '\(nameText)' is not Latin-1"
+                return "swsgi: WSGI script '\(script)': the value of response header '\(text(nameBytes))' is not Latin-1"
             }
             encoded.append(valueBytes)
-            if let problem = headerValueProblem(bytes(valueBytes), name: nameText) {
-                return "swsgi: WSGI script '\(script)': \(problem)"
+            if let problem = headerValueProblem(bytes(valueBytes)) {
+                return "swsgi: WSGI script '\(script)': response header '\(text(nameBytes))' has a value containing \(problem)"
             }
-            if nameText.lowercased() == "content-length" {
+            if isContentLength(bytes(nameBytes)) {
                 guard let length = contentLength(bytes(valueBytes)) else {
-                    return "swsgi: WSGI script '\(script)': Content-Length '\(String(decoding: bytes(valueBytes), as: UTF8.self))' is not a number"
+                    return "swsgi: WSGI script '\(script)': Content-Length '\(text(valueBytes))' is not a number"
                 }
                 appLength = length
             }
@@ -92,6 +93,9 @@ extension Exchange {
         }
         written += size
         let count = Int(size)
+        // Apache's core output filter only blocks once 64 KiB wait unsent; below that a
+        // write cannot block, and keeping the GIL spares a hand-over to another thread.
+        if written <= Self.writeWithGIL { return transport.write(data, count: count) }
         return withoutGIL { transport.write(data, count: count) }
     }
 
@@ -139,6 +143,10 @@ extension Exchange {
 private func bytes(_ object: PyPtr) -> UnsafeBufferPointer<UInt8> {
     UnsafeBufferPointer(start: UnsafeRawPointer(swsgi_py_bytes_data(object)).assumingMemoryBound(to: UInt8.self),
                         count: swsgi_py_bytes_size(object))
+}
+
+private func text(_ object: PyPtr) -> String {
+    String(decoding: bytes(object), as: UTF8.self)
 }
 
 func typeName(_ object: PyPtr) -> String {

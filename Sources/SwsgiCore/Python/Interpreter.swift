@@ -16,7 +16,9 @@ final class Interpreter {
     let loadScript: PyPtr
     let logException: PyPtr
     let names: Names
-    private var scripts: [String: (mtime: Int, callable: PyPtr)] = [:]
+    let environKeys = KeyCache()
+    /// Loaded WSGI callables by script path: the script's mtime, the callable's name.
+    private var scripts: [String: [(mtime: Int, name: String, callable: PyPtr)]] = [:]
 
     /// Sets up the current interpreter: `_swsgi`, `_swsgi_support`, the site directories.
     init?(index: Int, name: String, sitePath: [String]) {
@@ -51,8 +53,8 @@ final class Interpreter {
     /// The WSGI callable of a script, (re)loading the script when its mtime changed.
     /// nil with a Python exception set, or with `missing` set when the callable is absent.
     func application(script: String, mtime: Int, callable: String, missing: inout Bool) -> PyPtr? {
-        let key = script + "\0" + callable
-        if let cached = scripts[key], cached.mtime == mtime { return cached.callable }
+        var loaded = scripts[script] ?? []
+        if let cached = loaded.first(where: { $0.name == callable }), cached.mtime == mtime { return cached.callable }
         guard let path = PyRef(PyUnicode_DecodeFSDefault(script)),
               let time = PyRef(PyLong_FromLong(mtime)),
               let module = PyRef(call(loadScript, path.ptr, time.ptr)) else { return nil }
@@ -61,8 +63,9 @@ final class Interpreter {
             missing = true
             return nil
         }
-        if let old = scripts[key] { swsgi_py_decref(old.callable) }
-        scripts[key] = (mtime, app)
+        if let old = loaded.firstIndex(where: { $0.name == callable }) { swsgi_py_decref(loaded.remove(at: old).callable) }
+        loaded.append((mtime, callable, app))
+        scripts[script] = loaded
         return app
     }
 

@@ -1,0 +1,40 @@
+import CPython
+import Glibc
+
+/// Interned Python str objects for environ keys, looked up by the C string's bytes. Apache
+/// sends the same few dozen names on every request; making each a str and interning it costs
+/// more than the rest of the environ. Bounded, since clients choose the HTTP_* names: past
+/// the bound a key is simply made anew. Only used with the GIL held.
+final class KeyCache {
+    private struct Entry {
+        var hash: UInt64 = 0
+        var bytes: UnsafeMutablePointer<CChar>?
+        var object: PyPtr?
+    }
+
+    private static let slots = 1024
+    private static let maximum = 512
+    private var entries = [Entry](repeating: Entry(), count: KeyCache.slots)
+    private var count = 0
+
+    /// The str for key: borrowed when cached (owned == false), else a new reference.
+    func object(for key: UnsafePointer<CChar>) -> (object: PyPtr, owned: Bool)? {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var length = 0
+        while key[length] != 0 {
+            hash = (hash ^ UInt64(UInt8(bitPattern: key[length]))) &* 0x100_0000_01b3
+            length += 1
+        }
+        var slot = Int(hash & UInt64(Self.slots - 1))
+        while let bytes = entries[slot].bytes {
+            if entries[slot].hash == hash, strcmp(bytes, key) == 0 { return (entries[slot].object!, false) }
+            slot = (slot + 1) & (Self.slots - 1)
+        }
+        guard let object = PyUnicode_InternFromString(key) else { return nil }
+        guard count < Self.maximum else { return (object, true) }
+        swsgi_py_incref(object)
+        entries[slot] = Entry(hash: hash, bytes: strdup(key), object: object)
+        count += 1
+        return (object, true)
+    }
+}
