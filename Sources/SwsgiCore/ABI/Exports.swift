@@ -57,9 +57,6 @@ public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
 public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess: Int32) {
     Gateway.multithread = threaded != 0
     Gateway.multiprocess = multiprocess != 0
-    let global = configuration.global
-    guard !global.restrictEmbedded else { return }
-    PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, settings: global)
 }
 
 @_cdecl("swsgi_handle")

@@ -4,7 +4,7 @@ import SwsgiProtocol
 
 /// An Apache child's idle connections to each daemon group, reused across requests.
 final class ConnectionPool {
-    private let lock = Mutex()
+    private let lock = Lock()
     private var idle: [Int: [FrameChannel]] = [:]
 
     func take(_ group: Int) -> FrameChannel? {

@@ -10,7 +10,7 @@ final class SocketTransport: Transport {
     static let maximumChunk = 256 << 10
     let channel: FrameChannel
     let description: String
-    private let lock = Mutex()
+    private let lock = Lock()
     private var bodyDone = false
     private var started = false
     /// Once set, the connection cannot carry another request (an I/O failure, or an abort).

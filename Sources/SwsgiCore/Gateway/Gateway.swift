@@ -14,8 +14,9 @@ enum Gateway {
     static func run(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, dispatch: Dispatch,
                     transport: Transport) -> Int32 {
         guard case .ready = PythonRuntime.state else {
+            // The reason was logged once, when initialisation failed.
             if case .failed(let reason) = PythonRuntime.state {
-                transport.log(SWSGI_LOG_ERR, "swsgi: Python is not available in this process: \(reason)")
+                transport.log(SWSGI_LOG_INFO, "swsgi: Python is not available in this process: \(reason)")
             }
             return 500
         }

@@ -1,6 +1,7 @@
 import CPython
 import SwsgiABI
 import Glibc
+import Synchronization
 import SwsgiConfig
 
 /// The process's Python: initialised once, globally, after fork (never in Apache's parent),
@@ -13,7 +14,19 @@ enum PythonRuntime {
     nonisolated(unsafe) private static var mainThreadState: ThreadState?
     nonisolated(unsafe) private static var sitePath: [String] = []
     private static let threadStates = ThreadStates()
-    private static let creation = Mutex()
+    private static let creation = Lock()
+    private static let startLock = Lock()
+    private static let started = Atomic<Bool>(false)
+
+    /// Runs start exactly once per process, whichever thread gets here first.
+    static func startOnce(_ start: () -> Void) {
+        if started.load(ordering: .acquiring) { return }
+        startLock.lock()
+        defer { startLock.unlock() }
+        if started.load(ordering: .acquiring) { return }
+        start()
+        started.store(true, ordering: .releasing)
+    }
 
     /// Initialises Python with home and the site directories; logs one clear error and leaves
     /// Python off when that cannot work, so requests get a prompt 500 instead of a crash loop.

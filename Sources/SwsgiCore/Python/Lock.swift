@@ -1,7 +1,7 @@
 import Glibc
 
 /// A plain pthread mutex: Apache's threads are plain threads.
-final class Mutex {
+final class Lock {
     private var mutex = pthread_mutex_t()
 
     init() { pthread_mutex_init(&mutex, nil) }
