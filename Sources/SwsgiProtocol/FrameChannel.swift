@@ -60,12 +60,46 @@ public final class FrameChannel {
         }
     }
 
+    /// Appends a small frame to the outgoing queue instead of sending it: several frames of
+    /// one response then leave in one system call. Sending anything else, or flush(), sends
+    /// the queue first; so does queueing past `queueLimit` bytes.
+    public func queue(_ type: FrameType, _ payload: UnsafeRawBufferPointer) throws(ProtocolError) {
+        guard payload.count <= FrameChannel.queueLimit else { return try send(type, payload, passing: nil) }
+        withUnsafeBytes(of: FrameChannel.header(type, payload.count)) { outgoing.append(contentsOf: $0) }
+        outgoing.append(contentsOf: payload)
+        if outgoing.count >= FrameChannel.queueLimit { try flush() }
+    }
+
+    public func queue(_ type: FrameType, _ payload: [UInt8]) throws(ProtocolError) {
+        try payload.withUnsafeBufferPointer { (payload) throws(ProtocolError) in
+            try queue(type, UnsafeRawBufferPointer(payload))
+        }
+    }
+
+    /// Sends the queued frames.
+    public func flush() throws(ProtocolError) {
+        guard !outgoing.isEmpty else { return }
+        defer { outgoing.removeAll(keepingCapacity: true) }
+        try outgoing.withUnsafeBufferPointer { (queued) throws(ProtocolError) in
+            try sendAll(fd, UnsafeRawBufferPointer(queued), UnsafeRawBufferPointer(start: nil, count: 0),
+                        passing: nil, timeoutMilliseconds: timeoutMilliseconds)
+        }
+    }
+
+    public static let queueLimit = 32 << 10
+    private var outgoing: [UInt8] = []
+
+    /// version | type << 8 | reserved (0) << 16 | length << 32, stored little-endian.
+    private static func header(_ type: FrameType, _ length: Int) -> UInt64 {
+        (UInt64(protocolVersion) | UInt64(type.rawValue) << 8 | UInt64(length) << 32).littleEndian
+    }
+
     private func send(_ type: FrameType, _ payload: UnsafeRawBufferPointer, passing passedFd: Int32?) throws(ProtocolError) {
         guard payload.count <= maximumPayloadSize else {
             throw .malformed("payload of \(payload.count) bytes exceeds the \(maximumPayloadSize)-byte limit")
         }
-        // version | type << 8 | reserved (0) << 16 | length << 32, stored little-endian.
-        let header = (UInt64(protocolVersion) | UInt64(type.rawValue) << 8 | UInt64(payload.count) << 32).littleEndian
+        try flush()
+        let header = FrameChannel.header(type, payload.count)
         try withUnsafeBytes(of: header) { (header) throws(ProtocolError) in
             try sendAll(fd, header, payload, passing: passedFd, timeoutMilliseconds: timeoutMilliseconds)
         }

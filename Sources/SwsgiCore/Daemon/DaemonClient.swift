@@ -59,7 +59,7 @@ enum DaemonClient {
                 case .readBody:
                     let want = Int(try decodeReadBody(frame.payload))
                     if buffer.count < min(want, 1 << 20) { buffer = [CChar](repeating: 0, count: min(want, 1 << 20)) }
-                    let got = buffer.withUnsafeMutableBufferPointer { transport.read(into: $0.baseAddress!, count: min(want, $0.count)) }
+                    let got = buffer.withUnsafeMutableBufferPointer { fill($0, upTo: min(want, $0.count), from: transport) }
                     if got < 0 {
                         transport.log(SWSGI_LOG_ERR, "swsgi: reading the request body from the client failed")
                         return .failed(started ? -1 : 400)
@@ -123,4 +123,17 @@ enum DaemonClient {
             return UnsafeRawBufferPointer(start: text, count: strlen(text))
         }
     }
+}
+
+/// Reads from the client until count bytes or the end of the body: one frame answers the
+/// daemon's request instead of one per network read. The count, or -1 on error.
+private func fill(_ buffer: UnsafeMutableBufferPointer<CChar>, upTo count: Int, from transport: ApacheTransport) -> Int {
+    var filled = 0
+    while filled < count {
+        let got = transport.read(into: buffer.baseAddress! + filled, count: count - filled)
+        if got < 0 { return filled > 0 ? filled : -1 }
+        if got == 0 { break }
+        filled += got
+    }
+    return filled
 }

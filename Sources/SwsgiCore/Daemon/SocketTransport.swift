@@ -4,7 +4,8 @@ import SwsgiProtocol
 
 /// A daemon's side of one request: the gateway's I/O as frames to the Apache child. The body
 /// is pulled in pieces the app asks for (.readBody), the response pushed in bounded frames, a
-/// file passed as its descriptor for the child to sendfile.
+/// file passed as its descriptor for the child to sendfile. Small frames are queued, so that a
+/// small response (start, body, end) leaves in one system call.
 final class SocketTransport: Transport {
     /// Response frames stay small so that neither side holds much of a large body.
     static let maximumChunk = 256 << 10
@@ -31,7 +32,8 @@ final class SocketTransport: Transport {
     func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
         guard !bodyDone else { return 0 }
         return locked({ () throws -> Int in
-            try channel.send(.readBody, encodeReadBody(UInt32(min(count, Int(UInt32.max)))))
+            try channel.queue(.readBody, encodeReadBody(UInt32(min(count, Int(UInt32.max)))))
+            try channel.flush()
             let frame = try channel.receive()
             switch frame.type {
             case .bodyEnd:
@@ -52,7 +54,7 @@ final class SocketTransport: Transport {
             return UnsafeRawBufferPointer(start: text, count: strlen(text))
         }
         return locked({ () throws in
-            try channel.send(.start, payload)
+            try channel.queue(.start, payload)
             started = true
             return true
         }, failure: false)
@@ -63,7 +65,7 @@ final class SocketTransport: Transport {
             var offset = 0
             while offset < count {
                 let size = min(Self.maximumChunk, count - offset)
-                try channel.send(.body, UnsafeRawBufferPointer(start: data + offset, count: size))
+                try channel.queue(.body, UnsafeRawBufferPointer(start: data + offset, count: size))
                 offset += size
             }
             return true
@@ -75,7 +77,11 @@ final class SocketTransport: Transport {
     }
 
     func flush() -> Bool {
-        locked({ () throws in try channel.send(.flush, [UInt8]()); return true }, failure: false)
+        locked({ () throws in
+            try channel.queue(.flush, [UInt8]())
+            try channel.flush()
+            return true
+        }, failure: false)
     }
 
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
@@ -84,7 +90,11 @@ final class SocketTransport: Transport {
 
     /// Ends the request: the result for the child.
     func end(_ result: Int32) {
-        _ = locked({ () throws in try channel.send(.end, encodeEnd(result)); return true }, failure: false)
+        _ = locked({ () throws in
+            try channel.queue(.end, encodeEnd(result))
+            try channel.flush()
+            return true
+        }, failure: false)
     }
 
     /// From another thread, for a request that overran request-timeout: the child gets its
