@@ -20,6 +20,7 @@ enum DaemonMain {
             Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': cannot change directory to '\(home)': \(String(cString: strerror(errno)))")
         }
         if let mask = config.umask { umask(mode_t(mask)) }
+        applyLimits(config)
         if let lang = config.lang { setenv("LANG", lang, 1) }
         if let locale = config.locale {
             setenv("LC_ALL", locale, 1)
@@ -37,6 +38,23 @@ enum DaemonMain {
     }
 
     private struct Account { var home: String? }
+
+    /// cpu-time-limit, memory-limit, virtual-memory-limit and cpu-priority.
+    private static func applyLimits(_ config: DaemonProcess) {
+        func limit(_ resource: __rlimit_resource, _ value: Int, _ option: String) {
+            guard value > 0 else { return }
+            var bound = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
+            if setrlimit(__rlimit_resource_t(resource.rawValue), &bound) != 0 {
+                Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': cannot apply \(option)=\(value): \(String(cString: strerror(errno)))")
+            }
+        }
+        limit(RLIMIT_CPU, config.cpuTimeLimit, "cpu-time-limit")
+        limit(RLIMIT_DATA, config.memoryLimit, "memory-limit")
+        limit(RLIMIT_AS, config.virtualMemoryLimit, "virtual-memory-limit")
+        if config.cpuPriority != 0, setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(config.cpuPriority)) != 0 {
+            Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': cannot apply cpu-priority=\(config.cpuPriority)")
+        }
+    }
 
     /// user=/group= (default: Apache's User/Group), when running as root. Any failure is
     /// fatal: a daemon must never go on with more privileges than configured.
