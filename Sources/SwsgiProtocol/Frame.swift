@@ -27,6 +27,9 @@ public enum FrameType: UInt8, Sendable {
     case flush = 7
     /// daemon→client: i32 LE result: 0 ok, >0 an HTTP status when nothing was sent, -1 broke after the headers.
     case end = 8
+    /// daemon→client: this connection takes no more requests (the process is stopping); a
+    /// request sent on it was not started and may be sent again on a new connection.
+    case rejected = 9
 }
 
 public struct Frame {

@@ -18,6 +18,7 @@ final class FrameChannelTests: XCTestCase {
         try daemon.send(.flush, [])
         try daemon.send(.end, encodeEnd(0))
         try daemon.send(.end, encodeEnd(-1))
+        try daemon.send(.rejected, [])
 
         let request = try daemon.receive()
         XCTAssertEqual(request.type, .request)
@@ -41,6 +42,7 @@ final class FrameChannelTests: XCTestCase {
         XCTAssertEqual(try client.receive().type, .flush)
         XCTAssertEqual(try decodeEnd(client.receive().payload), 0)
         XCTAssertEqual(try decodeEnd(client.receive().payload), -1)
+        XCTAssertEqual(try client.receive().type, .rejected)
     }
 
     func testHeaderIsVersionTypeReservedAndLittleEndianLength() throws {
@@ -203,7 +205,7 @@ final class FrameChannelTests: XCTestCase {
             (rawFrame(version: 2, type: 3), "protocol version 2, expected 1"),
             (rawFrame(version: 0, type: 3), "protocol version 0, expected 1"),
             (rawFrame(type: 0), "unknown frame type 0"),
-            (rawFrame(type: 9), "unknown frame type 9"),
+            (rawFrame(type: 10), "unknown frame type 10"),
             (rawFrame(type: 3, reserved: 1), "reserved header bits set"),
             (rawFrame(type: 3, length: (16 << 20) + 1), "payload of 16777217 bytes exceeds the 16777216-byte limit"),
             (rawFrame(type: 3, length: .max), "payload of 4294967295 bytes exceeds the 16777216-byte limit"),

@@ -14,11 +14,12 @@ enum DaemonClient {
             return 500
         }
         let payload = environPayload(request, dispatch: dispatch)
-        // A pooled connection may have been closed by a daemon that stopped since: if it
-        // fails before the daemon said anything, nothing was consumed, so retry on a new one.
-        while true {
-            let pooled = pool.take(plan.index)
-            guard let channel = pooled ?? ConnectionPool.connect(plan) else {
+        // A daemon that stops says so on its connections (.rejected), and one that is gone
+        // makes the send fail: in both cases the request was not started, so it is sent
+        // again on a new connection (the pool may hold more of the stopping process's). Anything
+        // else is never retried: the app may have run.
+        for attempt in 0..<(2 * plan.config.processes + 4) {
+            guard let channel = (attempt == 0 ? pool.take(plan.index) : nil) ?? ConnectionPool.connect(plan) else {
                 transport.log(SWSGI_LOG_ERR, "swsgi: unable to connect to WSGI daemon process '\(plan.config.name)' on '\(plan.socketPath)': \(String(cString: strerror(errno)))")
                 return 503
             }
@@ -29,32 +30,31 @@ enum DaemonClient {
             case .failed(let result):
                 channel.close()
                 return result
-            case .stale:
+            case .notStarted:
                 channel.close()
-                if pooled == nil {
-                    transport.log(SWSGI_LOG_ERR, "swsgi: daemon process '\(plan.config.name)' closed the connection before answering")
-                    return 503
-                }
             }
         }
+        transport.log(SWSGI_LOG_ERR, "swsgi: daemon process group '\(plan.config.name)' kept turning the request away while restarting")
+        return 503
     }
 
-    private enum Outcome { case done(Int32), failed(Int32), stale }
+    private enum Outcome { case done(Int32), failed(Int32), notStarted }
 
     private static func exchange(_ channel: FrameChannel, payload: [UInt8], transport: ApacheTransport, plan: GroupPlan) -> Outcome {
-        var answered = false, started = false
+        var started = false
         func broken(_ error: ProtocolError) -> Outcome {
-            if !answered { return .stale }
             let what = error == .timedOut ? "timed out waiting for" : "lost the connection to"
             transport.log(SWSGI_LOG_ERR, "swsgi: \(what) daemon process '\(plan.config.name)' while serving the request")
             return .failed(started ? -1 : (error == .timedOut ? 504 : 502))
         }
         do {
-            try channel.send(.request, payload)
+            do { try channel.send(.request, payload) } catch { return .notStarted }
             var buffer = [CChar](repeating: 0, count: 0)
+            var first = true
             while true {
                 let frame = try channel.receive()
-                answered = true
+                if first, frame.type == .rejected { return .notStarted }
+                first = false
                 switch frame.type {
                 case .readBody:
                     let want = Int(try decodeReadBody(frame.payload))

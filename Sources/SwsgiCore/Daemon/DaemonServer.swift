@@ -8,8 +8,10 @@ import SwsgiProtocol
 /// thread per connection would soon have every thread parked on an idle one: instead the main
 /// thread polls the listener and all idle connections (epoll, one-shot), and hands each
 /// connection that has a request to a free worker thread; after the response it goes back to
-/// the poll. The main thread also keeps the clocks: request-timeout, inactivity-timeout,
-/// restart-interval, maximum-requests and the graceful stop that follows each.
+/// the poll. New connections are accepted only while a worker is free, so that the processes
+/// of a group share the load as they share the listening socket. The main thread also keeps
+/// the clocks: request-timeout, inactivity-timeout, restart-interval, maximum-requests and
+/// the stops that follow them.
 final class DaemonServer {
     private enum State { case idle, queued, busy }
     private struct Active { let started: Double; let transport: SocketTransport }
@@ -26,6 +28,12 @@ final class DaemonServer {
     private var served = 0
     private var lastActivity = monotonicSeconds()
     private var stopDeadline: Double?
+    /// Told to stop (SIGTERM): serve on until idle, for the requests of Apache children that
+    /// are finishing gracefully, then exit.
+    private var drainDeadline: Double?
+    /// Accepted connections whose first request has not arrived yet: they will need a worker.
+    private var fresh: Set<Int32> = []
+    private var listening = true
     private let started = monotonicSeconds()
 
     init(_ plan: GroupPlan) {
@@ -51,12 +59,14 @@ final class DaemonServer {
                 } else {
                     work.withLock {
                         guard states[fd] == .idle else { return }
+                        fresh.remove(fd)
                         states[fd] = .queued
                         ready.append(fd)
                         work.signal()
                     }
                 }
             }
+            work.withLock { armListener(freeWorkers() > 0) }
             keepTime()
         }
     }
@@ -72,8 +82,20 @@ final class DaemonServer {
 
     private static let oneShot = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
 
+    /// With work locked: workers not busy, not spoken for by a queued or fresh connection.
+    private func freeWorkers() -> Int {
+        max(1, config.threads) - active.count - ready.count - fresh.count
+    }
+
+    /// With work locked: watches the listener only while a worker is free.
+    private func armListener(_ on: Bool) {
+        guard on != listening, stopDeadline == nil else { return }
+        listening = on
+        watch(plan.listener, events: on ? EPOLLIN.rawValue : 0, modify: true)
+    }
+
     private func acceptConnections() {
-        while stopDeadline == nil {
+        while stopDeadline == nil, work.withLock({ freeWorkers() > 0 }) {
             let fd = accept(plan.listener, nil, nil)
             if fd < 0 { return }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
@@ -87,15 +109,20 @@ final class DaemonServer {
             work.withLock {
                 channels[fd] = FrameChannel(fd: fd, timeoutMilliseconds: timeout)
                 states[fd] = .idle
+                fresh.insert(fd)
             }
             watch(fd, events: Self.oneShot)
         }
     }
 
-    /// With work locked: forgets a connection and closes it.
-    private func drop(_ fd: Int32) {
+    /// With work locked: forgets a connection and closes it. farewell: the close is planned,
+    /// so the client is told that a request it may have sent meanwhile was not started.
+    private func drop(_ fd: Int32, farewell: Bool = false) {
         epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
-        channels.removeValue(forKey: fd)?.close()
+        fresh.remove(fd)
+        let channel = channels.removeValue(forKey: fd)
+        if farewell { try? channel?.send(.rejected, [UInt8]()) }
+        channel?.close()
         states.removeValue(forKey: fd)
     }
 
@@ -122,8 +149,10 @@ final class DaemonServer {
                 active[slot] = nil
                 served += 1
                 lastActivity = monotonicSeconds()
-                if transport.broken || stopDeadline != nil {
+                if transport.broken {
                     drop(fd)
+                } else if stopDeadline != nil {
+                    drop(fd, farewell: true)
                 } else {
                     states[fd] = .idle
                     watch(fd, events: Self.oneShot, modify: true)
@@ -131,6 +160,8 @@ final class DaemonServer {
                 if config.maximumRequests > 0, served >= config.maximumRequests {
                     beginStop("it served its maximum-requests of \(config.maximumRequests)", within: config.gracefulTimeout)
                 }
+                // The poller may be waiting with the listener unwatched: a worker is free now.
+                if !listening { var byte: UInt8 = 0; _ = write(SelfPipe.fds[1], &byte, 1) }
             }
         }
     }
@@ -172,7 +203,9 @@ final class DaemonServer {
 
     private func handleSignals(_ seen: UInt64) {
         if SelfPipe.saw(SIGTERM, in: seen) || SelfPipe.saw(SIGINT, in: seen) || SelfPipe.saw(SIGHUP, in: seen) {
-            work.withLock { beginStop("it was told to stop", within: config.shutdownTimeout) }
+            work.withLock {
+                if drainDeadline == nil { drainDeadline = monotonicSeconds() + Double(max(1, config.shutdownTimeout)) }
+            }
         } else if SelfPipe.saw(SIGUSR1, in: seen) {
             work.withLock { beginStop("it was told to restart", within: config.evictionTimeout > 0 ? config.evictionTimeout : config.gracefulTimeout) }
         }
@@ -187,7 +220,7 @@ final class DaemonServer {
         Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
         epoll_ctl(epoll, EPOLL_CTL_DEL, plan.listener, nil)
         close(plan.listener)
-        for (fd, state) in states where state != .busy { drop(fd) }
+        for (fd, state) in states where state != .busy { drop(fd, farewell: true) }
         ready.removeAll()
     }
 
@@ -207,6 +240,10 @@ final class DaemonServer {
             }
             if config.restartInterval > 0, now - started > Double(config.restartInterval) {
                 beginStop("restart-interval of \(config.restartInterval) s", within: config.gracefulTimeout)
+            }
+            if let drain = drainDeadline, stopDeadline == nil,
+               now >= drain || (active.isEmpty && ready.isEmpty && now - lastActivity > 0.3) {
+                beginStop("it was told to stop", within: 0)
             }
             guard let deadline = stopDeadline else { return false }
             let busy = active.values.contains { $0.started.isFinite }

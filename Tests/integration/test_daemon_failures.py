@@ -1,0 +1,125 @@
+"""Daemon mode: a daemon killed mid-request, request-timeout, an unreachable group."""
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from conftest import TARGET, pid_alive, wait_until
+from daemon_support import SOCKET_DIRECTIVE, get_json, socket_files
+
+
+def in_background(fn):
+    """Runs fn() in a thread; returns a dict that gets 'result' or 'error' and 'elapsed'."""
+    box = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            box["result"] = fn()
+        except Exception as e:  # noqa: BLE001
+            box["error"] = e
+        box["elapsed"] = time.monotonic() - t0
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    box["thread"] = t
+    return box
+
+
+def test_kill_9_of_a_daemon(apache_factory):
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess k threads=4\n"
+                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=k\n")
+    old = get_json(a, "/")["pid"]
+    get_json(a, "/")  # the Apache child now has a pooled/used connection to the daemon
+    mark = a.log_mark()
+    inflight = in_background(lambda: a.get("/?sleep=6", timeout=20))
+    time.sleep(0.7)  # the request is inside the app now
+    assert "result" not in inflight and "error" not in inflight
+    killed_at = time.monotonic()
+    os.kill(old, signal.SIGKILL)
+
+    # the next requests succeed within 2 s, served by a new process
+    new = None
+    while time.monotonic() - killed_at < 2.0 and new is None:
+        try:
+            r = a.get("/", timeout=2)
+            if r.status == 200 and r.json()["pid"] != old:
+                new = r.json()["pid"]
+        except OSError:
+            pass
+        if new is None:
+            time.sleep(0.05)
+    assert new, "no request succeeded within 2 s of the kill\n" + a.log_since(mark)
+    assert [a.get("/", timeout=5).status for _ in range(5)] == [200] * 5
+
+    # the in-flight request got an error, promptly, and was not run again elsewhere
+    inflight["thread"].join(20)
+    if "result" in inflight:
+        r = inflight["result"]
+        assert r.status >= 500, "in-flight request answered %r after %.1f s (replayed?)\n%s" % (
+            r, inflight["elapsed"], a.log_since(mark))
+    assert inflight["elapsed"] < 5, (inflight, a.log_since(mark))
+    assert not pid_alive(old)
+    if TARGET == "swsgi":
+        log = a.wait_log(mark, "daemon process %d of group 'k' was killed by signal 9" % old)
+        assert "daemon process %d of group 'k' was killed by signal 9" % old in log, log
+
+
+@pytest.mark.swsgi_only
+def test_request_timeout(apache_factory):
+    # mod_wsgi 4.9.4 kills the process too, but answers 500 (truncated headers)
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess rt threads=1 request-timeout=2\n"
+                       "WSGIScriptAlias /rt {apps}/daemon/info.wsgi process-group=rt\n")
+    old = get_json(a, "/rt")["pid"]
+    mark = a.log_mark()
+    t0 = time.monotonic()
+    r = a.get("/rt/sleepy?sleep=30", timeout=20)
+    elapsed = time.monotonic() - t0
+    assert r.status == 504, (r, a.log_since(mark))
+    assert 1.9 < elapsed < 6, elapsed
+    log = a.wait_log(mark, "request-timeout", "/rt/sleepy")
+    assert "request-timeout" in log and "/rt/sleepy" in log, log
+    # the process is replaced
+    assert wait_until(lambda: not pid_alive(old), 5), "pid %d still alive\n%s" % (old, a.log_since(mark))
+    new = get_json(a, "/rt")["pid"]
+    assert new != old
+
+
+@pytest.mark.swsgi_only
+def test_request_timeout_spares_quick_requests(apache_factory):
+    # a process with a stuck request keeps answering others until it is restarted
+    # (mod_wsgi 4.9.4 divides the elapsed time by threads=: 504 only after ~12 s)
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess rt threads=4 request-timeout=3\n"
+                       "WSGIScriptAlias /rt {apps}/daemon/info.wsgi process-group=rt\n")
+    get_json(a, "/rt")
+    stuck = in_background(lambda: a.get("/rt?sleep=30", timeout=20))
+    time.sleep(0.5)
+    for _ in range(5):
+        get_json(a, "/rt?sleep=0.1")
+    stuck["thread"].join(20)
+    assert "result" in stuck, stuck
+    assert stuck["result"].status >= 500, stuck
+    assert stuck["elapsed"] < 10, stuck
+    get_json(a, "/rt")
+
+
+def test_unreachable_group_gives_503(apache_factory):
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess gone connect-timeout=1\n"
+                       "WSGIScriptAlias /gone {apps}/daemon/info.wsgi process-group=gone\n")
+    files = socket_files(a)
+    assert len(files) == 1, files
+    os.unlink(files[0])  # before any request: no connection exists yet
+    mark = a.log_mark()
+    t0 = time.monotonic()
+    r = a.get("/gone", timeout=20)
+    assert r.status == 503, r
+    assert time.monotonic() - t0 < 5  # connect-timeout=1
+    needle = "unable to connect to wsgi daemon process 'gone'"
+    log = wait_until(lambda: needle in a.log_since(mark).lower(), 5) and a.log_since(mark)
+    assert log, a.log_since(mark)
