@@ -11,7 +11,7 @@ SHIM_SOURCES := $(wildcard shim/*.c)
 SHIM_HEADERS := $(wildcard shim/*.h)
 CORE_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
 # Debian packages the build, `make run` and the tests need.
-PACKAGES := apache2 apache2-dev libpython3.11-dev python3.11-venv python3-pytest curl
+PACKAGES := apache2 apache2-dev pkgconf libpython3.11-dev python3.11-venv python3-pytest curl
 
 .PHONY: all deps install run test unit-test integration-test bench clean
 
