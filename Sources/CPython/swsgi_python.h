@@ -34,6 +34,17 @@ static inline PyObject *swsgi_py_tuple_item(PyObject *o, Py_ssize_t i) { return 
 static inline PyTypeObject *swsgi_py_type(PyObject *o) { return Py_TYPE(o); }
 static inline PyObject *swsgi_py_bool(int v) { return PyBool_FromLong(v); }
 
+/* An ASCII str's characters in place (NUL-terminated), or NULL for any other str. */
+static inline const char *swsgi_py_ascii(PyObject *o, Py_ssize_t *size)
+{
+    if (PyUnicode_READY(o) != 0 || !PyUnicode_IS_ASCII(o)) {
+        PyErr_Clear();
+        return NULL;
+    }
+    *size = PyUnicode_GET_LENGTH(o);
+    return (const char *)PyUnicode_DATA(o);
+}
+
 /* The fast-call signature, so that Swift can store such functions in a PyMethodDef. */
 typedef PyObject *(*swsgi_fastcall)(PyObject *, PyObject *const *, Py_ssize_t);
 static inline PyCFunction swsgi_py_fastcall_cast(swsgi_fastcall f) { return (PyCFunction)(void (*)(void))f; }

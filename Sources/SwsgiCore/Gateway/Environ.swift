@@ -27,8 +27,10 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
         swsgi_py_decref(v)
     }
     guard let handle = exchange.makeHandle(),
-          let input = PyObject_CallOneArg(interpreter.inputType, handle),
-          let errors = PyObject_CallOneArg(interpreter.logType, handle) else {
+          let input = interpreter.instantiate(interpreter.inputType, [names.handle: handle, names.buffer: names.emptyBytes]),
+          let errors = interpreter.instantiate(interpreter.logType, [
+              names.handle: handle, names.level: names.errorLevel, names.name: names.errorsName,
+              names.buffer: names.empty, names.lock: interpreter.noLock]) else {
         swsgi_py_decref(environ); return nil
     }
     exchange.input = input

@@ -5,6 +5,7 @@ import SwsgiHTTP
 /// Status and headers out, body bytes out, body bytes in.
 extension Exchange {
     static let writeWithGIL: Int64 = 32 << 10
+    private static let contentLengthName = UnsafePointer(strdup("Content-Length")!)
 
     /// Checks what the app gave start_response and hands it to Apache; nil, or the problem
     /// (then nothing was sent). fileLength: the bytes a file response can send.
@@ -19,11 +20,13 @@ extension Exchange {
         if status.ptr == swsgi_py_none() {
             return "swsgi: WSGI script '\(script)' returned a response without calling start_response()"
         }
-        guard swsgi_py_unicode_check(status.ptr) != 0, let statusBytes = PyRef(PyUnicode_AsLatin1String(status.ptr)) else {
-            PyErr_Clear()
+        // Encoded copies of the non-ASCII texts, released when the headers are out.
+        var owners: [PyPtr] = []
+        defer { owners.forEach { swsgi_py_decref($0) } }
+        guard swsgi_py_unicode_check(status.ptr) != 0, let statusText = latin1(status.ptr, keeping: &owners) else {
             return "swsgi: WSGI script '\(script)': the response status must be a str of Latin-1 characters"
         }
-        if let problem = statusLineProblem(bytes(statusBytes.ptr)) {
+        if let problem = statusLineProblem(statusText) {
             return "swsgi: WSGI script '\(script)': \(problem)"
         }
         guard swsgi_py_list_check(headers.ptr) != 0 || swsgi_py_tuple_check(headers.ptr) != 0,
@@ -32,9 +35,9 @@ extension Exchange {
             return "swsgi: WSGI script '\(script)': the response headers must be a list of (name, value) tuples"
         }
         let count = PySequence_Size(sequence.ptr)
-        var encoded: [PyPtr] = []
-        encoded.reserveCapacity(2 * count + 2)
-        defer { encoded.forEach { swsgi_py_decref($0) } }
+        var namePointers: [UnsafePointer<CChar>?] = [], valuePointers: [UnsafePointer<CChar>?] = []
+        namePointers.reserveCapacity(count + 1)
+        valuePointers.reserveCapacity(count + 1)
         var appLength: Int64?
         for i in 0..<count {
             let pair = PySequence_GetItem(sequence.ptr, i)!
@@ -46,39 +49,34 @@ extension Exchange {
             guard swsgi_py_unicode_check(name) != 0, swsgi_py_unicode_check(value) != 0 else {
                 return "swsgi: WSGI script '\(script)': response header names and values must be str, not \(typeName(name)) and \(typeName(value))"
             }
-            guard let nameBytes = PyUnicode_AsLatin1String(name) else {
-                PyErr_Clear()
+            guard let nameText = latin1(name, keeping: &owners) else {
                 return "swsgi: WSGI script '\(script)': a response header name is not Latin-1"
             }
-            encoded.append(nameBytes)
-            if let problem = headerNameProblem(bytes(nameBytes)) { return "swsgi: WSGI script '\(script)': \(problem)" }
-            guard let valueBytes = PyUnicode_AsLatin1String(value) else {
-                PyErr_Clear()
-                return "swsgi: WSGI script '\(script)': the value of response header '\(text(nameBytes))' is not Latin-1"
+            if let problem = headerNameProblem(nameText) { return "swsgi: WSGI script '\(script)': \(problem)" }
+            guard let valueText = latin1(value, keeping: &owners) else {
+                return "swsgi: WSGI script '\(script)': the value of response header '\(text(nameText))' is not Latin-1"
             }
-            encoded.append(valueBytes)
-            if let problem = headerValueProblem(bytes(valueBytes)) {
-                return "swsgi: WSGI script '\(script)': response header '\(text(nameBytes))' has a value containing \(problem)"
+            if let problem = headerValueProblem(valueText) {
+                return "swsgi: WSGI script '\(script)': response header '\(text(nameText))' has a value containing \(problem)"
             }
-            if isContentLength(bytes(nameBytes)) {
-                guard let length = contentLength(bytes(valueBytes)) else {
-                    return "swsgi: WSGI script '\(script)': Content-Length '\(text(valueBytes))' is not a number"
+            if isContentLength(nameText) {
+                guard let length = contentLength(valueText) else {
+                    return "swsgi: WSGI script '\(script)': Content-Length '\(text(valueText))' is not a number"
                 }
                 appLength = length
             }
+            namePointers.append(cString(nameText))
+            valuePointers.append(cString(valueText))
         }
         if let fileLength { declaredLength = min(appLength ?? fileLength, fileLength) }
         if let appLength, fileLength == nil { declaredLength = appLength }
-        if appLength == nil, let length = declaredLength {
-            for text in ["Content-Length", String(length)] { encoded.append(PyBytes_FromString(text)) }
-        }
-        var namePointers: [UnsafePointer<CChar>?] = [], valuePointers: [UnsafePointer<CChar>?] = []
-        for i in stride(from: 0, to: encoded.count, by: 2) {
-            namePointers.append(UnsafePointer(swsgi_py_bytes_data(encoded[i])))
-            valuePointers.append(UnsafePointer(swsgi_py_bytes_data(encoded[i + 1])))
+        if appLength == nil, let length = declaredLength, let value = PyBytes_FromString(String(length)) {
+            owners.append(value)
+            namePointers.append(Self.contentLengthName)
+            valuePointers.append(UnsafePointer(swsgi_py_bytes_data(value)))
         }
         headersSent = true
-        _ = transport.start(status: swsgi_py_bytes_data(statusBytes.ptr), names: namePointers, values: valuePointers)
+        _ = transport.start(status: cString(statusText), names: namePointers, values: valuePointers)
         return nil
     }
 
@@ -145,8 +143,27 @@ private func bytes(_ object: PyPtr) -> UnsafeBufferPointer<UInt8> {
                         count: swsgi_py_bytes_size(object))
 }
 
-private func text(_ object: PyPtr) -> String {
-    String(decoding: bytes(object), as: UTF8.self)
+/// A str's Latin-1 bytes, NUL-terminated: ASCII text in place, any other encoded into a new
+/// bytes object kept in owners. nil (no exception left) when it is not Latin-1.
+private func latin1(_ object: PyPtr, keeping owners: inout [PyPtr]) -> UnsafeBufferPointer<UInt8>? {
+    var size = 0
+    if let ascii = swsgi_py_ascii(object, &size) {
+        return UnsafeBufferPointer(start: UnsafeRawPointer(ascii).assumingMemoryBound(to: UInt8.self), count: size)
+    }
+    guard let encoded = PyUnicode_AsLatin1String(object) else {
+        PyErr_Clear()
+        return nil
+    }
+    owners.append(encoded)
+    return bytes(encoded)
+}
+
+private func cString(_ text: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(text.baseAddress!).assumingMemoryBound(to: CChar.self)
+}
+
+private func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    String(decoding: bytes, as: UTF8.self)
 }
 
 func typeName(_ object: PyPtr) -> String {

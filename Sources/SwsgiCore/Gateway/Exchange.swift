@@ -37,7 +37,9 @@ final class Exchange {
 
     func makeRequest() -> PyPtr? {
         guard let handle else { return nil }
-        request = PyObject_CallOneArg(interpreter.requestType, handle)
+        let none: PyPtr = swsgi_py_none()
+        request = interpreter.instantiate(interpreter.requestType, [
+            interpreter.names.handle: handle, interpreter.names.status: none, interpreter.names.headers: none])
         return request
     }
 
@@ -142,7 +144,10 @@ final class Exchange {
     /// Cuts the Python objects of this request loose from it.
     func finish() {
         let names = interpreter.names
-        if let errors, PyRef(PyObject_CallMethodNoArgs(errors, names.flush)) == nil { PyErr_Clear() }
+        if let errors, let pending = PyRef(PyObject_GetAttr(errors, names.buffer)), PyObject_IsTrue(pending.ptr) == 1,
+           PyRef(PyObject_CallMethodNoArgs(errors, names.flush)) == nil {
+            PyErr_Clear()
+        }
         for object in [request, input, errors] {
             guard let object else { continue }
             PyObject_SetAttr(object, names.handle, names.zero)

@@ -15,6 +15,8 @@ final class Interpreter {
     let fileWrapperType: PyPtr
     let loadScript: PyPtr
     let logException: PyPtr
+    /// The shared no-op lock of wsgi.errors objects.
+    let noLock: PyPtr
     let names: Names
     let environKeys = KeyCache()
     /// Loaded WSGI callables by script path: the script's mtime, the callable's name.
@@ -30,7 +32,8 @@ final class Interpreter {
         func attribute(_ name: String) -> PyPtr? { PyObject_GetAttrString(support.ptr, name) }
         guard let request = attribute("Request"), let input = attribute("Input"), let log = attribute("Log"),
               let wrapper = attribute("FileWrapper"), let load = attribute("load_script"),
-              let logException = attribute("log_exception"), let addSiteDirs = attribute("add_site_dirs") else { return nil }
+              let logException = attribute("log_exception"), let addSiteDirs = attribute("add_site_dirs"),
+              let noLock = attribute("NO_LOCK") else { return nil }
         if !sitePath.isEmpty {
             guard let list = PyRef(PyList_New(0)) else { return nil }
             for dir in sitePath {
@@ -47,6 +50,7 @@ final class Interpreter {
         self.fileWrapperType = wrapper
         self.loadScript = load
         self.logException = logException
+        self.noLock = noLock
         self.names = Names()
     }
 
@@ -67,6 +71,18 @@ final class Interpreter {
         loaded.append((mtime, callable, app))
         scripts[script] = loaded
         return app
+    }
+
+    /// A new instance of one of the support module's __slots__ classes, its slots set from
+    /// fields; __init__ is not called.
+    func instantiate(_ type: PyPtr, _ fields: KeyValuePairs<PyPtr, PyPtr>) -> PyPtr? {
+        let typeObject = UnsafeMutableRawPointer(type).assumingMemoryBound(to: PyTypeObject.self)
+        guard let object = typeObject.pointee.tp_alloc(typeObject, 0) else { return nil }
+        for (name, value) in fields where PyObject_SetAttr(object, name, value) != 0 {
+            swsgi_py_decref(object)
+            return nil
+        }
+        return object
     }
 
     /// Logs the pending Python exception (traceback included) and clears it.
@@ -120,6 +136,13 @@ struct Names {
     let http = internedName("http")
     let https = internedName("https")
     let empty = internedName("")
+    let emptyBytes = PyBytes_FromStringAndSize(nil, 0)!
+    let buffer = internedName("_buf")
+    let level = internedName("_level")
+    let name = internedName("name")
+    let lock = internedName("_lock")
+    let errorsName = internedName("<wsgi.errors>")
+    let errorLevel = PyLong_FromLong(3)!
     let zero = PyLong_FromLong(0)!
     let one = internedName("1")
 }

@@ -2,26 +2,29 @@
 /// the objects apps touch (start_response, wsgi.input, wsgi.errors, wsgi.file_wrapper) are
 /// plain Python classes over a few native calls into the core (module `_swsgi`). Request
 /// objects carry the core's request handle `_h`, zeroed when the request ends, so an app that
-/// keeps them gets an error instead of touching a finished request.
+/// keeps them gets an error instead of touching a finished request. The per-request objects
+/// have __slots__ and are made by the core without calling __init__ (it sets the slots
+/// itself): that is most of what a request costs in Python.
 let supportSource = #"""
-import sys, threading, traceback, hashlib, types
+import sys, threading, traceback, hashlib, types, contextlib
 import _swsgi
 
 _log, _read, _write, _sent = _swsgi.log, _swsgi.read, _swsgi.write, _swsgi.sent
 ERR, INFO = 3, 6
+# wsgi.errors belongs to one request; only sys.stdout and sys.stderr are shared by threads.
+NO_LOCK = contextlib.nullcontext()
 
 
 class Log:
     """sys.stdout, sys.stderr and wsgi.errors: whole lines into Apache's error log."""
 
+    __slots__ = ('_h', '_level', 'name', '_buf', '_lock')
     encoding = 'utf-8'
     errors = 'backslashreplace'
     closed = False
 
-    def __init__(self, h=0, level=ERR, name='<wsgi.errors>'):
-        self._h, self._level, self.name = h, level, name
-        self._buf = ''
-        self._lock = threading.Lock()
+    def __init__(self, h, level, name, lock):
+        self._h, self._level, self.name, self._buf, self._lock = h, level, name, '', lock
 
     def write(self, s):
         if not isinstance(s, str):
@@ -61,9 +64,6 @@ class Input:
     """wsgi.input: the request body, already de-chunked by Apache."""
 
     __slots__ = ('_h', '_buf')
-
-    def __init__(self, h):
-        self._h, self._buf = h, b''
 
     def read(self, size=-1):
         buf = self._buf
@@ -139,9 +139,6 @@ class Request:
 
     __slots__ = ('_h', 'status', 'headers')
 
-    def __init__(self, h):
-        self._h, self.status, self.headers = h, None, None
-
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
             try:
@@ -199,7 +196,7 @@ def add_site_dirs(dirs):
     sys.path[:] = added + [p for p in sys.path if p in before]
 
 
-sys.stdout = Log(0, ERR, '<stdout>')
-sys.stderr = Log(0, ERR, '<stderr>')
+sys.stdout = Log(0, ERR, '<stdout>', threading.Lock())
+sys.stderr = Log(0, ERR, '<stderr>', threading.Lock())
 sys.argv = ['mod_wsgi']
 """#
