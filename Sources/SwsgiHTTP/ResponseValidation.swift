@@ -47,9 +47,10 @@ public func contentLength(_ value: UnsafeBufferPointer<UInt8>) -> Int64? {
 
 /// Whether name is Content-Length, in any case.
 public func isContentLength(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-    let expected = "content-length".utf8
-    guard name.count == expected.count else { return false }
-    return zip(name, expected).allSatisfy { ($0 | 0x20) == $1 }
+    let expected: StaticString = "content-length"
+    guard name.count == expected.utf8CodeUnitCount else { return false }
+    for i in 0..<name.count where name[i] | 0x20 != expected.utf8Start[i] { return false }
+    return true
 }
 
 @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

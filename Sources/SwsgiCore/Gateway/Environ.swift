@@ -14,12 +14,16 @@ struct EnvironSettings {
 func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, settings: EnvironSettings,
                   exchange: Exchange) -> PyPtr? {
     let interpreter = exchange.interpreter, names = interpreter.names
-    guard let environ = PyDict_New() else { return nil }
     let r = request.pointee
+    // Sized for the CGI variables and the keys added below, so that it never grows.
+    guard let environ = _PyDict_NewPresized(r.count + 16) else { return nil }
     for i in 0..<r.count {
         guard let key = r.keys[i], let value = r.values[i] else { continue }
-        if strcmp(key, "PATH") == 0 || strcmp(key, "HTTPS") == 0 { continue }
-        if !settings.dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
+        if key[0] == 0x50 /* P */, strcmp(key, "PATH") == 0 { continue }
+        if key[0] == 0x48 /* H */ {
+            if strcmp(key, "HTTPS") == 0 { continue }
+            if !settings.dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
+        }
         guard let k = interpreter.environKeys.object(for: key) else { swsgi_py_decref(environ); return nil }
         defer { if k.owned { swsgi_py_decref(k.object) } }
         guard let v = PyUnicode_DecodeLatin1(value, strlen(value), nil) else { swsgi_py_decref(environ); return nil }
