@@ -45,6 +45,11 @@ install: $(MODULE)
 	install -m 644 $(MODULE) $$($(APXS) -q LIBEXECDIR)/mod_swsgi.so
 	install -m 644 conf/swsgi.load conf/swsgi.conf /etc/apache2/mods-available/
 
+# The benchmark also needs wrk and Debian's mod_wsgi to compare against.
+bench: deps $(MODULE)
+	@$(MAKE) --no-print-directory deps PACKAGES="wrk libapache2-mod-wsgi-py3"
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)
+
 run: deps $(MODULE)
 	PYTHON=$(PYTHON) $(PYTHON) examples/serve.py $(MODULE)
 

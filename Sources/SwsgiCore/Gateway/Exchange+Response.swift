@@ -115,26 +115,36 @@ extension Exchange {
     }
 
     /// Body bytes for wsgi.input: up to size (all when size < 0); partial stops after one read.
+    /// Read straight into the bytes object that is returned, without the GIL: the object is
+    /// not shared until then.
     func readBody(size: Int, partial: Bool) -> PyPtr? {
-        var chunks: [UInt8] = []
-        let want = size < 0 ? Int.max : size
-        var failed = false
-        withoutGIL {
-            var buffer = [UInt8](repeating: 0, count: min(want, max(8192, min(bodyLeft ?? 65536, 1 << 20))))
-            while chunks.count < want {
-                let room = min(buffer.count, want - chunks.count)
-                let got = buffer.withUnsafeMutableBytes { transport.read(into: $0.baseAddress!.assumingMemoryBound(to: CChar.self), count: room) }
-                if got < 0 { failed = true; break }
-                if got == 0 { break }
-                chunks.append(contentsOf: buffer[0..<got])
-                if partial { break }
+        var capacity = size >= 0 ? size : (bodyLeft ?? 65536)
+        if let left = bodyLeft { capacity = min(capacity, left) }
+        var object = PyBytes_FromStringAndSize(nil, capacity)
+        var filled = 0, failed = false
+        while let current = object {
+            if filled == capacity {
+                // Only a body of unknown length, read whole, outgrows its first guess.
+                guard size < 0, bodyLeft == nil, capacity > 0 else { break }
+                capacity *= 2
+                guard _PyBytes_Resize(&object, capacity) == 0 else { return nil }
+                continue
             }
+            let data = swsgi_py_bytes_data(current)! + filled, room = capacity - filled
+            let got = withoutGIL { transport.read(into: data, count: room) }
+            if got < 0 { failed = true }
+            if got <= 0 { break }
+            filled += got
+            if partial { break }
         }
+        if let left = bodyLeft { bodyLeft = left - filled }
         if failed {
+            swsgi_py_xdecref(object)
             PyErr_SetString(PyExc_OSError, "swsgi: reading the request body failed: the client timed out or went away")
             return nil
         }
-        return chunks.withUnsafeBytes { PyBytes_FromStringAndSize($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+        if object != nil, filled != capacity, _PyBytes_Resize(&object, filled) != 0 { return nil }
+        return object
     }
 }
 
