@@ -3,7 +3,6 @@
 PYTHON ?= /usr/bin/python3
 APXS ?= apxs
 SWIFT ?= swift
-SWIFT_LIB_DIR ?= $(dir $(shell command -v swiftc))../lib/swift/linux
 BUILD := build
 CORE := .build/release/libSwsgiCore.a
 MODULE := $(BUILD)/mod_swsgi.so
@@ -30,16 +29,16 @@ deps:
 $(CORE): $(CORE_SOURCES) shim/swsgi.h
 	$(SWIFT) build -c release --product SwsgiCore
 
-# apxs compiles the shim; swiftc links it with the Swift core (it knows the Swift runtime's
-# start-up object and libraries). The runtime is found through an rpath, and the module is
-# never unmapped (-z nodelete): Apache unloads and reloads modules on every restart, which
-# the Swift runtime and CPython do not survive.
-$(MODULE): $(SHIM_SOURCES) $(SHIM_HEADERS) $(CORE)
+# apxs compiles the shim; swiftc links it with the Swift core and, statically, the parts of
+# the Swift runtime it uses: the module needs no Swift toolchain at run time, and Apache's
+# processes map less. It is never unmapped (-z nodelete): Apache unloads and reloads modules
+# on every restart, which the Swift runtime and CPython do not survive.
+$(MODULE): $(SHIM_SOURCES) $(SHIM_HEADERS) $(CORE) Makefile
 	@rm -rf $(BUILD)/shim && mkdir -p $(BUILD)/shim && cp $(SHIM_SOURCES) $(SHIM_HEADERS) $(BUILD)/shim/
 	cd $(BUILD)/shim && $(APXS) -c -Wc,-Wall $(notdir $(SHIM_SOURCES)) >/dev/null
-	swiftc -emit-library -o $@ $(BUILD)/shim/.libs/*.o \
+	swiftc -emit-library -static-stdlib -o $@ $(BUILD)/shim/.libs/*.o \
 		-Xlinker --whole-archive $(CORE) -Xlinker --no-whole-archive \
-		-lpython3.11 -Xlinker -rpath -Xlinker $(SWIFT_LIB_DIR) -Xlinker -z -Xlinker nodelete
+		-lpython3.11 -Xlinker -z -Xlinker nodelete -Xlinker --gc-sections
 
 install: $(MODULE)
 	install -m 644 $(MODULE) $$($(APXS) -q LIBEXECDIR)/mod_swsgi.so

@@ -6,13 +6,28 @@
 /// have __slots__ and are made by the core without calling __init__ (it sets the slots
 /// itself): that is most of what a request costs in Python.
 let supportSource = #"""
-import sys, threading, traceback, hashlib, types, contextlib
+# Only what every process needs is imported here: hashlib would map OpenSSL into every
+# process, traceback is imported when an exception is first logged.
+import sys, _thread, _md5
 import _swsgi
 
 _log, _read, _write, _sent = _swsgi.log, _swsgi.read, _swsgi.write, _swsgi.sent
 ERR, INFO = 3, 6
-# wsgi.errors belongs to one request; only sys.stdout and sys.stderr are shared by threads.
-NO_LOCK = contextlib.nullcontext()
+
+
+class _NoLock:
+    """wsgi.errors belongs to one request; only sys.stdout and sys.stderr are shared by threads."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+NO_LOCK = _NoLock()
 
 
 class Log:
@@ -155,19 +170,19 @@ class Request:
         _write(self._h, data)
 
 
-_load_lock = threading.RLock()
+_load_lock = _thread.RLock()
 
 
 def load_script(path, mtime):
     """Loads (or reloads, when mtime changed) a WSGI script as module _mod_wsgi_<md5>."""
-    name = '_mod_wsgi_' + hashlib.md5(path.encode('utf-8', 'surrogateescape')).hexdigest()
+    name = '_mod_wsgi_' + _md5.md5(path.encode('utf-8', 'surrogateescape')).hexdigest()
     with _load_lock:
         module = sys.modules.get(name)
         if module is not None and getattr(module, '__mtime__', None) == mtime:
             return module
         with open(path, 'rb') as f:
             code = compile(f.read(), path, 'exec', dont_inherit=True)
-        module = types.ModuleType(name)
+        module = type(sys)(name)
         module.__file__, module.__mtime__ = path, mtime
         sys.modules[name] = module
         try:
@@ -179,6 +194,7 @@ def load_script(path, mtime):
 
 
 def log_exception(h, message, etype, value, tb):
+    import traceback
     _log(h, ERR, message)
     for chunk in traceback.format_exception(etype, value, tb):
         for line in chunk.rstrip('\n').split('\n'):
@@ -196,7 +212,7 @@ def add_site_dirs(dirs):
     sys.path[:] = added + [p for p in sys.path if p in before]
 
 
-sys.stdout = Log(0, ERR, '<stdout>', threading.Lock())
-sys.stderr = Log(0, ERR, '<stderr>', threading.Lock())
+sys.stdout = Log(0, ERR, '<stdout>', _thread.allocate_lock())
+sys.stderr = Log(0, ERR, '<stderr>', _thread.allocate_lock())
 sys.argv = ['mod_wsgi']
 """#
