@@ -26,26 +26,30 @@ where List.Element: Collection, List.Element.Element == UInt8 {
 
 /// Strict: the count and every length must fit the payload exactly, with nothing left over.
 public func decodeStrings(_ payload: [UInt8]) throws(ProtocolError) -> [[UInt8]] {
+    var strings: [[UInt8]] = []
+    try forEachString(in: payload) { strings.append(Array($0)) }
+    return strings
+}
+
+/// Hands each string of the list to body, in order, without copying it; as strict as
+/// decodeStrings, but body may have seen the strings before a malformed one throws.
+public func forEachString(in payload: [UInt8], _ body: (UnsafeRawBufferPointer) -> Void) throws(ProtocolError) {
     // withUnsafeBufferPointer, not withUnsafeBytes: only the former keeps the typed throw.
-    try payload.withUnsafeBufferPointer { (elements) throws(ProtocolError) -> [[UInt8]] in
+    try payload.withUnsafeBufferPointer { (elements) throws(ProtocolError) in
         let bytes = UnsafeRawBufferPointer(elements)
         guard bytes.count >= 4 else { throw .malformed("string list shorter than its count") }
         let count = Int(loadLittleEndian(UInt32.self, bytes, at: 0))
-        // Each string needs at least its 4-byte length, so a larger count cannot be honest;
-        // checking first keeps a forged count from reserving gigabytes.
+        // Each string needs at least its 4-byte length, so a larger count cannot be honest.
         guard count <= (bytes.count - 4) / 4 else { throw .malformed("string count \(count) exceeds the payload") }
-        var strings: [[UInt8]] = []
-        strings.reserveCapacity(count)
         var offset = 4
         for _ in 0..<count {
             guard bytes.count - offset >= 4 else { throw .malformed("string length past the end of the payload") }
             let length = Int(loadLittleEndian(UInt32.self, bytes, at: offset))
             offset += 4
             guard length <= bytes.count - offset else { throw .malformed("string of \(length) bytes past the end of the payload") }
-            strings.append(Array(bytes[offset..<offset + length]))
+            body(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))
             offset += length
         }
         guard offset == bytes.count else { throw .malformed("\(bytes.count - offset) trailing bytes after the strings") }
-        return strings
     }
 }

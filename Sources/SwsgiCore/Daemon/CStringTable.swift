@@ -1,17 +1,21 @@
-/// Strings from a frame as NUL-terminated C strings in one buffer, for the C-shaped APIs
-/// (swsgi_request, the transport's start).
+import SwsgiProtocol
+
+/// The strings of a frame's string list as NUL-terminated C strings in one buffer, for the
+/// C-shaped APIs (swsgi_request, the transport's start).
 struct CStringTable {
     private var storage: [CChar] = []
     private var offsets: [Int] = []
 
-    init(_ strings: [[UInt8]]) {
-        storage.reserveCapacity(strings.reduce(0) { $0 + $1.count + 1 })
-        for string in strings {
+    init(payload: [UInt8]) throws(ProtocolError) {
+        storage.reserveCapacity(payload.count)
+        try forEachString(in: payload) { string in
             offsets.append(storage.count)
-            storage.append(contentsOf: string.map { CChar(bitPattern: $0) })
+            storage.append(contentsOf: string.bindMemory(to: CChar.self))
             storage.append(0)
         }
     }
+
+    var count: Int { offsets.count }
 
     func withPointers<T>(_ body: ([UnsafePointer<CChar>?]) -> T) -> T {
         storage.withUnsafeBufferPointer { base in

@@ -70,10 +70,10 @@ enum DaemonClient {
                         }
                     }
                 case .start:
-                    let strings = try decodeStrings(frame.payload)
-                    guard strings.count % 2 == 1 else { throw ProtocolError.malformed("odd start frame") }
+                    let table = try CStringTable(payload: frame.payload)
+                    guard table.count % 2 == 1 else { throw ProtocolError.malformed("odd start frame") }
                     started = true
-                    let ok = CStringTable(strings).withPointers { pointers in
+                    let ok = table.withPointers { pointers in
                         let names = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
                         let values = stride(from: 2, to: pointers.count, by: 2).map { pointers[$0] }
                         return transport.start(status: pointers[0]!, names: names, values: values)

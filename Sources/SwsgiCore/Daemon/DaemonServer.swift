@@ -137,14 +137,16 @@ final class DaemonServer {
                 return (fd, channels[fd])
             }
             guard let channel, let frame = try? channel.receive(), frame.type == .request,
-                  let strings = try? decodeStrings(frame.payload), strings.count % 2 == 0 else {
+                  let table = try? CStringTable(payload: frame.payload), table.count % 2 == 0 else {
                 work.withLock { drop(fd) }
                 continue
             }
-            let transport = SocketTransport(channel, description: describe(strings))
-            work.withLock { active[slot] = Active(started: monotonicSeconds(), transport: transport) }
-            let result = serve(strings, transport: transport)
-            transport.end(result)
+            let transport = table.withPointers { pointers in
+                let transport = SocketTransport(channel, description: describe(pointers))
+                work.withLock { active[slot] = Active(started: monotonicSeconds(), transport: transport) }
+                transport.end(serve(pointers, transport: transport))
+                return transport
+            }
             work.withLock {
                 active[slot] = nil
                 served += 1
@@ -166,8 +168,8 @@ final class DaemonServer {
         }
     }
 
-    private func serve(_ strings: [[UInt8]], transport: SocketTransport) -> Int32 {
-        CStringTable(strings).withPointers { pointers in
+    private func serve(_ pointers: [UnsafePointer<CChar>?], transport: SocketTransport) -> Int32 {
+        do {
             let keys = stride(from: 0, to: pointers.count, by: 2).map { pointers[$0] }
             let values = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
             return keys.withUnsafeBufferPointer { keys in
@@ -189,12 +191,13 @@ final class DaemonServer {
         }
     }
 
-    private func describe(_ strings: [[UInt8]]) -> String {
+    /// "GET /uri", for log lines about the request.
+    private func describe(_ pointers: [UnsafePointer<CChar>?]) -> String {
         var method = "", uri = ""
-        for i in stride(from: 0, to: strings.count - 1, by: 2) {
-            let key = String(decoding: strings[i], as: UTF8.self)
-            if key == "REQUEST_METHOD" { method = String(decoding: strings[i + 1], as: UTF8.self) }
-            if key == "REQUEST_URI" { uri = String(decoding: strings[i + 1], as: UTF8.self) }
+        for i in stride(from: 0, to: pointers.count - 1, by: 2) {
+            guard let key = pointers[i], key[0] == 0x52 /* R */, let value = pointers[i + 1] else { continue }
+            if strcmp(key, "REQUEST_METHOD") == 0 { method = String(cString: value) }
+            if strcmp(key, "REQUEST_URI") == 0 { uri = String(cString: value) }
         }
         return "\(method) \(uri)"
     }
