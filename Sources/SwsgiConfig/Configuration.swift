@@ -27,15 +27,26 @@ struct MergeKey: Hashable {
 }
 
 /// The parsed configuration. Directives arrive in the Apache parent; requests read it from
-/// many worker threads, so every access goes through one mutex.
-public final class Configuration: Sendable {
+/// many worker threads, so every change goes through one mutex. Once a process is done
+/// configuring, `freeze` takes a snapshot that requests then read without the mutex: they
+/// would otherwise all queue on it. Only scopes merged after the freeze take the mutex.
+public final class Configuration: @unchecked Sendable {
     private let state: Mutex<ConfigState>
+    /// Written once, by freeze, before the threads that read it start.
+    private nonisolated(unsafe) var frozen: ConfigState?
 
     public init(pythonVersion: (major: Int, minor: Int)) {
         state = Mutex(ConfigState(python: pythonVersion))
     }
 
-    public var global: GlobalSettings { state.withLock { $0.global } }
+    /// Call once, before the process starts threads that read the configuration.
+    public func freeze() {
+        frozen = state.withLock { $0 }
+    }
+
+    public var global: GlobalSettings { frozen?.global ?? state.withLock { $0.global } }
+
+    public var restrictEmbedded: Bool { frozen?.global.restrictEmbedded ?? state.withLock { $0.global.restrictEmbedded } }
 
     /// A new, empty scope for a server or a directory.
     public func newScope() -> Int32 {
@@ -45,7 +56,8 @@ public final class Configuration: Sendable {
     /// A scope with `add`'s settings over `base`'s; the same pair always gives the same id.
     /// The result is a snapshot: Apache finishes a scope's directives before it merges it.
     public func merge(base: Int32, add: Int32) -> Int32 {
-        state.withLock { state in
+        if let known = frozen?.merges[MergeKey(base: base, add: add)] { return known }
+        return state.withLock { state in
             let key = MergeKey(base: base, add: add)
             if let known = state.merges[key] { return known }
             let id = state.add(state.scope(add).merged(over: state.scope(base)))
@@ -56,7 +68,8 @@ public final class Configuration: Sendable {
 
     /// The settings of a scope; an unknown id reads as an empty scope.
     public func scope(_ id: Int32) -> Scope {
-        state.withLock { $0.scope(id) }
+        if let frozen, frozen.scopes.indices.contains(Int(id)) { return frozen.scopes[Int(id)] }
+        return state.withLock { $0.scope(id) }
     }
 
     /// Applies one directive: nil, or the sentence Apache should print.

@@ -57,6 +57,7 @@ public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
 public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess: Int32) {
     Gateway.multithread = threaded != 0
     Gateway.multiprocess = multiprocess != 0
+    configuration.freeze()
 }
 
 @_cdecl("swsgi_handle")

@@ -17,14 +17,14 @@ enum EmbeddedMode {
         if !dispatch.processGroup.isEmpty {
             return DaemonClient.forward(request, dispatch: dispatch, transport: transport)
         }
-        let global = configuration.global
-        if global.restrictEmbedded {
+        if configuration.restrictEmbedded {
             transport.log(SWSGI_LOG_ERR, "swsgi: embedded mode is disabled by WSGIRestrictEmbedded; refusing \(facts.scriptFilename ?? "the request")")
             return 500
         }
         // Python comes up in a child when the first embedded request arrives: children that
         // only pass requests on to daemons never carry an interpreter.
         PythonRuntime.startOnce {
+            let global = configuration.global
             PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, settings: global)
         }
         return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)
