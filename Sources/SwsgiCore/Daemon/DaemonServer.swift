@@ -25,6 +25,9 @@ final class DaemonServer {
     private var states: [Int32: State] = [:]
     private var ready: [Int32] = []
     private var active: [Int: Active] = [:]
+    /// Connections a worker took, from the moment it took them: a request being read is not
+    /// in `active` yet, and the process must not exit under it.
+    private var inFlight = 0
     private var served = 0
     private var lastActivity = monotonicSeconds()
     private var stopDeadline: Double?
@@ -134,11 +137,15 @@ final class DaemonServer {
                 while ready.isEmpty { work.wait() }
                 let fd = ready.removeFirst()
                 states[fd] = .busy
+                inFlight += 1
                 return (fd, channels[fd])
             }
             guard let channel, let frame = try? channel.receive(), frame.type == .request,
                   let table = try? CStringTable(payload: frame.payload), table.count % 2 == 0 else {
-                work.withLock { drop(fd) }
+                work.withLock {
+                    inFlight -= 1
+                    drop(fd)
+                }
                 continue
             }
             let transport = table.withPointers { pointers in
@@ -149,6 +156,7 @@ final class DaemonServer {
             }
             work.withLock {
                 active[slot] = nil
+                inFlight -= 1
                 served += 1
                 lastActivity = monotonicSeconds()
                 if transport.broken {
@@ -238,19 +246,19 @@ final class DaemonServer {
                     beginStop("request-timeout", within: config.gracefulTimeout)
                 }
             }
-            if config.inactivityTimeout > 0, active.isEmpty, now - lastActivity > Double(config.inactivityTimeout) {
+            if config.inactivityTimeout > 0, inFlight == 0, now - lastActivity > Double(config.inactivityTimeout) {
                 beginStop("inactivity-timeout of \(config.inactivityTimeout) s", within: 0)
             }
             if config.restartInterval > 0, now - started > Double(config.restartInterval) {
                 beginStop("restart-interval of \(config.restartInterval) s", within: config.gracefulTimeout)
             }
             if let drain = drainDeadline, stopDeadline == nil,
-               now >= drain || (active.isEmpty && ready.isEmpty && now - lastActivity > 0.3) {
+               now >= drain || (inFlight == 0 && ready.isEmpty && now - lastActivity > 0.3) {
                 beginStop("it was told to stop", within: 0)
             }
             guard let deadline = stopDeadline else { return false }
-            let busy = active.values.contains { $0.started.isFinite }
-            return !busy || now >= deadline
+            let stuck = active.values.filter { !$0.started.isFinite }.count
+            return inFlight == stuck || now >= deadline
         }
         // Finalising Python could wait on app threads; the process is done with it anyway.
         if exit { _exit(0) }
