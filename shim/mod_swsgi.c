@@ -61,32 +61,32 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* Apache reaps the supervisor and tells us when it died; it is started again then. */
-static void supervisor_event(int reason, void *data, apr_wait_t status);
+/* The daemon processes are Apache's children: it reaps them and reports each death here,
+   and stops them (SIGTERM, SIGKILL after 3 s) when their generation's pool goes. */
+static apr_pool_t *daemon_pool;
 
-static void start_supervisor(apr_pool_t *pconf)
-{
-    int pid = swsgi_daemons_start(ap_runtime_dir_relative(pconf, "wsgi"),
-                                  ap_unixd_config.user_id, ap_unixd_config.group_id);
-    if (pid <= 0)
-        return;
-    apr_proc_t *proc = apr_pcalloc(pconf, sizeof *proc);
-    proc->pid = pid;
-    /* Stopped with this generation: SIGTERM, SIGKILL after 3 s. */
-    apr_pool_note_subprocess(pconf, proc, APR_KILL_AFTER_TIMEOUT);
-    apr_proc_other_child_register(proc, supervisor_event, proc, NULL, pconf);
-}
-
-static apr_pool_t *supervisor_pool;
-
-static void supervisor_event(int reason, void *data, apr_wait_t status)
+static void daemon_event(int reason, void *data, apr_wait_t status)
 {
     apr_proc_t *proc = data;
     if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST)
         return;
     apr_proc_other_child_unregister(data);
-    swsgi_daemons_died(proc->pid, status);
-    start_supervisor(supervisor_pool);
+    swsgi_daemon_died(proc->pid, status);
+}
+
+static void daemon_spawned(int pid)
+{
+    apr_proc_t *proc = apr_pcalloc(daemon_pool, sizeof *proc);
+    proc->pid = pid;
+    apr_pool_note_subprocess(daemon_pool, proc, APR_KILL_AFTER_TIMEOUT);
+    apr_proc_other_child_register(proc, daemon_event, proc, NULL, daemon_pool);
+}
+
+static apr_status_t daemons_stop(void *unused)
+{
+    (void)unused;
+    swsgi_daemons_stop();
+    return APR_SUCCESS;
 }
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -101,8 +101,10 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         apr_pool_userdata_set((void *)1, "swsgi-started", apr_pool_cleanup_null, s->process->pool);
         return OK;
     }
-    supervisor_pool = pconf;
-    start_supervisor(pconf);
+    daemon_pool = pconf;
+    apr_pool_cleanup_register(pconf, NULL, daemons_stop, apr_pool_cleanup_null);
+    swsgi_daemons_start(ap_runtime_dir_relative(pconf, "wsgi"), ap_unixd_config.user_id,
+                        ap_unixd_config.group_id, daemon_spawned);
     return OK;
 }
 

@@ -77,13 +77,15 @@ char *swsgi_config_check(int main_scope);
    file-system path plus the rest of the URI. */
 int swsgi_translate(int server_scope, const char *uri, char **target);
 
-/* post_config, in the parent (never at configtest): starts the supervisor of the daemon
-   process groups for this generation. Its pid for Apache to reap and stop with the generation,
-   0 when there are no groups, -1 when it could not start (logged). socket_prefix is the
-   default WSGISocketPrefix; uid and gid are Apache's User and Group. */
-int swsgi_daemons_start(const char *socket_prefix, unsigned uid, unsigned gid);
-/* The supervisor pid died: the core logs it; the shim then calls swsgi_daemons_start again. */
-void swsgi_daemons_died(int pid, int wait_status);
+/* post_config, in the parent (never at configtest): binds the daemon groups' sockets and
+   forks their processes, calling spawned(pid) for each, so that Apache reaps them and stops
+   them with the generation. The number of processes, or -1 when a socket failed (logged).
+   socket_prefix is the default WSGISocketPrefix; uid and gid are Apache's User and Group. */
+int swsgi_daemons_start(const char *socket_prefix, unsigned uid, unsigned gid, void (*spawned)(int pid));
+/* A daemon process died (Apache reaped it): logged, and its replacement spawned. */
+void swsgi_daemon_died(int pid, int wait_status);
+/* The generation ends (pconf cleanup): the sockets are closed and removed. */
+void swsgi_daemons_stop(void);
 
 /* ---- Apache child ---- */
 

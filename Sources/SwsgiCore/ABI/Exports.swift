@@ -57,6 +57,7 @@ public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
 public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess: Int32) {
     Gateway.multithread = threaded != 0
     Gateway.multiprocess = multiprocess != 0
+    DaemonSpawner.closeListeners()
     configuration.freeze()
 }
 
@@ -67,12 +68,18 @@ public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
 }
 
 @_cdecl("swsgi_daemons_start")
-public func swsgiDaemonsStart(_ prefix: UnsafePointer<CChar>?, _ uid: UInt32, _ gid: UInt32) -> Int32 {
+public func swsgiDaemonsStart(_ prefix: UnsafePointer<CChar>?, _ uid: UInt32, _ gid: UInt32,
+                              _ spawned: (@convention(c) (Int32) -> Void)?) -> Int32 {
     DaemonGroups.plan(configuration, defaultPrefix: prefix.map { String(cString: $0) } ?? "/var/run/apache2/wsgi", uid: uid, gid: gid)
-    return Supervisor.start(configuration)
+    return DaemonSpawner.start(configuration, spawned: spawned)
 }
 
-@_cdecl("swsgi_daemons_died")
-public func swsgiDaemonsDied(_ pid: Int32, _ status: Int32) {
-    Apache.log(nil, SWSGI_LOG_ERR, "swsgi: the daemon process supervisor (pid \(pid)) \(describeWaitStatus(status)); starting it again")
+@_cdecl("swsgi_daemon_died")
+public func swsgiDaemonDied(_ pid: Int32, _ status: Int32) {
+    DaemonSpawner.died(pid, status: status)
+}
+
+@_cdecl("swsgi_daemons_stop")
+public func swsgiDaemonsStop() {
+    DaemonSpawner.stop()
 }

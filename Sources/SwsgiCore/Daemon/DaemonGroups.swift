@@ -3,7 +3,7 @@ import SwsgiConfig
 
 /// The daemon process groups of this Apache generation, with their socket paths. Planned in
 /// the parent's post_config; Apache's children inherit the plan through fork and connect to
-/// the paths, the supervisor and the daemons hold the listening sockets.
+/// the paths; the parent and the daemons hold the listening sockets.
 struct GroupPlan {
     let index: Int
     let config: DaemonProcess

@@ -6,16 +6,15 @@ import SwsgiConfig
 /// A daemon process from fork to serving: privileges dropped before any Python runs, then
 /// Python initialised with the group's own home and path, then the server.
 enum DaemonMain {
-    static func run(_ plan: GroupPlan, supervisor: pid_t, global: GlobalSettings) -> Never {
+    static func run(_ plan: GroupPlan, parent: pid_t, global: GlobalSettings) -> Never {
         let config = plan.config
         for other in DaemonGroups.groups where other.index != plan.index && other.listener >= 0 { close(other.listener) }
-        close(SelfPipe.fds[0]); close(SelfPipe.fds[1])
         SelfPipe.resetSignals()
         setProcessTitle(config.displayName ?? "swsgi:\(config.name)")
         guard let account = dropPrivileges(config) else { _exit(1) }
         // After the credentials changed: the kernel clears the setting on such a change.
         _ = swsgi_prctl(PR_SET_PDEATHSIG, UInt(SIGTERM))
-        if getppid() != supervisor { _exit(0) }
+        if getppid() != parent { _exit(0) }
         if let home = config.home ?? account.home, chdir(home) != 0 {
             Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': cannot change directory to '\(home)': \(String(cString: strerror(errno)))")
         }
