@@ -107,6 +107,26 @@ public final class FrameChannel {
 
     // MARK: Receiving
 
+    /// Receives the next frame when it is a .body that fits destination, copying its payload
+    /// there with no array in between (request bodies are the largest frames): the byte count.
+    /// Any other frame is returned as receive() would, with nil for the count.
+    public func receive(bodyInto destination: UnsafeMutableRawBufferPointer) throws(ProtocolError) -> (count: Int?, other: Frame?) {
+        try fill(atLeast: frameHeaderSize)
+        let (type, length) = try parseHeader()
+        guard type == .body, length <= destination.count else { return (nil, try receive()) }
+        start += frameHeaderSize
+        let buffered = min(end - start, length)
+        destination.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: buffered)
+        start += buffered
+        var filled = buffered
+        while filled < length {
+            let received = try receive(into: UnsafeMutableRawBufferPointer(rebasing: destination[filled..<length]))
+            if received == 0 { throw .malformed("truncated frame") }
+            filled += received
+        }
+        return (length, nil)
+    }
+
     /// Receives the next frame. Throws .closed if the peer closed the connection between frames.
     public func receive() throws(ProtocolError) -> Frame {
         try fill(atLeast: frameHeaderSize)

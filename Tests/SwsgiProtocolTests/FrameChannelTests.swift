@@ -254,3 +254,25 @@ final class FrameChannelTests: XCTestCase {
         XCTAssertNil(peerCredentials(-1))
     }
 }
+
+final class BodyReceiveTests: XCTestCase {
+    func testBodyLandsInTheCallersBuffer() throws {
+        let (client, daemon) = makeChannelPair()
+        let small = [UInt8](repeating: 7, count: 100), large = [UInt8](repeating: 9, count: 300)
+        try client.send(.body, small)
+        try client.send(.body, large)
+        try client.send(.bodyEnd, [])
+        var destination = [UInt8](repeating: 0, count: 200)
+        try destination.withUnsafeMutableBytes { raw in
+            let first = try daemon.receive(bodyInto: raw)
+            XCTAssertEqual(first.count, 100)
+            XCTAssertNil(first.other)
+            let second = try daemon.receive(bodyInto: raw)   // too large: handed back as a frame
+            XCTAssertNil(second.count)
+            XCTAssertEqual(second.other?.payload, large)
+            let third = try daemon.receive(bodyInto: raw)
+            XCTAssertEqual(third.other?.type, .bodyEnd)
+        }
+        XCTAssertEqual(Array(destination[0..<100]), small)
+    }
+}

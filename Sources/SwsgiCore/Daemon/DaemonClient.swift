@@ -49,7 +49,9 @@ enum DaemonClient {
         }
         do {
             do { try channel.send(.request, payload) } catch { return .notStarted }
-            var buffer = [CChar](repeating: 0, count: 0)
+            // The request body passes through here on its way to the daemon.
+            var buffer = UnsafeMutableBufferPointer<CChar>(start: nil, count: 0)
+            defer { buffer.deallocate() }
             var first = true
             while true {
                 let frame = try channel.receive()
@@ -58,16 +60,17 @@ enum DaemonClient {
                 switch frame.type {
                 case .readBody:
                     let want = Int(try decodeReadBody(frame.payload))
-                    if buffer.count < min(want, 1 << 20) { buffer = [CChar](repeating: 0, count: min(want, 1 << 20)) }
-                    let got = buffer.withUnsafeMutableBufferPointer { fill($0, upTo: min(want, $0.count), from: transport) }
+                    if buffer.count < min(want, 1 << 20) {
+                        buffer.deallocate()
+                        buffer = .allocate(capacity: min(want, 1 << 20))
+                    }
+                    let got = fill(buffer, upTo: min(want, buffer.count), from: transport)
                     if got < 0 {
                         transport.log(SWSGI_LOG_ERR, "swsgi: reading the request body from the client failed")
                         return .failed(started ? -1 : 400)
                     }
                     if got == 0 { try channel.send(.bodyEnd, [UInt8]()) } else {
-                        try buffer.withUnsafeBufferPointer { chunk in
-                            try channel.send(.body, UnsafeRawBufferPointer(start: chunk.baseAddress, count: got))
-                        }
+                        try channel.send(.body, UnsafeRawBufferPointer(start: buffer.baseAddress, count: got))
                     }
                 case .start:
                     let table = try CStringTable(payload: frame.payload)

@@ -34,17 +34,13 @@ final class SocketTransport: Transport {
         return locked({ () throws -> Int in
             try channel.queue(.readBody, encodeReadBody(UInt32(min(count, Int(UInt32.max)))))
             try channel.flush()
-            let frame = try channel.receive()
-            switch frame.type {
-            case .bodyEnd:
-                bodyDone = true
-                return 0
-            case .body where !frame.payload.isEmpty && frame.payload.count <= count:
-                frame.payload.withUnsafeBytes { buffer.update(from: $0.bindMemory(to: CChar.self).baseAddress!, count: $0.count) }
-                return frame.payload.count
-            default:
-                throw ProtocolError.malformed("unexpected \(frame.type) frame while reading the request body")
+            let answer = try channel.receive(bodyInto: UnsafeMutableRawBufferPointer(start: buffer, count: count))
+            if let received = answer.count, received > 0 { return received }
+            guard answer.other?.type == .bodyEnd else {
+                throw ProtocolError.malformed("unexpected answer while reading the request body")
             }
+            bodyDone = true
+            return 0
         }, failure: -1)
     }
 
