@@ -64,5 +64,10 @@ const command_rec swsgi_directives[] = {
     DIR_DIRECTIVE("WSGIPassAuthorization", "On or Off"),
     DIR_DIRECTIVE("WSGIChunkedRequest", "On or Off"),
     DIR_DIRECTIVE("WSGIScriptReloading", "On or Off"),
+    DIR_DIRECTIVE("WSGIEnableSendfile", "On or Off (sendfile is always used)"),
+    DIR_DIRECTIVE("WSGIIgnoreActivity", "On or Off (no effect)"),
+    DIR_DIRECTIVE("WSGIErrorOverride", "On or Off (no effect)"),
+    DIR_DIRECTIVE("WSGIPassApacheRequest", "On or Off (no effect)"),
+    DIR_DIRECTIVE("WSGIMapHEADToGET", "On, Off or Auto (no effect)"),
     { NULL }
 };

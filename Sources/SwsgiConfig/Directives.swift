@@ -142,12 +142,28 @@ struct Directive: Sendable {
         scopeFlag("WSGIPassAuthorization", \.passAuthorization),
         scopeFlag("WSGIChunkedRequest", \.chunkedRequest),
         scopeFlag("WSGIScriptReloading", \.scriptReloading),
+        // Accepted so that mod_wsgi configurations load; they change nothing here: sendfile
+        // is always used for wsgi.file_wrapper, HEAD is passed on as HEAD.
+        acceptedFlag("WSGIEnableSendfile"),
+        acceptedFlag("WSGIIgnoreActivity"),
+        acceptedFlag("WSGIErrorOverride"),
+        acceptedFlag("WSGIPassApacheRequest"),
+        Directive("WSGIMapHEADToGET", .anywhere, usage: "On|Off|Auto") { _, call in
+            _ = try call.value { word in
+                guard ["on", "off", "auto"].contains(word.lowercased()) else { throw Reason("is not On, Off or Auto") }
+                return word
+            }
+        },
     ]
 
     private static func globalFlag(_ name: String, _ field: WritableKeyPath<GlobalSettings, Bool> & Sendable) -> Directive {
         Directive(name, .processWide, usage: "On|Off") { state, call in
             state.global[keyPath: field] = try call.value(onOff)
         }
+    }
+
+    private static func acceptedFlag(_ name: String) -> Directive {
+        Directive(name, .anywhere, usage: "On|Off") { _, call in _ = try call.value(onOff) }
     }
 
     private static func scopeFlag(_ name: String, _ field: WritableKeyPath<Scope, Bool?> & Sendable) -> Directive {

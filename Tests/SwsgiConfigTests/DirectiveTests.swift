@@ -40,6 +40,16 @@ final class DirectiveTests: XCTestCase {
         XCTAssertTrue(g.daemons.isEmpty)
     }
 
+    func testNoEffectDirectivesAreCheckedButAccepted() {
+        let f = Fixture()
+        for line in ["WSGIEnableSendfile On", "WSGIIgnoreActivity Off", "WSGIErrorOverride On",
+                     "WSGIPassApacheRequest Off", "WSGIMapHEADToGET Auto"] {
+            f.ok(line)
+        }
+        XCTAssertNotNil(f.apply("WSGIMapHEADToGET Sometimes"))
+        XCTAssertNotNil(f.apply("WSGIEnableSendfile yes"))
+    }
+
     func testCompatibilityDirectivesAreAcceptedAndStored() {
         let f = Fixture()
         for line in ["WSGILazyInitialization Off", "WSGIRestrictStdout On", "WSGIRestrictStdin On",
