@@ -397,30 +397,21 @@ def apache_factory(request):
 
     Directive text may use {apps}, {data}, {root}, {port}.  Every instance is
     stopped and its ServerRoot removed when the test ends, whatever happened."""
-    made = []
-
-    def make(directives="", start=True, mpm=None, setup=None, **kw):
-        a = Apache(directives, mpm=mpm, **kw, name=re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)[:40])
-        made.append(a)
-        if setup:
-            setup(a)
-            a.write_conf(directives)
-        if start:
-            a.start()
-        return a
-
-    yield make
-    for a in made:
-        a.cleanup()
+    yield from _factory(re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)[:40])
 
 
 @pytest.fixture(scope="module")
 def module_apache_factory(request):
     """Like apache_factory, but instances live for the whole test module."""
+    yield from _factory(request.module.__name__.rsplit(".", 1)[-1][:40])
+
+
+def _factory(name):
+    """Makes Apache instances named name and cleans them all up afterwards."""
     made = []
 
     def make(directives="", start=True, mpm=None, setup=None, **kw):
-        a = Apache(directives, mpm=mpm, **kw, name=request.module.__name__.rsplit(".", 1)[-1][:40])
+        a = Apache(directives, mpm=mpm, **kw, name=name)
         made.append(a)
         if setup:
             setup(a)
