@@ -112,6 +112,7 @@ enum DaemonClient {
         let extra = [("mod_wsgi.process_group", dispatch.processGroup),
                      ("mod_wsgi.application_group", dispatch.applicationGroup),
                      ("mod_wsgi.callable_object", dispatch.callable),
+                     ("mod_wsgi.script_reloading", dispatch.scriptReloading ? "1" : "0"),
                      ("mod_wsgi.request_start", String(epochMicroseconds()))].flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
         defer { extra.forEach { free($0) } }
         var kept: [Int] = []

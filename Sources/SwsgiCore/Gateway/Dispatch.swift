@@ -11,6 +11,8 @@ struct Dispatch {
     var callable: String
     var passAuthorization: Bool
     var chunkedRequest: Bool
+    /// WSGIScriptReloading: reload a script whose modification time changed (default On).
+    var scriptReloading: Bool
 
     init(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, configuration: Configuration) {
         let r = request.pointee
@@ -32,6 +34,7 @@ struct Dispatch {
         callable = alias?.callableObject ?? dir?.callableObject ?? "application"
         passAuthorization = alias?.passAuthorization ?? dir?.passAuthorization ?? false
         chunkedRequest = dir?.chunkedRequest ?? false
+        scriptReloading = dir?.scriptReloading ?? true
     }
 
     /// In a daemon: what the Apache child resolved.
@@ -41,5 +44,6 @@ struct Dispatch {
         callable = facts.callableObject ?? "application"
         passAuthorization = true   // the child already dropped Authorization where not allowed
         chunkedRequest = true
+        scriptReloading = facts.scriptReloading
     }
 }

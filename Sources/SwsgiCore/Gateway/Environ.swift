@@ -56,6 +56,6 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     set(names.processGroup, text: settings.dispatch.processGroup)
     set(names.applicationGroup, text: settings.dispatch.applicationGroup)
     set(names.callableObject, text: settings.dispatch.callable)
-    set(names.scriptReloading, names.one)
+    set(names.scriptReloading, settings.dispatch.scriptReloading ? names.one : names.zeroText)
     return environ
 }

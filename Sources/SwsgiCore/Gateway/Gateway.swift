@@ -21,18 +21,22 @@ enum Gateway {
             return 500
         }
         guard let script = facts.scriptFilename else { return 500 }
-        var info = stat()
-        guard stat(script, &info) == 0 else {
-            transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script not found or unable to stat: \(script)")
-            return 404
+        // Without reloading the script is loaded once, as if it never changed (mtime 0).
+        var mtime = 0
+        if dispatch.scriptReloading {
+            var info = stat()
+            guard stat(script, &info) == 0 else {
+                transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script not found or unable to stat: \(script)")
+                return 404
+            }
+            mtime = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
         }
-        let mtime = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
         defer { PythonRuntime.leave() }
         let exchange = Exchange(transport: transport, interpreter: interpreter, script: script, bodyLength: facts.contentLength)
         defer { exchange.finish() }
         var missing = false
-        guard let application = interpreter.application(script: script, mtime: Int(mtime), callable: dispatch.callable, missing: &missing) else {
+        guard let application = interpreter.application(script: script, mtime: mtime, callable: dispatch.callable, missing: &missing) else {
             if missing {
                 transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script '\(script)' does not contain WSGI application '\(dispatch.callable)'")
             } else {

@@ -17,6 +17,7 @@ struct RequestFacts {
     var applicationGroup: String?
     var callableObject: String?
     var requestStart: Int?
+    var scriptReloading = true
 
     init(_ request: UnsafePointer<swsgi_request>) {
         let r = request.pointee
@@ -40,6 +41,7 @@ struct RequestFacts {
                 if strcmp(key, "mod_wsgi.application_group") == 0 { applicationGroup = String(cString: value) }
                 else if strcmp(key, "mod_wsgi.callable_object") == 0 { callableObject = String(cString: value) }
                 else if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = Int(String(cString: value)) }
+                else if strcmp(key, "mod_wsgi.script_reloading") == 0 { scriptReloading = strcmp(value, "0") != 0 }
             default:
                 break
             }

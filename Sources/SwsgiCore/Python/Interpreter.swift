@@ -145,4 +145,5 @@ struct Names {
     let errorLevel = PyLong_FromLong(3)!
     let zero = PyLong_FromLong(0)!
     let one = internedName("1")
+    let zeroText = internedName("0")
 }
