@@ -123,3 +123,16 @@ def test_unreachable_group_gives_503(apache_factory):
     needle = "unable to connect to wsgi daemon process 'gone'"
     log = wait_until(lambda: needle in a.log_since(mark).lower(), 5) and a.log_since(mark)
     assert log, a.log_since(mark)
+
+
+@pytest.mark.swsgi_only
+def test_startup_timeout_restarts_a_daemon_whose_script_keeps_failing(apache_factory):
+    # the script fails to load; startup-timeout=1 replaces the process a second later
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess st startup-timeout=1\n"
+                       "WSGIScriptAlias /st {apps}/daemon/info.wsgi process-group=st callable-object=missing\n")
+    first = a.get("/st")
+    assert first.status == 500, first
+    needle = "startup-timeout of 1 s passed before a wsgi script loaded"
+    assert wait_until(lambda: needle in a.error_log().lower(), 10), a.error_log()[-3000:]
+    assert wait_until(lambda: "restarting it" in a.error_log(), 5), a.error_log()[-3000:]

@@ -249,6 +249,11 @@ final class DaemonServer {
             if config.inactivityTimeout > 0, inFlight == 0, now - lastActivity > Double(config.inactivityTimeout) {
                 beginStop("inactivity-timeout of \(config.inactivityTimeout) s", within: 0)
             }
+            let failedAt = Double(Gateway.firstLoadFailure.load(ordering: .relaxed)) / 1000
+            if config.startupTimeout > 0, failedAt > 0, now - failedAt > Double(config.startupTimeout),
+               !Gateway.scriptLoaded.load(ordering: .relaxed) {
+                beginStop("startup-timeout of \(config.startupTimeout) s passed before a WSGI script loaded", within: 0)
+            }
             if config.restartInterval > 0, now - started > Double(config.restartInterval) {
                 beginStop("restart-interval of \(config.restartInterval) s", within: config.gracefulTimeout)
             }

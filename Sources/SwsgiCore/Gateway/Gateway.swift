@@ -2,12 +2,17 @@ import CPython
 import Glibc
 import SwsgiABI
 import SwsgiConfig
+import Synchronization
 
 /// Runs one request's WSGI app in this process: an Apache child (embedded mode) or a daemon.
 enum Gateway {
     /// wsgi.multithread and wsgi.multiprocess of this process.
     nonisolated(unsafe) static var multithread = true
     nonisolated(unsafe) static var multiprocess = true
+    /// A daemon's startup-timeout runs from the first failed load of a WSGI script (monotonic
+    /// milliseconds, 0: none) until a script loads.
+    static let firstLoadFailure = Atomic<Int>(0)
+    static let scriptLoaded = Atomic<Bool>(false)
 
     /// 0 when a response went out, an HTTP status when nothing did, -1 when it broke after
     /// the headers.
@@ -37,6 +42,7 @@ enum Gateway {
         defer { exchange.finish() }
         var missing = false
         guard let application = interpreter.application(script: script, mtime: mtime, callable: dispatch.callable, missing: &missing) else {
+            _ = firstLoadFailure.compareExchange(expected: 0, desired: Int(monotonicSeconds() * 1000), ordering: .relaxed)
             if missing {
                 transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script '\(script)' does not contain WSGI application '\(dispatch.callable)'")
             } else {
@@ -44,6 +50,7 @@ enum Gateway {
             }
             return 500
         }
+        if !scriptLoaded.load(ordering: .relaxed) { scriptLoaded.store(true, ordering: .relaxed) }
         let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch)
         guard let environ = PyRef(buildEnviron(request, facts: facts, settings: settings, exchange: exchange)),
               exchange.makeRequest() != nil else {
