@@ -64,7 +64,7 @@ public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess
 @_cdecl("swsgi_handle")
 public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
     guard let request else { return 500 }
-    return EmbeddedMode.handle(request, configuration: configuration)
+    return ChildRequest.handle(request, configuration: configuration)
 }
 
 @_cdecl("swsgi_daemons_start")

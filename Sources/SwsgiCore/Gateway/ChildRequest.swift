@@ -3,7 +3,7 @@ import SwsgiABI
 import SwsgiConfig
 
 /// The Apache child's side of a request: embedded mode here, or on to a daemon process group.
-enum EmbeddedMode {
+enum ChildRequest {
     static func handle(_ request: UnsafePointer<swsgi_request>, configuration: Configuration) -> Int32 {
         guard let ctx = request.pointee.ctx else { return 500 }
         let transport = ApacheTransport(ctx)
