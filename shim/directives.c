@@ -58,6 +58,7 @@ const command_rec swsgi_directives[] = {
     SERVER_DIRECTIVE("WSGISocketRotation", "On or Off"),
     SERVER_DIRECTIVE("WSGIAcceptMutex", "the accept mutex of multi-process daemon groups"),
     SERVER_DIRECTIVE("WSGIDaemonProcess", "name [option=value ...]"),
+    SERVER_DIRECTIVE("WSGIImportScript", "path process-group=name application-group=name"),
     DIR_DIRECTIVE("WSGIProcessGroup", "%{GLOBAL}, %{ENV:var} or a daemon process group"),
     DIR_DIRECTIVE("WSGIApplicationGroup", "%{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:var} or a name"),
     DIR_DIRECTIVE("WSGICallableObject", "name of the WSGI application object"),

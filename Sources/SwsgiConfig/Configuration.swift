@@ -96,6 +96,7 @@ public final class Configuration: @unchecked Sendable {
             let defined = Set(state.global.daemons.map(\.name))
             for scope in state.scopes {
                 let uses = [("WSGIProcessGroup", scope.processGroup)] + scope.scriptAliases.map { ("WSGIScriptAlias", $0.processGroup) }
+                    + state.global.importScripts.map { ("WSGIImportScript", $0.processGroup) }
                 for case let (directive, .named(group)?) in uses where !defined.contains(group) {
                     return "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
                 }

@@ -117,6 +117,10 @@ struct Directive: Sendable {
                   usage: "URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off]") { state, call in
             state.scopes[call.scope].scriptAliases.append(try ScriptAlias(words: call.words))
         },
+        Directive("WSGIImportScript", .serverOrHost, arity: 3...3,
+                  usage: "path process-group=name application-group=name") { state, call in
+            state.global.importScripts.append(try ImportScript(words: call.words))
+        },
         Directive("WSGIDaemonProcess", .serverOrHost, arity: 1...Int.max, usage: "name [option=value ...]") { state, call in
             let daemon = try DaemonProcess(words: call.words, scope: call.scope, context: call.context, python: state.python)
             if let earlier = state.global.daemons.first(where: { $0.name == daemon.name }) {

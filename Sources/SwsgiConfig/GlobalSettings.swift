@@ -13,6 +13,8 @@ public struct GlobalSettings: Sendable {
     public var socketPrefix: String?
     public var restrictEmbedded = false
     public var daemons: [DaemonProcess] = []
+    /// WSGIImportScript, in configuration order.
+    public var importScripts: [ImportScript] = []
 
     // Accepted and stored so mod_wsgi configurations load; defaults are mod_wsgi's effective ones.
     public var lazyInitialization = true

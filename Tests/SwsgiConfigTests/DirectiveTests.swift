@@ -40,6 +40,21 @@ final class DirectiveTests: XCTestCase {
         XCTAssertTrue(g.daemons.isEmpty)
     }
 
+    func testImportScript() {
+        let f = Fixture()
+        f.ok("WSGIDaemonProcess site")
+        f.ok("WSGIImportScript /srv/preload.py process-group=site application-group=%{GLOBAL}")
+        let script = f.config.global.importScripts.first
+        XCTAssertEqual(script?.path, "/srv/preload.py")
+        XCTAssertEqual(script?.processGroup, .named("site"))
+        XCTAssertEqual(script?.applicationGroup, .global)
+        XCTAssertNotNil(f.apply("WSGIImportScript /srv/preload.py process-group=site"))
+        XCTAssertNotNil(f.apply("WSGIImportScript /srv/preload.py process-group=site application-group=%{RESOURCE}"))
+        XCTAssertNotNil(f.apply("WSGIImportScript relative.py process-group=site application-group=x"))
+        f.ok("WSGIImportScript /srv/preload.py process-group=ghost application-group=x")
+        XCTAssertEqual(f.config.check(mainScope: f.main), "WSGIImportScript: process group 'ghost' is used but no WSGIDaemonProcess defines it")
+    }
+
     func testNoEffectDirectivesAreCheckedButAccepted() {
         let f = Fixture()
         for line in ["WSGIEnableSendfile On", "WSGIIgnoreActivity Off", "WSGIErrorOverride On",

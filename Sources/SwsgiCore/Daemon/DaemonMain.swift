@@ -33,6 +33,7 @@ enum DaemonMain {
         PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,
                             homeDirective: config.pythonHome != nil ? "WSGIDaemonProcess \(config.name) python-home" : "WSGIPythonHome",
                             sitePath: config.pythonPath, settings: global)
+        PythonRuntime.preload(global.importScripts, for: .named(config.name))
         DaemonServer(plan).run()
     }
 

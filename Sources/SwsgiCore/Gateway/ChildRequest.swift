@@ -26,6 +26,7 @@ enum ChildRequest {
         PythonRuntime.startOnce {
             let global = configuration.global
             PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, settings: global)
+            PythonRuntime.preload(global.importScripts, for: .embedded)
         }
         return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)
     }

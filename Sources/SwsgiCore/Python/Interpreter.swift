@@ -73,6 +73,18 @@ final class Interpreter {
         return app
     }
 
+    /// WSGIImportScript: loads script now, as a request would; false (logged) when it failed.
+    func preload(script: String) -> Bool {
+        var info = stat()
+        let mtime = stat(script, &info) == 0 ? info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec : 0
+        guard let path = PyRef(PyUnicode_DecodeFSDefault(script)), let time = PyRef(PyLong_FromLong(mtime)),
+              PyRef(call(loadScript, path.ptr, time.ptr)) != nil else {
+            logPendingException(nil, handle: nil, message: "swsgi: WSGIImportScript '\(script)' failed in application group '\(name)'")
+            return false
+        }
+        return true
+    }
+
     /// A new instance of one of the support module's __slots__ classes, its slots set from
     /// fields; __init__ is not called.
     func instantiate(_ type: PyPtr, _ fields: KeyValuePairs<PyPtr, PyPtr>) -> PyPtr? {

@@ -85,6 +85,20 @@ enum PythonRuntime {
         PyErr_Print()
     }
 
+    /// Loads the WSGIImportScript scripts meant for this process group, each in its
+    /// application group's interpreter.
+    static func preload(_ scripts: [ImportScript], for group: ProcessGroup) {
+        guard case .ready = state else { return }
+        for script in scripts where script.processGroup == group {
+            // The configuration allows only %{GLOBAL} ("") or a name here.
+            var name = ""
+            if case .named(let group) = script.applicationGroup { name = group }
+            guard let interpreter = enter(group: name) else { continue }
+            _ = interpreter.preload(script: script.path)
+            leave()
+        }
+    }
+
     /// Takes the GIL in the interpreter of an application group, creating it on first use.
     /// nil (with the GIL released again) when the sub-interpreter could not be created.
     static func enter(group: String) -> Interpreter? {

@@ -178,7 +178,8 @@ def load_script(path, mtime):
     name = '_mod_wsgi_' + _md5.md5(path.encode('utf-8', 'surrogateescape')).hexdigest()
     with _load_lock:
         module = sys.modules.get(name)
-        if module is not None and getattr(module, '__mtime__', None) == mtime:
+        # mtime 0: reloading is off, whatever loaded the script first (WSGIImportScript) stands.
+        if module is not None and (mtime == 0 or getattr(module, '__mtime__', None) == mtime):
             return module
         with open(path, 'rb') as f:
             code = compile(f.read(), path, 'exec', dont_inherit=True)
