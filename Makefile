@@ -26,7 +26,9 @@ deps:
 		else echo "Please install (as root): apt-get install $$missing"; exit 1; fi; \
 	fi
 
+# The archive is made anew: SwiftPM would keep members of deleted source files in it.
 $(CORE): $(CORE_SOURCES) shim/swsgi.h
+	rm -f $@
 	$(SWIFT) build -c release --product SwsgiCore
 
 # apxs compiles the shim; swiftc links it with the Swift core and, statically, the parts of

@@ -108,9 +108,16 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     return OK;
 }
 
+static apr_status_t child_exit(void *unused)
+{
+    (void)unused;
+    swsgi_child_exit();
+    return APR_SUCCESS;
+}
+
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
-    (void)pchild;
+    apr_pool_cleanup_register(pchild, NULL, child_exit, apr_pool_cleanup_null);
     /* As mod_wsgi: several threads or processes possible under this MPM's limits. */
     int threads = 1, processes = 1;
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);

@@ -92,6 +92,8 @@ void swsgi_daemons_stop(void);
 /* child_init: initialise embedded Python unless embedded mode is restricted. threaded and
    multiprocess describe the MPM, for wsgi.multithread and wsgi.multiprocess. */
 void swsgi_child_init(int main_scope, int threaded, int multiprocess);
+/* The child is exiting (its pool's cleanup): the apps' atexit functions run, bounded. */
+void swsgi_child_exit(void);
 /* Runs one request: 0 when the response was produced; an HTTP status for Apache to send when
    nothing was sent yet; -1 when the response broke after its headers went out (the shim must
    make sure the client cannot take the truncated body for a whole one). */

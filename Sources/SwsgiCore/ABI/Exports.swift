@@ -61,6 +61,11 @@ public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess
     configuration.freeze()
 }
 
+@_cdecl("swsgi_child_exit")
+public func swsgiChildExit() {
+    PythonRuntime.runExitFunctions(within: 5)
+}
+
 @_cdecl("swsgi_handle")
 public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
     guard let request else { return 500 }

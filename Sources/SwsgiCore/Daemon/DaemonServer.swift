@@ -265,7 +265,9 @@ final class DaemonServer {
             let stuck = active.values.filter { !$0.started.isFinite }.count
             return inFlight == stuck || now >= deadline
         }
-        // Finalising Python could wait on app threads; the process is done with it anyway.
-        if exit { _exit(0) }
+        if exit {
+            PythonRuntime.runExitFunctions(within: max(1, config.shutdownTimeout))
+            _exit(0)
+        }
     }
 }

@@ -99,6 +99,21 @@ enum PythonRuntime {
         }
     }
 
+    /// At process exit: the apps' atexit functions, in every interpreter, instead of a full
+    /// finalisation (which can wait on app threads). An alarm ends the process if they hang.
+    static func runExitFunctions(within seconds: Int) {
+        guard case .ready = state else { return }
+        alarm(UInt32(max(1, seconds)))
+        PyEval_RestoreThread(threadStates.state(for: interpreters[""]!))
+        let groups = Array(interpreters.keys)
+        _ = PyEval_SaveThread()
+        for group in groups {
+            guard enter(group: group) != nil else { continue }
+            if PyRun_SimpleString("import atexit; atexit._run_exitfuncs()") != 0 { PyErr_Clear() }
+            leave()
+        }
+    }
+
     /// Takes the GIL in the interpreter of an application group, creating it on first use.
     /// nil (with the GIL released again) when the sub-interpreter could not be created.
     static func enter(group: String) -> Interpreter? {
