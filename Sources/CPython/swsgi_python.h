@@ -24,7 +24,6 @@ static inline int swsgi_py_bytes_check(PyObject *o) { return PyBytes_Check(o); }
 static inline int swsgi_py_unicode_check(PyObject *o) { return PyUnicode_Check(o); }
 static inline int swsgi_py_tuple_check(PyObject *o) { return PyTuple_Check(o); }
 static inline int swsgi_py_list_check(PyObject *o) { return PyList_Check(o); }
-static inline int swsgi_py_long_check(PyObject *o) { return PyLong_Check(o); }
 static inline char *swsgi_py_bytes_data(PyObject *o) { return PyBytes_AS_STRING(o); }
 static inline Py_ssize_t swsgi_py_bytes_size(PyObject *o) { return PyBytes_GET_SIZE(o); }
 static inline Py_ssize_t swsgi_py_list_size(PyObject *o) { return PyList_GET_SIZE(o); }

@@ -19,5 +19,4 @@ final class Condition {
     /// With the lock held: waits until signalled.
     func wait() { pthread_cond_wait(&condition, &mutex) }
     func signal() { pthread_cond_signal(&condition) }
-    func broadcast() { pthread_cond_broadcast(&condition) }
 }

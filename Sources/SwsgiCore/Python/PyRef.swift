@@ -29,17 +29,6 @@ struct PyRef: ~Copyable {
     deinit { swsgi_py_decref(ptr) }
 }
 
-/// A Python str as a Swift String (UTF-8, surrogates replaced); nil if not a str.
-func swiftString(_ object: PyPtr) -> String? {
-    guard swsgi_py_unicode_check(object) != 0 else { return nil }
-    var size = 0
-    guard let utf8 = PyUnicode_AsUTF8AndSize(object, &size) else {
-        PyErr_Clear()
-        return "<str that is not UTF-8>"
-    }
-    return String(decoding: UnsafeRawBufferPointer(start: utf8, count: size), as: UTF8.self)
-}
-
 /// Calls callable with positional arguments (C variadics do not reach Swift).
 func call(_ callable: PyPtr, _ args: PyPtr...) -> PyPtr? {
     args.map(Optional.some).withUnsafeBufferPointer { PyObject_Vectorcall(callable, $0.baseAddress, args.count, nil) }
