@@ -1,18 +1,40 @@
-# swsgi: `make` builds build/mod_swsgi.so; `make run` serves the examples; `make test` tests.
-# Debian's Python is the one the module embeds; the python3 first on PATH may be another build.
+# swsgi: `make` builds the module; `make run` serves the examples; `make test` tests.
+# PYTHON selects the CPython (3.10+) the module embeds: the build, `run`, `test` and `bench`
+# follow it. The default is Debian's; the python3 first on PATH may be another build.
 PYTHON ?= /usr/bin/python3
+# The Python that runs the test harness and tools (Debian's, with its pytest).
+HARNESS := /usr/bin/python3
 APXS ?= apxs
 SWIFT ?= swift
 BUILD := build
-CORE := .build/release/libSwsgiCore.a
-MODULE := $(BUILD)/mod_swsgi.so
+
+# Everything about the Python comes from its own sysconfig (tools/python_build_config.py).
+PY_CONFIG := $(shell $(PYTHON) tools/python_build_config.py 2>/dev/null || echo "PY_ERROR=PYTHON=$(PYTHON) cannot be run")
+ifneq ($(filter PY_ERROR=%,$(firstword $(PY_CONFIG))),)
+PY_ERROR := $(patsubst PY_ERROR=%,%,$(PY_CONFIG))
+else
+$(foreach setting,$(PY_CONFIG),$(eval $(setting)))
+endif
+
+# One build directory and one SwiftPM scratch path per Python; a stamp wipes both when the
+# Python behind a tag changes, so no object built for one Python is linked for another.
+PYBUILD := $(BUILD)/$(PY_TAG)
+SCRATCH := .build-$(PY_TAG)
+STAMP := $(PYBUILD)/python.id
+CORE := $(SCRATCH)/release/libSwsgiCore.a
+MODULE := $(PYBUILD)/mod_swsgi.so
+SWIFT_PYTHON_FLAGS := --scratch-path $(SCRATCH) -Xcc -I$(PY_INCLUDE) -Xcc '-DSWSGI_PYTHON_PROGRAM="$(PY_PROGRAM)"'
+PY_LINK := -L$(PY_LIBDIR) -l$(PY_LIBNAME) $(if $(PY_RPATH),-Xlinker -rpath -Xlinker $(PY_RPATH))
 SHIM_SOURCES := $(wildcard shim/*.c)
 SHIM_HEADERS := $(wildcard shim/*.h)
 CORE_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
-# Debian packages the build, `make run` and the tests need.
-PACKAGES := apache2 apache2-dev pkgconf libpython3.11-dev python3.11-venv python3-pytest curl
+# Debian packages the build, `make run` and the tests need (and Debian's Python's own).
+comma := ,
+PACKAGES := apache2 apache2-dev python3-pytest curl $(subst $(comma), ,$(PY_PACKAGES))
+# The Pythons beside Debian's that `make test` covers when PYTHON is not given (Tests/pythons.py).
+TEST_PYTHON_VERSIONS := 3.10 3.12 3.13
 
-.PHONY: all deps install run test unit-test integration-test bench clean
+.PHONY: all deps python-check install run test unit-test integration-test bench clean FORCE
 
 all: $(MODULE)
 
@@ -26,21 +48,30 @@ deps:
 		else echo "Please install (as root): apt-get install $$missing"; exit 1; fi; \
 	fi
 
-# The archive is made anew: SwiftPM would keep members of deleted source files in it.
-$(CORE): $(CORE_SOURCES) shim/swsgi.h
-	rm -f $@
-	$(SWIFT) build -c release --product SwsgiCore
+python-check:
+	@if [ -n "$(PY_ERROR)" ]; then echo "swsgi: $(PY_ERROR)" >&2; exit 1; fi
 
-# apxs compiles the shim; swiftc links it with the Swift core and, statically, the parts of
-# the Swift runtime it uses: the module needs no Swift toolchain at run time, and Apache's
-# processes map less. It is never unmapped (-z nodelete): Apache unloads and reloads modules
-# on every restart, which the Swift runtime and CPython do not survive.
+$(STAMP): python-check FORCE
+	@mkdir -p $(PYBUILD)
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(PY_ID)" ]; then rm -rf $(SCRATCH) $(PYBUILD)/* && echo "$(PY_ID)" > $@; fi
+
+# The archive is made anew: SwiftPM would keep members of deleted source files in it.
+$(CORE): $(CORE_SOURCES) shim/swsgi.h $(STAMP)
+	rm -f $@
+	$(SWIFT) build -c release --product SwsgiCore $(SWIFT_PYTHON_FLAGS)
+
+# apxs compiles the shim; swiftc links it with the Swift core, libpython and, statically, the
+# parts of the Swift runtime it uses: the module needs no Swift toolchain at run time, and
+# Apache's processes map less. It is never unmapped (-z nodelete): Apache unloads and reloads
+# modules on every restart, which the Swift runtime and CPython do not survive.
+# build/mod_swsgi.so names the module built last.
 $(MODULE): $(SHIM_SOURCES) $(SHIM_HEADERS) $(CORE) Makefile
-	@rm -rf $(BUILD)/shim && mkdir -p $(BUILD)/shim && cp $(SHIM_SOURCES) $(SHIM_HEADERS) $(BUILD)/shim/
-	cd $(BUILD)/shim && $(APXS) -c -Wc,-Wall $(notdir $(SHIM_SOURCES)) >/dev/null
-	swiftc -emit-library -static-stdlib -o $@ $(BUILD)/shim/.libs/*.o \
+	@rm -rf $(PYBUILD)/shim && mkdir -p $(PYBUILD)/shim && cp $(SHIM_SOURCES) $(SHIM_HEADERS) $(PYBUILD)/shim/
+	cd $(PYBUILD)/shim && $(APXS) -c -Wc,-Wall $(notdir $(SHIM_SOURCES)) >/dev/null
+	swiftc -emit-library -static-stdlib -o $@ $(PYBUILD)/shim/.libs/*.o \
 		-Xlinker --whole-archive $(CORE) -Xlinker --no-whole-archive \
-		-lpython3.11 -Xlinker -z -Xlinker nodelete -Xlinker --gc-sections
+		$(PY_LINK) -Xlinker -z -Xlinker nodelete -Xlinker --gc-sections
+	ln -sfn $(PY_TAG)/mod_swsgi.so $(BUILD)/mod_swsgi.so
 
 install: $(MODULE)
 	install -m 644 $(MODULE) $$($(APXS) -q LIBEXECDIR)/mod_swsgi.so
@@ -49,20 +80,29 @@ install: $(MODULE)
 # The benchmark also needs wrk and Debian's mod_wsgi to compare against.
 bench: deps $(MODULE)
 	@$(MAKE) --no-print-directory deps PACKAGES="wrk libapache2-mod-wsgi-py3"
-	$(PYTHON) bench/bench.py $(BENCH_ARGS)
+	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(HARNESS) bench/bench.py $(BENCH_ARGS)
 
 run: deps $(MODULE)
-	PYTHON=$(PYTHON) $(PYTHON) examples/serve.py $(MODULE)
+	PYTHON=$(PYTHON) $(HARNESS) examples/serve.py $(MODULE)
 
-unit-test:
-	$(SWIFT) test --disable-swift-testing
+unit-test: $(STAMP)
+	$(SWIFT) test --disable-swift-testing $(SWIFT_PYTHON_FLAGS)
 
 integration-test: $(MODULE)
-	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(PYTHON) -m pytest -q Tests/integration
+	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(HARNESS) -m pytest -q Tests/integration
 
+# PYTHON given: that Python. Otherwise Debian's and the pyenv builds this machine has, each
+# through a readable copy (Tests/pythons.py): the unit tests once, the integration suite each.
 test: deps
 	$(MAKE) unit-test
+ifeq ($(origin PYTHON),file)
+	@for python in $$($(HARNESS) Tests/pythons.py $(TEST_PYTHON_VERSIONS)); do \
+		echo "== integration tests, PYTHON=$$python"; \
+		$(MAKE) --no-print-directory integration-test PYTHON=$$python || exit 1; \
+	done
+else
 	$(MAKE) integration-test
+endif
 
 clean:
-	rm -rf $(BUILD) .build
+	rm -rf $(BUILD) .build .build-py*

@@ -9,8 +9,9 @@ let package = Package(
         .library(name: "SwsgiCore", type: .static, targets: ["SwsgiCore"]),
     ],
     targets: [
-        // Python.h, found through Debian's python-3.11-embed pkg-config file.
-        .systemLibrary(name: "CPython", path: "Sources/CPython", pkgConfig: "python-3.11-embed"),
+        // Python.h of the Python chosen with `make PYTHON=...`: the Makefile passes its include
+        // directory and program path (-Xcc), and links libpython into the module itself.
+        .systemLibrary(name: "CPython", path: "Sources/CPython"),
         // The one C header shared with the shim: shim/swsgi.h.
         .systemLibrary(name: "SwsgiABI", path: "Sources/SwsgiABI"),
         // epoll and prctl, which Swift's Glibc module leaves out.

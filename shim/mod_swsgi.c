@@ -5,6 +5,7 @@
 #include "ap_mpm.h"
 #include "ap_listen.h"
 #include "unixd.h"
+#include "apr_strings.h"
 #include <stdlib.h>
 
 APLOG_USE_MODULE(swsgi);
@@ -53,7 +54,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
 {
     (void)pconf; (void)plog; (void)ptemp;
     swsgi_main_server = s;
-    char *error = swsgi_config_check(main_scope(s));
+    char *error = swsgi_config_check(main_scope(s), ap_unixd_config.user_id, ap_unixd_config.group_id);
     if (!error)
         return OK;
     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s, "%s", error);
@@ -93,6 +94,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 {
     (void)plog; (void)ptemp;
     swsgi_main_server = s;
+    /* Server: Apache/2.4.x (Debian) swsgi/0.2.0 Python/3.11, as mod_wsgi names itself. */
+    ap_add_version_component(pconf, apr_psprintf(pconf, "swsgi/%s Python/%s", SWSGI_VERSION, swsgi_python_version()));
     /* Apache runs post_config twice at start-up and detaches in between: daemons start on
        the second run, in the process that stays. */
     void *started = NULL;

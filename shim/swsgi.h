@@ -19,6 +19,9 @@
 extern "C" {
 #endif
 
+/* swsgi's release, as Apache's banner and mod_wsgi.version-style keys show it. */
+#define SWSGI_VERSION "0.2.0"
+
 /* Where a directive appeared; process-wide directives are errors anywhere but SWSGI_SERVER. */
 enum swsgi_where {
     SWSGI_SERVER = 0,    /* main server configuration */
@@ -63,6 +66,8 @@ typedef struct swsgi_request {
 /* ---- configuration (Apache parent, also during configtest) ---- */
 
 void swsgi_register_io(const swsgi_io *io);
+/* "X.Y": the Python the core is built for, for Apache's banner. */
+const char *swsgi_python_version(void);
 /* pre_config: forget any previous configuration (graceful restart re-reads it). */
 void swsgi_config_begin(void);
 /* A new, empty scope for a server or a directory; ids are small integers. */
@@ -71,8 +76,10 @@ int swsgi_scope_new(void);
 int swsgi_scope_merge(int base, int add);
 /* Applies one directive with its words (quotes already removed). NULL, or an error sentence. */
 char *swsgi_directive(int scope, int where, const char *name, int argc, const char *const *argv);
-/* check_config: cross-checks over the whole configuration. NULL, or an error sentence. */
-char *swsgi_config_check(int main_scope);
+/* check_config: cross-checks over the whole configuration, including that Apache's User and
+   Group (uid, gid) and each daemon group's user can read what they must. NULL, or an error
+   sentence. */
+char *swsgi_config_check(int main_scope, unsigned uid, unsigned gid);
 /* translate_name: the alias of server_scope that maps uri, or -1; *target (malloc'd) is the
    file-system path plus the rest of the URI. */
 int swsgi_translate(int server_scope, const char *uri, char **target);

@@ -14,6 +14,20 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#if PY_VERSION_HEX < 0x030A0000
+#error "swsgi needs CPython 3.10 or newer"
+#endif
+#ifdef Py_GIL_DISABLED
+#error "swsgi does not support free-threaded CPython builds (Py_GIL_DISABLED) yet"
+#endif
+#ifndef SWSGI_PYTHON_PROGRAM
+#error "SWSGI_PYTHON_PROGRAM (the Python's bin/pythonX.Y) comes from the Makefile: build with make"
+#endif
+
+/* The program of the Python this module is built for: the landmark CPython finds its prefix
+   by when no home is configured. */
+static inline const char *swsgi_python_program(void) { return SWSGI_PYTHON_PROGRAM; }
+
 static inline PyObject *swsgi_py_none(void) { return Py_None; }
 static inline PyObject *swsgi_py_true(void) { return Py_True; }
 static inline PyObject *swsgi_py_false(void) { return Py_False; }
@@ -32,14 +46,20 @@ static inline Py_ssize_t swsgi_py_tuple_size(PyObject *o) { return PyTuple_GET_S
 static inline PyObject *swsgi_py_tuple_item(PyObject *o, Py_ssize_t i) { return PyTuple_GET_ITEM(o, i); }
 static inline PyTypeObject *swsgi_py_type(PyObject *o) { return Py_TYPE(o); }
 static inline PyObject *swsgi_py_bool(int v) { return PyBool_FromLong(v); }
+/* PyModuleDef_HEAD_INIT, whose PyObject layout differs between Python versions. */
+static inline PyModuleDef_Base swsgi_py_moduledef_head(void) { PyModuleDef_Base head = PyModuleDef_HEAD_INIT; return head; }
 
 /* An ASCII str's characters in place (NUL-terminated), or NULL for any other str. */
 static inline const char *swsgi_py_ascii(PyObject *o, Py_ssize_t *size)
 {
-    if (PyUnicode_READY(o) != 0 || !PyUnicode_IS_ASCII(o)) {
+#if PY_VERSION_HEX < 0x030C0000
+    /* Before 3.12 a str made through the legacy wchar_t API may not be "ready" yet. */
+    if (PyUnicode_READY(o) != 0) {
         PyErr_Clear();
         return NULL;
     }
+#endif
+    if (!PyUnicode_IS_ASCII(o)) return NULL;
     *size = PyUnicode_GET_LENGTH(o);
     return (const char *)PyUnicode_DATA(o);
 }

@@ -3,13 +3,18 @@ import Synchronization
 /// Everything the configuration holds, guarded as one value by `Configuration`'s mutex.
 struct ConfigState {
     let python: (major: Int, minor: Int)
+    /// sys.prefix of the Python the module is built for: the home when none is configured.
+    let pythonPrefix: String
     var global = GlobalSettings()
     var scopes: [Scope] = []
     /// merge(base, add) results: Apache merges per request, so the same pair must give the
     /// same id instead of a new scope each time.
     var merges: [MergeKey: Int32] = [:]
 
-    init(python: (major: Int, minor: Int)) { self.python = python }
+    init(python: (major: Int, minor: Int), pythonPrefix: String) {
+        self.python = python
+        self.pythonPrefix = pythonPrefix
+    }
 
     mutating func add(_ scope: Scope) -> Int32 {
         scopes.append(scope)
@@ -35,8 +40,8 @@ public final class Configuration: @unchecked Sendable {
     /// Written once, by freeze, before the threads that read it start.
     private nonisolated(unsafe) var frozen: ConfigState?
 
-    public init(pythonVersion: (major: Int, minor: Int)) {
-        state = Mutex(ConfigState(python: pythonVersion))
+    public init(pythonVersion: (major: Int, minor: Int), pythonPrefix: String) {
+        state = Mutex(ConfigState(python: pythonVersion, pythonPrefix: pythonPrefix))
     }
 
     /// Call once, before the process starts threads that read the configuration.
@@ -90,8 +95,8 @@ public final class Configuration: @unchecked Sendable {
     }
 
     /// Cross-checks that need the whole configuration. Every scope is examined, so `mainScope`
-    /// (the shim's contract) is not needed to find them.
-    public func check(mainScope _: Int32) -> String? {
+    /// (the shim's contract) is not needed to find them. apacheUID/GID: Apache's User and Group.
+    public func check(mainScope _: Int32, apacheUID: UInt32, apacheGID: UInt32) -> String? {
         state.withLock { state in
             let defined = Set(state.global.daemons.map(\.name))
             for scope in state.scopes {
@@ -100,6 +105,9 @@ public final class Configuration: @unchecked Sendable {
                 for case let (directive, .named(group)?) in uses where !defined.contains(group) {
                     return "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
                 }
+            }
+            for (reader, paths) in state.neededPaths(apacheUID: apacheUID, apacheGID: apacheGID) {
+                if let problem = unreadablePath(paths, by: reader) { return problem }
             }
             return nil
         }

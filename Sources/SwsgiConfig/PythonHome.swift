@@ -53,7 +53,7 @@ private func libraryVersion(_ name: String) -> String? {
     return "\(major).\(minor)"
 }
 
-private func trimmed(_ text: Substring) -> Substring {
+func trimmed(_ text: Substring) -> Substring {
     guard let first = text.firstIndex(where: { !$0.isWhitespace }),
           let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
     return text[first...last]

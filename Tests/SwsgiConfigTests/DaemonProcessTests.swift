@@ -193,16 +193,16 @@ final class DaemonProcessTests: XCTestCase {
         let dir = f.config.newScope()
         f.ok("WSGIProcessGroup %{GLOBAL}")
         f.ok("WSGIProcessGroup %{ENV:GROUP}", in: .directory, scope: dir)
-        XCTAssertNil(f.config.check(mainScope: f.main))
+        XCTAssertNil(f.check())
         f.ok("WSGIProcessGroup site", in: .directory, scope: dir)
-        XCTAssertEqual(f.config.check(mainScope: f.main),
+        XCTAssertEqual(f.check(),
                        "WSGIProcessGroup: process group 'site' is used but no WSGIDaemonProcess defines it")
         f.ok("WSGIDaemonProcess site")
-        XCTAssertNil(f.config.check(mainScope: f.main))
+        XCTAssertNil(f.check())
         f.ok("WSGIScriptAlias /x /srv/x.wsgi process-group=other")
-        XCTAssertEqual(f.config.check(mainScope: f.main),
+        XCTAssertEqual(f.check(),
                        "WSGIScriptAlias: process group 'other' is used but no WSGIDaemonProcess defines it")
         f.ok("WSGIDaemonProcess other")
-        XCTAssertNil(f.config.check(mainScope: f.main))
+        XCTAssertNil(f.check())
     }
 }

@@ -52,7 +52,7 @@ final class DirectiveTests: XCTestCase {
         XCTAssertNotNil(f.apply("WSGIImportScript /srv/preload.py process-group=site application-group=%{RESOURCE}"))
         XCTAssertNotNil(f.apply("WSGIImportScript relative.py process-group=site application-group=x"))
         f.ok("WSGIImportScript /srv/preload.py process-group=ghost application-group=x")
-        XCTAssertEqual(f.config.check(mainScope: f.main), "WSGIImportScript: process group 'ghost' is used but no WSGIDaemonProcess defines it")
+        XCTAssertEqual(f.check(), "WSGIImportScript: process group 'ghost' is used but no WSGIDaemonProcess defines it")
     }
 
     func testNoEffectDirectivesAreCheckedButAccepted() {

@@ -3,13 +3,19 @@ import XCTest
 @testable import SwsgiConfig
 
 let python311 = (major: 3, minor: 11)
+let nobody: (uid: UInt32, gid: UInt32) = { let entry = getpwnam("nobody")!.pointee; return (entry.pw_uid, entry.pw_gid) }()
 
 /// A configuration with one main-server scope, applying directives written as config lines.
 final class Fixture {
-    let config = Configuration(pythonVersion: python311)
+    let config = Configuration(pythonVersion: python311, pythonPrefix: "/usr")
     let main: Int32
 
     init() { main = config.newScope() }
+
+    /// configtest's cross-checks, with Apache's User and Group the unprivileged `nobody`.
+    func check() -> String? {
+        config.check(mainScope: main, apacheUID: nobody.uid, apacheGID: nobody.gid)
+    }
 
     /// Applies `line` (words split on spaces, as the shim hands them over) in `scope`.
     @discardableResult

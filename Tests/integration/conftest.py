@@ -68,6 +68,22 @@ def python_version(python=PYTHON):
 PY_VERSION = python_version()
 
 
+def system_package(python=PYTHON):
+    """A package in the base Python's own site-packages (Debian's pytest, pyenv's pip): a venv
+    made without --system-site-packages must not see it."""
+    out = subprocess.run(
+        [python, "-c", "import importlib.util as u\nfor n in ('_pytest', 'pip', 'setuptools'):\n"
+                       "    s = u.find_spec(n)\n    if s: print(n); print(s.origin); break"],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout.split("\n")
+    return out[0], out[1]
+
+
+SYSTEM_PACKAGE, SYSTEM_PACKAGE_FILE = system_package()
+BASE_PREFIX = subprocess.run([PYTHON, "-c", "import sys; print(sys.base_prefix)"], check=True,
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+
+
 # --------------------------------------------------------------------------- pytest hooks
 
 def pytest_configure(config):

@@ -3,6 +3,8 @@ import base64
 
 import pytest
 
+from conftest import PY_VERSION
+
 
 def test_hello(apache_factory):
     a = apache_factory("WSGIScriptAlias / {apps}/hello.wsgi\n")
@@ -13,6 +15,15 @@ def test_hello(apache_factory):
     assert r.header("Content-Length") == "14"
     r = a.get("/any/path?x=1")
     assert r.status == 200 and r.body == b"Hello, World!\n"
+
+
+def test_server_banner_names_the_module_and_its_python(apache_factory):
+    # mod_wsgi: "Apache/2.4.x (Debian) mod_wsgi/4.9.4 Python/3.11"
+    a = apache_factory("WSGIScriptAlias / {apps}/hello.wsgi\n")
+    banner = a.get("/").header("Server")
+    assert ("Python/%s" % PY_VERSION) in banner.split(), banner
+    assert any(word.startswith(("swsgi/", "mod_wsgi/")) for word in banner.split()), banner
+    assert "Python/%s configured" % PY_VERSION in a.error_log()
 
 
 @pytest.fixture(scope="module")

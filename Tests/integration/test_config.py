@@ -1,9 +1,12 @@
 """`apache2 -t` (configtest): bad directives are rejected with a useful message."""
 import os
+import shutil
+import tempfile
 
 import pytest
 
-from conftest import PY_VERSION
+from conftest import IS_ROOT, PY_VERSION
+from daemon_support import SOCKET_DIRECTIVE
 
 
 def configtest(apache_factory, directives, setup=None):
@@ -83,3 +86,40 @@ def test_other_version_python_home_fails_configtest(apache_factory):
     assert "3.99" in out, out
     assert PY_VERSION in out, out
 
+
+
+@pytest.fixture
+def private_prefix():
+    """A Python-looking prefix inside a directory only root may enter, like pyenv's under
+    /root: configtest (as root) can read it, Apache's User cannot."""
+    private = tempfile.mkdtemp(prefix="swsgi-it-private-")  # mode 0700
+    prefix = os.path.join(private, "python")
+    os.makedirs(os.path.join(prefix, "lib", "python" + PY_VERSION))
+    open(os.path.join(prefix, "lib", "python" + PY_VERSION, "os.py"), "w").close()
+    try:
+        yield private, prefix
+    finally:
+        shutil.rmtree(private)
+
+
+@pytest.mark.swsgi_only
+@pytest.mark.skipif(not IS_ROOT, reason="Apache's User is only another user when run as root")
+def test_python_home_unreadable_by_apache_user_fails_configtest(apache_factory, private_prefix):
+    private, prefix = private_prefix
+    a, rc, out = configtest(apache_factory, "WSGIPythonHome %s\n"
+                                            "WSGIScriptAlias / {apps}/hello.wsgi\n" % prefix)
+    assert rc != 0, out
+    assert "WSGIPythonHome '%s' cannot be read by Apache's User 'www-data'" % prefix in out, out
+    assert "directory '%s' is not searchable" % private in out, out
+
+
+@pytest.mark.swsgi_only
+@pytest.mark.skipif(not IS_ROOT, reason="Apache's User is only another user when run as root")
+def test_python_path_unreadable_by_daemon_user_fails_configtest(apache_factory, private_prefix):
+    private, prefix = private_prefix
+    a, rc, out = configtest(apache_factory, SOCKET_DIRECTIVE +
+                            "WSGIDaemonProcess site python-path=%s\n"
+                            "WSGIScriptAlias / {apps}/hello.wsgi process-group=site\n" % private)
+    assert rc != 0, out
+    assert ("WSGIDaemonProcess python-path '%s' cannot be read by user 'www-data', "
+            "as which WSGIDaemonProcess 'site' runs" % private) in out, out

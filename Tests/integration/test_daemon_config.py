@@ -1,7 +1,7 @@
 """`apache2 -t` (configtest) with WSGIDaemonProcess / WSGIProcessGroup."""
 import pytest
 
-from conftest import TARGET
+from conftest import BASE_PREFIX, TARGET
 from daemon_support import SOCKET_DIRECTIVE
 
 
@@ -12,7 +12,7 @@ def configtest(apache_factory, directives):
 
 def test_every_option_passes(apache_factory):
     rc, out = configtest(apache_factory, (
-        "WSGIDaemonProcess all processes=2 threads=3 python-home=/usr python-path={data}:{apps} "
+        "WSGIDaemonProcess all processes=2 threads=3 python-home=%s python-path={data}:{apps} "
         "user=%s group=%s home={data} display-name=%%{GROUP} lang=C.UTF-8 locale=C.UTF-8 "
         "umask=0022 maximum-requests=100 inactivity-timeout=60 request-timeout=30 "
         "socket-timeout=20 queue-timeout=10 graceful-timeout=5 shutdown-timeout=3 "
@@ -22,7 +22,7 @@ def test_every_option_passes(apache_factory):
         "WSGIScriptAlias /a {apps}/hello.wsgi process-group=all application-group=%%{GLOBAL}\n"
         "WSGIScriptAlias /b {apps}/hello.wsgi\n"
         '<Directory "{apps}">\n    WSGIProcessGroup other\n</Directory>\n'
-        % (("www-data",) * 2)))
+        % ((BASE_PREFIX,) + ("www-data",) * 2)))
     assert rc == 0, out
     assert "Syntax OK" in out
 

@@ -1,13 +1,9 @@
 """Daemon mode: each process group has its own Python (python-home=, python-path=),
 side by side with embedded mode in one server."""
 import os
-import subprocess
 
-from conftest import PYTHON, make_venv, venv_site_packages
+from conftest import BASE_PREFIX, SYSTEM_PACKAGE, make_venv, venv_site_packages
 from daemon_support import SOCKET_DIRECTIVE, get_json
-
-BASE_PREFIX = subprocess.run([PYTHON, "-c", "import sys; print(sys.base_prefix)"], check=True,
-                             capture_output=True, text=True, timeout=30).stdout.strip()
 
 
 def write(path, text):
@@ -40,7 +36,7 @@ WSGIScriptAlias /gc {apps}/daemon/info.wsgi process-group=gc
 WSGIScriptAlias /emb {apps}/daemon/info.wsgi
 """
 
-QUERY = "?import=which_venv,samename,embedded_only,_pytest"
+QUERY = "?import=which_venv,samename,embedded_only," + SYSTEM_PACKAGE
 
 
 def test_groups_have_their_own_python_home_and_path(apache_factory):
@@ -61,7 +57,7 @@ def test_groups_have_their_own_python_home_and_path(apache_factory):
     for name, tag in (("ga", "A"), ("gb", "B"), ("gc", "E"), ("emb", "E")):
         imp = info[name]["imports"]
         assert imp["which_venv"]["ok"] and imp["which_venv"]["value"] == tag, (name, imp)
-        assert not imp["_pytest"]["ok"], (name, imp)  # the system's dist-packages are not seen
+        assert not imp[SYSTEM_PACKAGE]["ok"], (name, imp)  # the system's site-packages are not seen
         assert not any("dist-packages" in p for p in info[name]["path"]), (name, info[name]["path"])
 
     # python-path= per group; the same module name resolves to different files

@@ -6,7 +6,7 @@ import SwsgiConfig
 /// The functions declared in shim/swsgi.h, exported with C names.
 
 /// The configuration being read (parent) or in force (child, inherited through fork).
-nonisolated(unsafe) private var configuration = Configuration(pythonVersion: PythonHome.builtVersion)
+nonisolated(unsafe) private var configuration = Configuration(pythonVersion: PythonHome.builtVersion, pythonPrefix: PythonHome.builtPrefix)
 
 private func cString(_ message: String?) -> UnsafeMutablePointer<CChar>? {
     message.flatMap { strdup($0) }
@@ -19,7 +19,7 @@ public func swsgiRegisterIO(_ io: UnsafePointer<swsgi_io>?) {
 
 @_cdecl("swsgi_config_begin")
 public func swsgiConfigBegin() {
-    configuration = Configuration(pythonVersion: PythonHome.builtVersion)
+    configuration = Configuration(pythonVersion: PythonHome.builtVersion, pythonPrefix: PythonHome.builtPrefix)
 }
 
 @_cdecl("swsgi_scope_new")
@@ -40,9 +40,16 @@ public func swsgiDirective(_ scope: Int32, _ where: Int32, _ name: UnsafePointer
     return cString(configuration.apply(scope: scope, context: context, name: String(cString: name), args: args))
 }
 
+@_cdecl("swsgi_python_version")
+public func swsgiPythonVersion() -> UnsafePointer<CChar>? {
+    UnsafePointer(pythonVersionText)
+}
+
+private let pythonVersionText = strdup("\(PythonHome.builtVersion.major).\(PythonHome.builtVersion.minor)")!
+
 @_cdecl("swsgi_config_check")
-public func swsgiConfigCheck(_ mainScope: Int32) -> UnsafeMutablePointer<CChar>? {
-    cString(configuration.check(mainScope: mainScope))
+public func swsgiConfigCheck(_ mainScope: Int32, _ uid: UInt32, _ gid: UInt32) -> UnsafeMutablePointer<CChar>? {
+    cString(configuration.check(mainScope: mainScope, apacheUID: uid, apacheGID: gid))
 }
 
 @_cdecl("swsgi_translate")

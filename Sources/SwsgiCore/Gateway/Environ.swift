@@ -15,8 +15,7 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
                   exchange: Exchange) -> PyPtr? {
     let interpreter = exchange.interpreter, names = interpreter.names
     let r = request.pointee
-    // Sized for the CGI variables and the keys added below, so that it never grows.
-    guard let environ = _PyDict_NewPresized(r.count + 16) else { return nil }
+    guard let environ = PyDict_New() else { return nil }
     for i in 0..<r.count {
         guard let key = r.keys[i], let value = r.values[i] else { continue }
         if key[0] == 0x50 /* P */, strcmp(key, "PATH") == 0 { continue }

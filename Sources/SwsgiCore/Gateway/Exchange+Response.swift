@@ -116,7 +116,8 @@ extension Exchange {
 
     /// Body bytes for wsgi.input: up to size (all when size < 0); partial stops after one read.
     /// Read straight into the bytes object that is returned, without the GIL: the object is
-    /// not shared until then.
+    /// not shared until then. _PyBytes_Resize, which the C API reference documents for exactly
+    /// this, grows or trims it in place, with no copy.
     func readBody(size: Int, partial: Bool) -> PyPtr? {
         var capacity = size >= 0 ? size : (bodyLeft ?? 65536)
         if let left = bodyLeft { capacity = min(capacity, left) }

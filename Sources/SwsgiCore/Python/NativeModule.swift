@@ -11,7 +11,7 @@ enum NativeModule {
     private static let definition: UnsafeMutablePointer<PyModuleDef> = {
         let def = UnsafeMutablePointer<PyModuleDef>.allocate(capacity: 1)
         def.initialize(to: PyModuleDef())
-        def.pointee.m_base = PyModuleDef_Base(ob_base: PyObject(ob_refcnt: 1, ob_type: nil), m_init: nil, m_index: 0, m_copy: nil)
+        def.pointee.m_base = swsgi_py_moduledef_head()
         def.pointee.m_name = UnsafePointer(strdup("_swsgi"))
         def.pointee.m_size = -1
         def.pointee.m_methods = methods

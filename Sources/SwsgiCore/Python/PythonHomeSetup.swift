@@ -7,7 +7,13 @@ import Glibc
 /// Python, never whatever `python3` comes first on PATH.
 enum PythonHome {
     static let builtVersion = (major: Int(PY_MAJOR_VERSION), minor: Int(PY_MINOR_VERSION))
-    static let builtExecutable = "/usr/bin/python\(PY_MAJOR_VERSION).\(PY_MINOR_VERSION)"
+    static let builtExecutable = String(cString: swsgi_python_program())
+    /// The prefix of builtExecutable (<prefix>/bin/pythonX.Y).
+    static let builtPrefix: String = {
+        var parts = builtExecutable.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(min(2, parts.count))
+        return parts.isEmpty || parts == [""] ? "/" : parts.joined(separator: "/")
+    }()
 
     static func isVirtualEnvironment(_ home: String) -> Bool {
         access(home + "/pyvenv.cfg", R_OK) == 0
