@@ -7,7 +7,8 @@
 
 enum { MAX_WORDS = 64 };
 
-static const char *forward(cmd_parms *cmd, void *mconfig, const char *args)
+/* Hands directive name with its words to the core. */
+static const char *forward_as(cmd_parms *cmd, void *mconfig, const char *name, const char *args)
 {
     /* Per-directory directives use the section's configuration; the rest the server's. */
     swsgi_conf *conf = cmd->cmd->cmd_data
@@ -16,7 +17,7 @@ static const char *forward(cmd_parms *cmd, void *mconfig, const char *args)
     int argc = 0;
     while (*args) {
         if (argc == MAX_WORDS)
-            return apr_psprintf(cmd->pool, "%s: more than %d arguments", cmd->cmd->name, MAX_WORDS);
+            return apr_psprintf(cmd->pool, "%s: more than %d arguments", name, MAX_WORDS);
         argv[argc++] = ap_getword_conf(cmd->pool, &args);
     }
     /* WSGISocketPrefix is relative to ServerRoot, as in mod_wsgi. */
@@ -26,12 +27,32 @@ static const char *forward(cmd_parms *cmd, void *mconfig, const char *args)
     int where = cmd->path ? SWSGI_DIRECTORY : cmd->server->is_virtual ? SWSGI_VHOST : SWSGI_SERVER;
     if (conf->scope < 0)
         conf->scope = swsgi_scope_new();
-    char *error = swsgi_directive(conf->scope, where, cmd->cmd->name, argc, argv);
+    char *error = swsgi_directive(conf->scope, where, name, argc, argv);
     if (!error)
         return NULL;
     const char *copy = apr_pstrdup(cmd->pool, error);
     free(error);
     return copy;
+}
+
+static const char *forward(cmd_parms *cmd, void *mconfig, const char *args)
+{
+    return forward_as(cmd, mconfig, cmd->cmd->name, args);
+}
+
+/* <WSGIInterpreterOptions selectors> ... </WSGIInterpreterOptions>: the core is told where the
+   section opens and closes; the directives inside reach it as usual, in between. */
+static const char *interpreter_options(cmd_parms *cmd, void *mconfig, const char *args)
+{
+    const char *end = ap_strrchr_c(args, '>');
+    if (!end)
+        return "<WSGIInterpreterOptions> lacks its closing '>'";
+    const char *error = forward_as(cmd, mconfig, "<WSGIInterpreterOptions>", apr_pstrmemdup(cmd->pool, args, end - args));
+    if (error)
+        return error;
+    error = ap_walk_config(cmd->directive->first_child, cmd, cmd->context);
+    const char *closed = forward_as(cmd, mconfig, "</WSGIInterpreterOptions>", "");
+    return error ? error : closed;
 }
 
 #define SERVER_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, NULL, RSRC_CONF, help)
@@ -59,6 +80,9 @@ const command_rec swsgi_directives[] = {
     SERVER_DIRECTIVE("WSGIAcceptMutex", "the accept mutex of multi-process daemon groups"),
     SERVER_DIRECTIVE("WSGIDaemonProcess", "name [option=value ...]"),
     SERVER_DIRECTIVE("WSGIImportScript", "path process-group=name application-group=name"),
+    SERVER_DIRECTIVE("WSGIPerInterpreterGIL", "On or Off: sub-interpreters with a GIL of their own (Python 3.12+)"),
+    AP_INIT_RAW_ARGS("<WSGIInterpreterOptions", interpreter_options, NULL, RSRC_CONF,
+                     "[process-group=name] [application-group=name]: settings for the interpreters matched"),
     DIR_DIRECTIVE("WSGIProcessGroup", "%{GLOBAL}, %{ENV:var} or a daemon process group"),
     DIR_DIRECTIVE("WSGIApplicationGroup", "%{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:var} or a name"),
     DIR_DIRECTIVE("WSGICallableObject", "name of the WSGI application object"),

@@ -64,6 +64,41 @@ static inline const char *swsgi_py_ascii(PyObject *o, Py_ssize_t *size)
     return (const char *)PyUnicode_DATA(o);
 }
 
+/* Creates a sub-interpreter: with a GIL of its own (PEP 684, 3.12+) when own_gil, else sharing
+   the main interpreter's, as Py_NewInterpreter does. Called with a GIL held; returns with the
+   new interpreter's GIL held and its thread state current. NULL with *error set on failure. */
+static inline PyThreadState *swsgi_py_new_interpreter(int own_gil, const char **error)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (own_gil) {
+        /* Separate object allocators are the price of a separate GIL, and so is refusing
+           extensions that were not written for several interpreters. Threads (daemon ones
+           too) and subprocesses work as in any interpreter; os.fork() does not. */
+        PyInterpreterConfig config = {
+            .use_main_obmalloc = 0,
+            .allow_fork = 0,
+            .allow_exec = 1,
+            .allow_threads = 1,
+            .allow_daemon_threads = 1,
+            .check_multi_interp_extensions = 1,
+            .gil = PyInterpreterConfig_OWN_GIL,
+        };
+        PyThreadState *state = NULL;
+        PyStatus status = Py_NewInterpreterFromConfig(&state, &config);
+        if (PyStatus_Exception(status)) {
+            *error = status.err_msg ? status.err_msg : "Py_NewInterpreterFromConfig failed";
+            return NULL;
+        }
+        return state;
+    }
+#endif
+    (void)own_gil;
+    PyThreadState *state = Py_NewInterpreter();
+    if (!state)
+        *error = "Py_NewInterpreter failed";
+    return state;
+}
+
 /* The fast-call signature, so that Swift can store such functions in a PyMethodDef. */
 typedef PyObject *(*swsgi_fastcall)(PyObject *, PyObject *const *, Py_ssize_t);
 static inline PyCFunction swsgi_py_fastcall_cast(swsgi_fastcall f) { return (PyCFunction)(void (*)(void))f; }

@@ -10,6 +10,8 @@ struct ConfigState {
     /// merge(base, add) results: Apache merges per request, so the same pair must give the
     /// same id instead of a new scope each time.
     var merges: [MergeKey: Int32] = [:]
+    /// The <WSGIInterpreterOptions> section being read: an index into global.interpreterOptions.
+    var openOptions: Int?
 
     init(python: (major: Int, minor: Int), pythonPrefix: String) {
         self.python = python
@@ -86,6 +88,9 @@ public final class Configuration: @unchecked Sendable {
                 guard state.scopes.indices.contains(Int(scope)) else {
                     throw ConfigError("\(directive.name): internal error, scope \(scope) was never created")
                 }
+                if state.openOptions != nil, !InterpreterOptions.allowed.contains(directive.name.lowercased()) {
+                    throw ConfigError("\(directive.name) cannot be used inside \(InterpreterOptions.directive): only WSGIPerInterpreterGIL can")
+                }
                 try directive.run(&state, Invocation(directive: directive.name, scope: Int(scope), context: context, words: args))
             }
             return nil
@@ -104,6 +109,11 @@ public final class Configuration: @unchecked Sendable {
                     + state.global.importScripts.map { ("WSGIImportScript", $0.processGroup) }
                 for case let (directive, .named(group)?) in uses where !defined.contains(group) {
                     return "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
+                }
+            }
+            for options in state.global.interpreterOptions {
+                if let group = options.processGroup, !group.isEmpty, !defined.contains(group) {
+                    return "\(InterpreterOptions.directive): process group '\(group)' is not defined by any WSGIDaemonProcess"
                 }
             }
             for (reader, paths) in state.neededPaths(apacheUID: apacheUID, apacheGID: apacheGID) {

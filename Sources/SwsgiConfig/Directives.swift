@@ -102,6 +102,26 @@ struct Directive: Sendable {
                 return word.lowercased()
             }
         },
+        Directive(InterpreterOptions.directive, .processWide, arity: 0...2,
+                  usage: "[process-group=name] [application-group=name]> ... \(InterpreterOptions.closing)") { state, call in
+            guard state.openOptions == nil else { throw ConfigError("\(call.directive) sections cannot be nested") }
+            state.global.interpreterOptions.append(try InterpreterOptions(words: call.words))
+            state.openOptions = state.global.interpreterOptions.count - 1
+        },
+        Directive(InterpreterOptions.closing, .processWide, arity: 0...0, usage: "") { state, _ in
+            state.openOptions = nil
+        },
+        Directive("WSGIPerInterpreterGIL", .processWide, usage: "On|Off") { state, call in
+            let on = try call.value(onOff)
+            if on, state.python < (3, 12) {
+                throw ConfigError("\(call.directive) On needs Python 3.12 or newer (PEP 684's per-interpreter GIL); this module is built for Python \(state.python.major).\(state.python.minor)")
+            }
+            if let open = state.openOptions {
+                state.global.interpreterOptions[open].perInterpreterGIL = on
+            } else {
+                state.global.perInterpreterGIL = on
+            }
+        },
         globalFlag("WSGIDontWriteBytecode", \.dontWriteBytecode),
         globalFlag("WSGIRestrictEmbedded", \.restrictEmbedded),
         globalFlag("WSGILazyInitialization", \.lazyInitialization),

@@ -15,6 +15,10 @@ public struct GlobalSettings: Sendable {
     public var daemons: [DaemonProcess] = []
     /// WSGIImportScript, in configuration order.
     public var importScripts: [ImportScript] = []
+    /// WSGIPerInterpreterGIL outside any <WSGIInterpreterOptions>: for sub-interpreters (3.12+).
+    public var perInterpreterGIL = false
+    /// <WSGIInterpreterOptions> sections, in configuration order.
+    public var interpreterOptions: [InterpreterOptions] = []
 
     // Accepted and stored so mod_wsgi configurations load; defaults are mod_wsgi's effective ones.
     public var lazyInitialization = true

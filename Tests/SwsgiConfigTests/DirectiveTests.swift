@@ -231,3 +231,40 @@ final class DirectiveTests: XCTestCase {
                        "WSGIChunkedRequest: internal error, scope 99 was never created")
     }
 }
+
+final class InterpreterOptionsTests: XCTestCase {
+    private func fixture(python: (major: Int, minor: Int) = (3, 12)) -> Fixture { Fixture(python: python) }
+
+    func testPerInterpreterGILNeedsPython312() {
+        XCTAssertEqual(fixture(python: python311).apply("WSGIPerInterpreterGIL On"),
+                       "WSGIPerInterpreterGIL On needs Python 3.12 or newer (PEP 684's per-interpreter GIL); this module is built for Python 3.11")
+        XCTAssertNil(fixture(python: python311).apply("WSGIPerInterpreterGIL Off"))
+    }
+
+    func testSectionsChooseTheMostSpecificSetting() {
+        let f = fixture()
+        XCTAssertNil(f.apply("WSGIPerInterpreterGIL On"))
+        XCTAssertNil(f.apply("<WSGIInterpreterOptions> process-group=d"))
+        XCTAssertNil(f.apply("WSGIPerInterpreterGIL Off"))
+        XCTAssertNil(f.apply("</WSGIInterpreterOptions>"))
+        XCTAssertNil(f.apply("<WSGIInterpreterOptions> process-group=d application-group=fast"))
+        XCTAssertNil(f.apply("WSGIPerInterpreterGIL On"))
+        XCTAssertNil(f.apply("</WSGIInterpreterOptions>"))
+        let global = f.config.global
+        XCTAssertTrue(global.ownGIL(processGroup: "", applicationGroup: "app"))
+        XCTAssertFalse(global.ownGIL(processGroup: "d", applicationGroup: "app"))
+        XCTAssertTrue(global.ownGIL(processGroup: "d", applicationGroup: "fast"))
+        XCTAssertFalse(global.ownGIL(processGroup: "", applicationGroup: ""), "the main interpreter keeps the process's GIL")
+    }
+
+    func testOnlyPerInterpreterDirectivesInsideASection() {
+        let f = fixture()
+        XCTAssertNil(f.apply("<WSGIInterpreterOptions> application-group=%{GLOBAL}"))
+        XCTAssertEqual(f.apply("WSGIPythonOptimize 1"), "WSGIPythonOptimize cannot be used inside <WSGIInterpreterOptions>: only WSGIPerInterpreterGIL can")
+        XCTAssertEqual(f.apply("<WSGIInterpreterOptions>"), "<WSGIInterpreterOptions> sections cannot be nested")
+        XCTAssertNil(f.apply("</WSGIInterpreterOptions>"))
+        XCTAssertNil(f.apply("WSGIPythonOptimize 1"))
+        XCTAssertEqual(f.apply("<WSGIInterpreterOptions> group=x"),
+                       "<WSGIInterpreterOptions>: option 'group=x' is unknown; use process-group= and application-group=")
+    }
+}

@@ -7,10 +7,13 @@ let nobody: (uid: UInt32, gid: UInt32) = { let entry = getpwnam("nobody")!.point
 
 /// A configuration with one main-server scope, applying directives written as config lines.
 final class Fixture {
-    let config = Configuration(pythonVersion: python311, pythonPrefix: "/usr")
+    let config: Configuration
     let main: Int32
 
-    init() { main = config.newScope() }
+    init(python: (major: Int, minor: Int) = python311) {
+        config = Configuration(pythonVersion: python, pythonPrefix: "/usr")
+        main = config.newScope()
+    }
 
     /// configtest's cross-checks, with Apache's User and Group the unprivileged `nobody`.
     func check() -> String? {

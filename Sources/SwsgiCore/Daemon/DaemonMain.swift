@@ -32,7 +32,7 @@ enum DaemonMain {
         SelfPipe.install([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
         PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,
                             homeDirective: config.pythonHome != nil ? "WSGIDaemonProcess \(config.name) python-home" : "WSGIPythonHome",
-                            sitePath: config.pythonPath, settings: global)
+                            sitePath: config.pythonPath, processGroup: config.name, settings: global)
         PythonRuntime.preload(global.importScripts, for: .named(config.name))
         DaemonServer(plan).run()
     }

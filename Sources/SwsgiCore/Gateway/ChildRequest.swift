@@ -25,7 +25,7 @@ enum ChildRequest {
         // only pass requests on to daemons never carry an interpreter.
         PythonRuntime.startOnce {
             let global = configuration.global
-            PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, settings: global)
+            PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, processGroup: "", settings: global)
             PythonRuntime.preload(global.importScripts, for: .embedded)
         }
         return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)

@@ -3,8 +3,8 @@ import SwsgiABI
 
 /// One Python interpreter of this process: the main one (application group %{GLOBAL}) or a
 /// sub-interpreter for a named group. Holds the objects of `_swsgi_support` the gateway calls,
-/// and the WSGI scripts loaded into it. Only touched with the GIL held (Python 3.11 has one
-/// GIL for all interpreters).
+/// and the WSGI scripts loaded into it. Only touched holding its GIL (its own one, or the one
+/// it shares with the main interpreter).
 final class Interpreter {
     let index: Int
     let name: String
@@ -33,7 +33,9 @@ final class Interpreter {
         guard let request = attribute("Request"), let input = attribute("Input"), let log = attribute("Log"),
               let wrapper = attribute("FileWrapper"), let load = attribute("load_script"),
               let logException = attribute("log_exception"), let addSiteDirs = attribute("add_site_dirs"),
-              let noLock = attribute("NO_LOCK") else { return nil }
+              let noLock = attribute("NO_LOCK"),
+              let group = PyRef(PyUnicode_DecodeFSDefault(name)),
+              PyObject_SetAttrString(support.ptr, "APPLICATION_GROUP", group.ptr) == 0 else { return nil }
         if !sitePath.isEmpty {
             guard let list = PyRef(PyList_New(0)) else { return nil }
             for dir in sitePath {

@@ -9,15 +9,18 @@ import SwsgiConfig
 enum PythonRuntime {
     enum State { case off, ready, failed(String) }
     nonisolated(unsafe) private(set) static var state = State.off
-    /// Interpreters by application group name ("" is the main one); guarded by the GIL.
+    /// Interpreters by application group name ("" is the main one). Guarded by `creation`,
+    /// not by a GIL: interpreters with a GIL of their own run side by side. Requests find
+    /// theirs in a per-thread cache and take the lock only the first time.
     nonisolated(unsafe) private static var interpreters: [String: Interpreter] = [:]
-    nonisolated(unsafe) private static var mainThreadState: ThreadState?
     nonisolated(unsafe) private static var sitePath: [String] = []
+    /// This process's group ("" embedded mode) and settings, for the interpreters' options.
+    nonisolated(unsafe) private static var processGroup = ""
+    nonisolated(unsafe) private static var settings = GlobalSettings()
     private static let threadStates = ThreadStates()
     private static let creation = Lock()
     private static let startLock = Lock()
     private static let started = Atomic<Bool>(false)
-
     /// Runs start exactly once per process, whichever thread gets here first.
     static func startOnce(_ start: () -> Void) {
         if started.load(ordering: .acquiring) { return }
@@ -30,7 +33,7 @@ enum PythonRuntime {
 
     /// Initialises Python with home and the site directories; logs one clear error and leaves
     /// Python off when that cannot work, so requests get a prompt 500 instead of a crash loop.
-    static func start(home: String?, homeDirective: String, sitePath: [String], settings: GlobalSettings) {
+    static func start(home: String?, homeDirective: String, sitePath: [String], processGroup: String, settings: GlobalSettings) {
         if let home, let problem = checkPythonHome(home, directive: homeDirective, expected: PythonHome.builtVersion) {
             fail(problem)
             return
@@ -64,6 +67,8 @@ enum PythonRuntime {
             return
         }
         self.sitePath = sitePath
+        self.processGroup = processGroup
+        self.settings = settings
         guard let main = Interpreter(index: 0, name: "", sitePath: sitePath) else {
             logStartupException("setting up the main Python interpreter failed")
             fail("swsgi could not set up the main Python interpreter; see the traceback above")
@@ -71,8 +76,7 @@ enum PythonRuntime {
         }
         interpreters[""] = main
         state = .ready
-        mainThreadState = PyEval_SaveThread()
-        threadStates.adopt(mainThreadState!, index: 0)
+        threadStates.adopt(PyEval_SaveThread()!, index: 0)
     }
 
     private static func fail(_ message: String) {
@@ -104,9 +108,9 @@ enum PythonRuntime {
     static func runExitFunctions(within seconds: Int) {
         guard case .ready = state else { return }
         alarm(UInt32(max(1, seconds)))
-        PyEval_RestoreThread(threadStates.state(for: interpreters[""]!))
+        creation.lock()
         let groups = Array(interpreters.keys)
-        _ = PyEval_SaveThread()
+        creation.unlock()
         for group in groups {
             guard enter(group: group) != nil else { continue }
             if PyRun_SimpleString("import atexit; atexit._run_exitfuncs()") != 0 { PyErr_Clear() }
@@ -114,17 +118,11 @@ enum PythonRuntime {
         }
     }
 
-    /// Takes the GIL in the interpreter of an application group, creating it on first use.
-    /// nil (with the GIL released again) when the sub-interpreter could not be created.
+    /// Takes the GIL of the interpreter of an application group, creating it on first use:
+    /// nil, holding no GIL, when it could not be created.
     static func enter(group: String) -> Interpreter? {
-        guard let main = interpreters[""] else { return nil }
-        PyEval_RestoreThread(threadStates.state(for: main))
-        if group.isEmpty { return main }
-        guard let interpreter = interpreters[group] ?? createInterpreterOnce(group) else {
-            _ = PyEval_SaveThread()
-            return nil
-        }
-        PyThreadState_Swap(threadStates.state(for: interpreter))
+        guard let interpreter = threadStates.interpreter(named: group, orFind: findOrCreate) else { return nil }
+        PyEval_RestoreThread(threadStates.state(for: interpreter))
         return interpreter
     }
 
@@ -133,33 +131,34 @@ enum PythonRuntime {
         _ = PyEval_SaveThread()
     }
 
-    /// Creating an interpreter imports modules, which releases the GIL: a mutex (waited for
-    /// without the GIL) keeps two threads from creating the same group twice.
-    private static func createInterpreterOnce(_ group: String) -> Interpreter? {
-        let mainState = PyEval_SaveThread()
+    /// Called holding no GIL. Creating an interpreter imports modules, which releases the GIL:
+    /// the mutex keeps two threads from creating the same group twice.
+    private static func findOrCreate(_ group: String) -> Interpreter? {
         creation.lock()
         defer { creation.unlock() }
-        PyEval_RestoreThread(mainState)
         return interpreters[group] ?? createInterpreter(group)
     }
 
-    /// Called with the main interpreter's GIL held.
+    /// Called under `creation`, holding no GIL; returns holding none.
     private static func createInterpreter(_ group: String) -> Interpreter? {
-        let mainState = PyThreadState_Get()
-        guard let state = Py_NewInterpreter() else {
-            PyThreadState_Swap(mainState)
-            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: cannot create a Python sub-interpreter for application group '\(group)'")
+        guard let main = interpreters[""] else { return nil }
+        PyEval_RestoreThread(threadStates.state(for: main))
+        let ownGIL = settings.ownGIL(processGroup: processGroup, applicationGroup: group)
+        var error: UnsafePointer<CChar>?
+        guard let state = swsgi_py_new_interpreter(ownGIL ? 1 : 0, &error) else {
+            _ = PyEval_SaveThread()
+            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: cannot create a Python sub-interpreter for application group '\(group)': \(error.map { String(cString: $0) } ?? "unknown error")")
             return nil
         }
         let interpreter = Interpreter(index: interpreters.count, name: group, sitePath: sitePath)
-        if interpreter == nil {
-            logStartupException("setting up the interpreter of application group '\(group)' failed")
-        }
         if let interpreter {
             interpreters[group] = interpreter
             threadStates.adopt(state, index: interpreter.index)
+            Apache.log(nil, SWSGI_LOG_INFO, "swsgi: created the interpreter of application group '\(group)'\(ownGIL ? " with its own GIL" : "")")
+        } else {
+            logStartupException("setting up the interpreter of application group '\(group)' failed")
         }
-        PyThreadState_Swap(mainState)
+        _ = PyEval_SaveThread()
         return interpreter
     }
 }

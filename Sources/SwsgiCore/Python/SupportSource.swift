@@ -200,6 +200,28 @@ def log_exception(h, message, etype, value, tb):
     for chunk in traceback.format_exception(etype, value, tb):
         for line in chunk.rstrip('\n').split('\n'):
             _log(h, ERR, line)
+    hint = _isolation_hint(value)
+    if hint:
+        _log(h, ERR, hint)
+
+
+# This interpreter's application group ("" the main one), set when the interpreter is made.
+APPLICATION_GROUP = ''
+
+
+def _isolation_hint(value):
+    """The one line that explains an extension refused by an interpreter with its own GIL."""
+    while value is not None:
+        text = str(value)
+        if isinstance(value, ImportError) and ' does not support loading in subinterpreters' in text:
+            # CPython's words: "module NAME does not support loading in subinterpreters".
+            name = value.name or text.split(' does not support')[0].split()[-1]
+            return ("swsgi: extension module '%s' cannot be loaded in application group '%s', whose "
+                    "interpreter has its own GIL (WSGIPerInterpreterGIL On): the module does not support "
+                    "several interpreters; run the application with WSGIPerInterpreterGIL Off for that "
+                    "group, or in application group %%{GLOBAL}" % (name, APPLICATION_GROUP))
+        value = value.__cause__ or value.__context__
+    return None
 
 
 def add_site_dirs(dirs):

@@ -5,7 +5,8 @@ typealias ThreadState = UnsafeMutablePointer<PyThreadState>
 
 /// Apache's worker threads are not Python's: each gets one PyThreadState per interpreter,
 /// created on first use and kept for the thread's life, so that a request costs no thread
-/// state allocation. Stored in a pthread key, since Swift has no thread-local variables.
+/// state allocation, and remembers the interpreters it has found. Stored in a pthread key,
+/// since Swift has no thread-local variables.
 final class ThreadStates {
     private var key = pthread_key_t()
 
@@ -15,6 +16,7 @@ final class ThreadStates {
 
     private final class PerThread {
         var states: [ThreadState?] = []
+        var interpreters: [String: Interpreter] = [:]
     }
 
     private func perThread() -> PerThread {
@@ -31,6 +33,16 @@ final class ThreadStates {
         let mine = perThread()
         while mine.states.count <= index { mine.states.append(nil) }
         mine.states[index] = state
+    }
+
+    /// The interpreter of an application group, as this thread found it before, or as find
+    /// gives it the first time (which then takes a lock).
+    func interpreter(named group: String, orFind find: (String) -> Interpreter?) -> Interpreter? {
+        let mine = perThread()
+        if let known = mine.interpreters[group] { return known }
+        let found = find(group)
+        mine.interpreters[group] = found
+        return found
     }
 
     /// This thread's state in interpreter, created the first time.
