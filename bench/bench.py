@@ -37,14 +37,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-PYTHON = "/usr/bin/python3"
+# The Python swsgi is built for (make bench PYTHON=...): the venvs are made with it.
+PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
+PY_VERSION = tuple(int(x) for x in subprocess.run(
+    [PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+    capture_output=True, text=True, check=True).stdout.split("."))
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 APACHE_MODULES = "/usr/lib/apache2/modules"
 SWSGI_MODULE = os.environ.get("SWSGI_MODULE", os.path.join(REPO, "build", "mod_swsgi.so"))
 MOD_WSGI_MODULE = os.environ.get("MOD_WSGI_MODULE", os.path.join(APACHE_MODULES, "mod_wsgi.so"))
 WRK = os.environ.get("WRK", "/usr/bin/wrk")
 WRK_SCRIPT = os.path.join(HERE, "wrk.lua")
-VENV = os.environ.get("SWSGI_BENCH_VENV", "/tmp/swsgi-bench-venv")
+VENV = os.environ.get("SWSGI_BENCH_VENV", "/tmp/swsgi-bench-venv-py%d.%d" % PY_VERSION)
 IS_ROOT = os.geteuid() == 0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1 << 20
@@ -61,7 +65,11 @@ MODES = {
     "embedded": None,
     "daemon": "processes=1 threads=16",
     "daemon-2x8": "processes=2 threads=8",
+    # Two application groups in one process, sharing its GIL or each with its own (3.12+).
+    "groups": "processes=1 threads=4",
+    "groups-own-gil": "processes=1 threads=4",
 }
+OWN_GIL_MODES = {"groups-own-gil"}  # swsgi only: mod_wsgi 4.9.4 has no per-interpreter GIL
 
 UPLOAD_BYTES = MIB
 
@@ -86,6 +94,10 @@ SCENARIOS = {
                    body=lambda: str(UPLOAD_BYTES).encode(), post=UPLOAD_BYTES),
     "flask": dict(url="/flask/api", alias="/flask", script="flask_app.wsgi",
                   modes=["embedded", "daemon"], body=None, venv=True),
+    # wrk alternates between the paths, one application group each.
+    "cpu": dict(url="/cpu/a", paths=["/cpu/a", "/cpu/b"], script="cpu.wsgi",
+                modes=["groups"] + (["groups-own-gil"] if PY_VERSION >= (3, 12) else []),
+                body=lambda: b"%d\n" % sum(range(200_000))),
 }
 
 # Targets the lead optimises against: minimum swsgi/mod_wsgi throughput per (scenario, mode).
@@ -93,7 +105,10 @@ SPEEDUP_GOALS = {
     ("hello", "embedded"): 1.3, ("hello", "daemon"): 1.5, ("hello", "daemon-2x8"): 1.5,
     ("large-file", "daemon"): 3.0, ("large-list", "daemon"): 2.0, ("upload", "daemon"): 2.0,
     ("flask", "embedded"): 1.05, ("flask", "daemon"): 1.05,
+    ("cpu", "groups"): 0.95,  # the app's own Python dominates: no module can do much there
 }
+# Minimum throughput of two application groups with their own GIL over the same with one.
+OWN_GIL_GOAL = 1.5
 FLOOR_GOALS = {("large-file", "embedded"): 0.9, ("large-list", "embedded"): 0.9}
 RSS_GOAL = 1.2
 
@@ -281,8 +296,10 @@ class Bench:
                 continue
             self.expected[name] = body
             # The floor's static file: the same bytes at the same URL.
-            with open(os.path.join(self.root, "htdocs", sc["url"].lstrip("/")), "wb") as f:
-                f.write(body)
+            for path in sc.get("paths", [sc["url"]]):
+                os.makedirs(os.path.dirname(os.path.join(self.root, "htdocs", path.lstrip("/"))), exist_ok=True)
+                with open(os.path.join(self.root, "htdocs", path.lstrip("/")), "wb") as f:
+                    f.write(body)
         for dirpath, dirnames, filenames in os.walk(self.root):
             os.chmod(dirpath, 0o755)
             for n in filenames:
@@ -346,7 +363,14 @@ class Bench:
         if daemon:
             lines.append("    WSGIDaemonProcess bench %s%s" % (daemon, ' python-home=%s' % venv if venv else ""))
             lines.append("    WSGIProcessGroup bench")
-        lines.append('    WSGIScriptAlias %s "%s/apps/%s"' % (sc.get("alias", sc["url"]), r, sc["script"]))
+        if mode in OWN_GIL_MODES:
+            lines.append("    WSGIPerInterpreterGIL On")
+        if "paths" in sc:
+            for path in sc["paths"]:
+                lines.append('    WSGIScriptAlias %s "%s/apps/%s" application-group=%s'
+                             % (path, r, sc["script"], path.rsplit("/", 1)[1]))
+        else:
+            lines.append('    WSGIScriptAlias %s "%s/apps/%s"' % (sc.get("alias", sc["url"]), r, sc["script"]))
         lines.append("</IfDirective>")
         return "\n".join(lines) + "\n"
 
@@ -470,7 +494,7 @@ class Bench:
         a = self.args
         cmd = [WRK, "-t%d" % a.threads, "-c%d" % a.connections, "-d%ds" % duration,
                "--timeout", "10s", "-s", WRK_SCRIPT, "http://127.0.0.1:%d%s" % (self.port, sc["url"])]
-        env = dict(os.environ, BENCH_POST_BYTES=str(sc.get("post", 0)))
+        env = dict(os.environ, BENCH_POST_BYTES=str(sc.get("post", 0)), BENCH_PATHS=",".join(sc.get("paths", [])))
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=duration + 60)
         for line in p.stdout.splitlines():
             if line.startswith("BENCH_JSON "):
@@ -539,7 +563,7 @@ def plan(scenarios, modes, targets, rounds):
             for m in smodes:
                 order = wsgi_targets[r % len(wsgi_targets):] + wsgi_targets[:r % len(wsgi_targets)] \
                     if wsgi_targets else []
-                units += [(t, s, m) for t in order]
+                units += [(t, s, m) for t in order if not (t == "mod_wsgi" and m in OWN_GIL_MODES)]
             if "floor" in targets:
                 floor = ("floor", s, "-")
                 units = [floor] + units if r % 2 == 0 else units + [floor]
@@ -594,6 +618,7 @@ def summarise(results, scenarios, modes, targets, rounds):
             row["ratio_floor"] = paired("floor", "rps", "-")
             row["cpu_ratio_mod_wsgi"] = paired("mod_wsgi", "cpu_us_per_req", m)
             row["rss_ratio_mod_wsgi"] = paired("mod_wsgi", "rss_mib", m)
+            row["ratio_shared_gil"] = paired("swsgi", "rps", "groups") if m in OWN_GIL_MODES else []
             row["goals"], row["status"] = judge(row)
             rows.append(row)
     return rows
@@ -604,6 +629,12 @@ def judge(row):
     key = (row["scenario"], row["mode"])
     sw, mw = row["targets"].get("swsgi", {}), row["targets"].get("mod_wsgi", {})
     goals, failed = [], []
+    if row["mode"] in OWN_GIL_MODES:
+        ro = median(row["ratio_shared_gil"])
+        goals.append("≥%g× one shared GIL" % OWN_GIL_GOAL)
+        if ro is None:
+            return goals, "n/a"
+        return goals, ("met" if ro >= OWN_GIL_GOAL else "not met: %.2f× < %g×" % (ro, OWN_GIL_GOAL))
     speed = SPEEDUP_GOALS.get(key, 1.0)
     goals.append("≥%g× mod_wsgi" % speed)
     rm = median(row["ratio_mod_wsgi"])
@@ -670,8 +701,10 @@ def markdown(meta, rows, targets):
         rss = "%s / %s MiB" % (fnum(sw.get("rss_mib"), "%.1f"), fnum(mw.get("rss_mib"), "%.1f"))
         status = r["status"]
         status = "**met**" if status == "met" else status
+        versus = fratio(r["ratio_mod_wsgi"]) if r["mode"] not in OWN_GIL_MODES \
+            else "own GIL / shared: %s" % fratio(r["ratio_shared_gil"])
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["scenario"], r["mode"], fratio(r["ratio_mod_wsgi"]), fratio(r["ratio_floor"]),
+            r["scenario"], r["mode"], versus, fratio(r["ratio_floor"]),
             cpu, rss, ", ".join(r["goals"]), status))
     out.append("")
     out.append("## Per target\n")
@@ -730,8 +763,11 @@ def markdown(meta, rows, targets):
 - Scenarios (apps in `bench/apps/`): hello (12 bytes), large-list (1 MiB as sixteen 64 KiB
   list items), large-file (1 MiB through `wsgi.file_wrapper`), upload (1 MiB POST read fully
   from `wsgi.input` in 64 KiB reads; the app answers with the byte count, 7 bytes), flask
-  (the JSON endpoint of a small Flask app in a venv made by `/usr/bin/python3 -m venv` + `pip
+  (the JSON endpoint of a small Flask app in a venv made by `$PYTHON -m venv` + `pip
   install flask`, cached in `%(venv)s`; `WSGIPythonHome` embedded, `python-home=` daemon).
+  cpu (a 10 ms pure-Python loop, served by two application groups of one daemon process
+  with `threads=4`, wrk alternating between them; mode `groups` shares the process's GIL,
+  `groups-own-gil` adds `WSGIPerInterpreterGIL On`, swsgi only, Python 3.12+).
   Every app sets Content-Length.
 - Floor for upload: the same 1 MiB POST to a 7-byte static file. Apache's default handler
   serves static files to POST as well as GET after reading and discarding the request body

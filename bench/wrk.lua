@@ -1,12 +1,24 @@
 -- wrk script of the swsgi benchmark (bench/bench.py).
 -- BENCH_POST_BYTES=n: every request is a POST with an n-byte body (the upload scenario).
 -- done() prints one line, "BENCH_JSON {...}", with the counts and latency percentiles (µs);
--- there is no per-response hook, so the script costs wrk nothing while it runs.
+-- there is no per-response hook, so the script costs wrk nothing while it runs (but for a
+-- request() function when BENCH_PATHS is set).
 local post_bytes = tonumber(os.getenv("BENCH_POST_BYTES") or "0") or 0
 if post_bytes > 0 then
   wrk.method = "POST"
   wrk.body = string.rep("x", post_bytes)
   wrk.headers["Content-Type"] = "application/octet-stream"
+end
+
+-- BENCH_PATHS=a,b: the requests alternate between these paths (per connection).
+local paths = {}
+for path in string.gmatch(os.getenv("BENCH_PATHS") or "", "[^,]+") do paths[#paths + 1] = path end
+if #paths > 0 then
+  local next_path = 0
+  request = function()
+    next_path = next_path % #paths + 1
+    return wrk.format(nil, paths[next_path])
+  end
 end
 
 function done(summary, latency, requests)
