@@ -64,6 +64,21 @@ static inline const char *swsgi_py_ascii(PyObject *o, Py_ssize_t *size)
     return (const char *)PyUnicode_DATA(o);
 }
 
+/* Takes the pending exception, normalised, as new references (all NULL when none):
+   PyErr_GetRaisedException from 3.12 on, where PyErr_Fetch is deprecated. */
+static inline void swsgi_py_take_exception(PyObject **type, PyObject **value, PyObject **traceback)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *raised = PyErr_GetRaisedException();
+    *value = raised;
+    *type = raised ? Py_NewRef((PyObject *)Py_TYPE(raised)) : NULL;
+    *traceback = raised ? PyException_GetTraceback(raised) : NULL;
+#else
+    PyErr_Fetch(type, value, traceback);
+    PyErr_NormalizeException(type, value, traceback);
+#endif
+}
+
 /* Creates a sub-interpreter: with a GIL of its own (PEP 684, 3.12+) when own_gil, else sharing
    the main interpreter's, as Py_NewInterpreter does. Called with a GIL held; returns with the
    new interpreter's GIL held and its thread state current. NULL with *error set on failure. */

@@ -102,9 +102,8 @@ final class Interpreter {
     /// Logs the pending Python exception (traceback included) and clears it.
     func logPendingException(_ transport: Transport?, handle: PyPtr?, message: String) {
         var type: PyPtr?, value: PyPtr?, traceback: PyPtr?
-        PyErr_Fetch(&type, &value, &traceback)
+        swsgi_py_take_exception(&type, &value, &traceback)
         guard type != nil else { return }
-        PyErr_NormalizeException(&type, &value, &traceback)
         let none: PyPtr = swsgi_py_none()
         if let text = PyRef(PyUnicode_FromString(message)),
            PyRef(call(logException, handle ?? names.zero, text.ptr, type!, value ?? none, traceback ?? none)) == nil {
