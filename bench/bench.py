@@ -6,6 +6,8 @@ only in the LoadModule line (the WSGI directives sit in <IfDirective WSGIScriptA
     swsgi     LoadModule swsgi_module build/mod_swsgi.so
     mod_wsgi  LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
     floor     no WSGI module: the same URL is a static file of the same response size
+    granian   granian --interface wsgi, the same app from the same venv (no Apache)
+    gunicorn  gunicorn --worker-class gthread, likewise
 
 Each run starts its own Apache (one at a time), checks the response once (status 200,
 body), warms up, snapshots the CPU time of every process of the instance, runs wrk, takes
@@ -53,7 +55,13 @@ IS_ROOT = os.geteuid() == 0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1 << 20
 
-TARGETS = ["swsgi", "mod_wsgi", "floor"]
+TARGETS = ["swsgi", "mod_wsgi", "floor", "granian", "gunicorn"]
+# Targets that do not depend on the mode: they run once per scenario and round and are paired
+# with every mode of it. The peers serve the app with as many Python processes as swsgi has
+# in the default modes (one), with 16 threads where they take a number.
+MODELESS = ("floor", "granian", "gunicorn")
+PEERS = ("granian", "gunicorn")
+PEER_THREADS = 16
 MODULE_LINES = {
     "swsgi": "LoadModule swsgi_module %s" % SWSGI_MODULE,
     "mod_wsgi": "LoadModule wsgi_module %s" % MOD_WSGI_MODULE,
@@ -94,6 +102,8 @@ SCENARIOS = {
                    body=lambda: str(UPLOAD_BYTES).encode(), post=UPLOAD_BYTES),
     "flask": dict(url="/flask/api", alias="/flask", script="flask_app.wsgi",
                   modes=["embedded", "daemon"], body=None, venv=True),
+    "django": dict(url="/django/api", alias="/django", script="django_app.wsgi",
+                   modes=["embedded", "daemon"], body=None, venv=True),
     # wrk alternates between the paths, one application group each.
     "cpu": dict(url="/cpu/a", paths=["/cpu/a", "/cpu/b"], script="cpu.wsgi",
                 modes=["groups"] + (["groups-own-gil"] if PY_VERSION >= (3, 12) else []),
@@ -153,32 +163,39 @@ def ensure_dependencies():
             sys.exit("bench: %s not found at %s" % (what, path))
 
 
-def flask_venv():
-    """The cached venv with Flask, made with /usr/bin/python3 -m venv; None if pip fails."""
+VENV_PACKAGES = ("flask", "django", "granian", "gunicorn")
+
+
+def bench_venv():
+    """The cached venv (made with PYTHON -m venv) with Flask and the peers; None if pip fails."""
     python = os.path.join(VENV, "bin", "python")
     ok = lambda: os.path.exists(python) and subprocess.run(
-        [python, "-c", "import flask"], stderr=subprocess.DEVNULL).returncode == 0
+        [python, "-c", "import " + ", ".join(VENV_PACKAGES)], stderr=subprocess.DEVNULL).returncode == 0
     if ok():
         return VENV
-    log("bench: making the Flask venv in %s" % VENV)
+    log("bench: making the venv in %s" % VENV)
     if not os.path.exists(python):
         if subprocess.run([PYTHON, "-m", "venv", VENV]).returncode:
             return None
-    if subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q", "flask"]).returncode or not ok():
+    if subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q"] + list(VENV_PACKAGES)).returncode or not ok():
         return None
     return VENV
 
 
-def flask_body(venv):
-    """The /flask/api response, computed with Flask's test client."""
+def app_body(venv, scenario):
+    """The response body of a venv scenario's URL, from its app called directly."""
+    sc = SCENARIOS[scenario]
     code = ("import runpy, sys\n"
+            "from wsgiref.util import setup_testing_defaults\n"
             "app = runpy.run_path(sys.argv[1])['application']\n"
-            "r = app.test_client().get('/api')\n"
-            "assert r.status_code == 200, r.status\n"
-            "sys.stdout.buffer.write(r.data)\n")
-    out = subprocess.run([os.path.join(venv, "bin", "python"), "-c", code,
-                          os.path.join(HERE, "apps", "flask_app.wsgi")],
-                         check=True, capture_output=True)
+            "environ = {'SCRIPT_NAME': sys.argv[2], 'PATH_INFO': sys.argv[3]}\n"
+            "setup_testing_defaults(environ)\n"
+            "status = []\n"
+            "body = b''.join(app(environ, lambda s, h, e=None: status.append(s)))\n"
+            "assert status[0].startswith('200'), status\n"
+            "sys.stdout.buffer.write(body)\n")
+    out = subprocess.run([os.path.join(venv, "bin", "python"), "-c", code, os.path.join(HERE, "apps", sc["script"]),
+                          sc["alias"], sc["url"][len(sc["alias"]):]], check=True, capture_output=True)
     return out.stdout
 
 
@@ -291,7 +308,7 @@ class Bench:
                 shutil.copy(os.path.join(HERE, "apps", name), os.path.join(self.root, "apps", name))
         self.expected = {}
         for name, sc in SCENARIOS.items():
-            body = sc["body"]() if sc["body"] else (flask_body(venv) if venv else None)
+            body = sc["body"]() if sc["body"] else (app_body(venv, name) if venv else None)
             if body is None:
                 continue
             self.expected[name] = body
@@ -432,7 +449,40 @@ class Bench:
         except OSError:
             return ""
 
+    def start_peer(self, target, scenario):
+        """A peer server with the scenario's app, from the bench venv; its pid."""
+        sc = SCENARIOS[scenario]
+        app, port, venv_bin = "peer_app:application", str(self.port), os.path.join(self.venv, "bin")
+        if target == "granian":
+            cmd = [os.path.join(venv_bin, "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+                   "--port", port, "--workers", "1", "--no-ws", "--log-level", "warning", app]
+        else:
+            cmd = [os.path.join(venv_bin, "gunicorn"), "--worker-class", "gthread", "--workers", "1",
+                   "--threads", str(PEER_THREADS), "--bind", "127.0.0.1:" + port, "--log-level", "warning", app]
+        env = dict(os.environ, BENCH_SCRIPT=os.path.join(self.root, "apps", sc["script"]),
+                   BENCH_MOUNT=sc.get("alias", ""), PYTHONPATH=HERE)
+        self.configs["%s/-/%s" % (scenario, target)] = " ".join(cmd)
+        with open(self.log_path(target), "ab") as log_file:
+            self.peer = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=log_file, stderr=log_file,
+                                         start_new_session=True)
+        if not wait_until(lambda: self.peer.poll() is None and self.port_answers(), 30):
+            self.stop_peer()
+            raise RuntimeError("%s did not answer\n%s" % (target, self.error_log_tail(target)))
+        return self.peer.pid
+
+    def stop_peer(self):
+        known = set(process_tree(self.peer.pid))
+        os.killpg(self.peer.pid, signal.SIGTERM)
+        try:
+            self.peer.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.peer.pid, signal.SIGKILL)
+            self.peer.wait()
+        wait_until(lambda: not any(pid_alive(p) for p in known), 15)
+
     def start(self, target, scenario, mode):
+        if target in PEERS:
+            return self.start_peer(target, scenario)
         text = self.config(target, scenario, mode)
         self.configs["%s/%s/%s" % (scenario, mode, target)] = text
         with open(self.conf_path(target), "w") as f:
@@ -447,6 +497,8 @@ class Bench:
         return self.read_pid()
 
     def stop(self, target, pid):
+        if target in PEERS:
+            return self.stop_peer()
         known = set(process_tree(pid)) if pid else set()
         try:
             self.apache(target, "-k", "stop", timeout=60)
@@ -550,8 +602,8 @@ class Bench:
 
 def plan(scenarios, modes, targets, rounds):
     """Interleaved order: every round visits every scenario and mode; the order of the
-    targets rotates from round to round. The floor does not depend on the mode, so it runs
-    once per scenario and round and is paired with every mode of that round."""
+    targets rotates from round to round. The floor and the peers do not depend on the mode,
+    so they run once per scenario and round and are paired with every mode of that round."""
     runs = []
     wsgi_targets = [t for t in ("swsgi", "mod_wsgi") if t in targets]
     for r in range(rounds):
@@ -564,9 +616,9 @@ def plan(scenarios, modes, targets, rounds):
                 order = wsgi_targets[r % len(wsgi_targets):] + wsgi_targets[:r % len(wsgi_targets)] \
                     if wsgi_targets else []
                 units += [(t, s, m) for t in order if not (t == "mod_wsgi" and m in OWN_GIL_MODES)]
-            if "floor" in targets:
-                floor = ("floor", s, "-")
-                units = [floor] + units if r % 2 == 0 else units + [floor]
+            modeless = [(t, s, "-") for t in MODELESS if t in targets
+                        and (t == "floor" or "paths" not in SCENARIOS[s])]  # peers have no app groups
+            units = modeless + units if r % 2 == 0 else units + modeless
             runs += [(t, s, m, r) for t, s, m in units]
     return runs
 
@@ -586,7 +638,7 @@ def summarise(results, scenarios, modes, targets, rounds):
         for m in [m for m in modes if m in SCENARIOS[s]["modes"]]:
             row = dict(scenario=s, mode=m, targets={})
             for t in targets:
-                tm = "-" if t == "floor" else m
+                tm = "-" if t in MODELESS else m
                 runs = [by[(s, tm, t, i)] for i in range(rounds) if (s, tm, t, i) in by]
                 checks = [r["check_error"] for r in results
                           if r["scenario"] == s and r["mode"] == tm and r["target"] == t and "check_error" in r]
@@ -616,6 +668,9 @@ def summarise(results, scenarios, modes, targets, rounds):
 
             row["ratio_mod_wsgi"] = paired("mod_wsgi", "rps", m)
             row["ratio_floor"] = paired("floor", "rps", "-")
+            for peer in PEERS:
+                row["ratio_" + peer] = paired(peer, "rps", "-")
+                row["cpu_ratio_" + peer] = paired(peer, "cpu_us_per_req", "-")
             row["cpu_ratio_mod_wsgi"] = paired("mod_wsgi", "cpu_us_per_req", m)
             row["rss_ratio_mod_wsgi"] = paired("mod_wsgi", "rss_mib", m)
             row["ratio_shared_gil"] = paired("swsgi", "rps", "groups") if m in OWN_GIL_MODES else []
@@ -707,6 +762,24 @@ def markdown(meta, rows, targets):
             r["scenario"], r["mode"], versus, fratio(r["ratio_floor"]),
             cpu, rss, ", ".join(r["goals"]), status))
     out.append("")
+    peers = [p for p in PEERS if p in targets]
+    if peers:
+        out.append("## Against what users pick instead\n")
+        out.append("swsgi's throughput over each peer's (medians of the per-round paired ratios) and "
+                   "CPU per request, swsgi / peer. The peers serve the same app from the same venv "
+                   "without Apache, with one worker process, as swsgi has one Python process here.\n")
+        out.append("| scenario | mode | " + " | ".join("swsgi/%s | CPU/req swsgi/%s" % (p, p) for p in peers) + " |")
+        out.append("|---|---|" + "---|---|" * len(peers))
+        for r in rows:
+            if not any(r.get("ratio_" + p) for p in peers):
+                continue
+            cells = []
+            for p in peers:
+                pc = r["targets"].get(p, {})
+                cells += [fratio(r["ratio_" + p]), "%s / %s µs" % (fnum(r["targets"]["swsgi"].get("cpu_us_per_req")),
+                                                                   fnum(pc.get("cpu_us_per_req")))]
+            out.append("| %s | %s | %s |" % (r["scenario"], r["mode"], " | ".join(cells)))
+        out.append("")
     out.append("## Per target\n")
     out.append("Medians over the rounds; errors (socket errors and timeouts) and non-2xx "
                "(wrk counts statuses ≥ 400) are totals. CPU is the utime+stime of the whole "
@@ -743,8 +816,9 @@ def markdown(meta, rows, targets):
                    " ".join("%.2f" % x for x in meta["load_start"]),
                    " ".join("%.2f" % x for x in meta["load_end"])))
     v = meta["versions"]
-    out.append("- %s; mod_wsgi %s; %s; %s; Flask %s"
-               % (v["apache"], v["mod_wsgi"], v["python"], v["wrk"], v["flask"] or "not installed"))
+    out.append("- %s; mod_wsgi %s; %s; %s; Flask %s; granian %s; gunicorn %s"
+               % (v["apache"], v["mod_wsgi"], v["python"], v["wrk"], v.get("flask") or "not installed",
+                  v.get("granian") or "not installed", v.get("gunicorn") or "not installed"))
     out.append("")
     out.append("## Method\n")
     out.append("""- Targets: **swsgi** (`build/mod_swsgi.so`), **mod_wsgi** (Debian's
@@ -764,7 +838,15 @@ def markdown(meta, rows, targets):
   list items), large-file (1 MiB through `wsgi.file_wrapper`), upload (1 MiB POST read fully
   from `wsgi.input` in 64 KiB reads; the app answers with the byte count, 7 bytes), flask
   (the JSON endpoint of a small Flask app in a venv made by `$PYTHON -m venv` + `pip
-  install flask`, cached in `%(venv)s`; `WSGIPythonHome` embedded, `python-home=` daemon).
+  install flask`, cached in `%(venv)s`; `WSGIPythonHome` embedded, `python-home=` daemon),
+  django (the JSON endpoint of a one-file Django project with the usual middleware and no
+  database, from the same venv).
+- Peers: **granian** (`--interface wsgi --workers 1`, its other defaults) and **gunicorn**
+  (`--worker-class gthread --workers 1 --threads 16`) serve the same app files from the same
+  venv (through `bench/peer_app.py`, which moves the mount path into SCRIPT_NAME), without
+  Apache, once per scenario and round like the floor. One worker: swsgi has one Python
+  process in the embedded and daemon modes here. granian has no `wsgi.file_wrapper`, so
+  large-file falls back to 64 KiB reads there (PEP 3333's fallback).
   cpu (a 10 ms pure-Python loop, served by two application groups of one daemon process
   with `threads=4`, wrk alternating between them; mode `groups` shares the process's GIL,
   `groups-own-gil` adds `WSGIPerInterpreterGIL On`, swsgi only, Python 3.12+).
@@ -877,19 +959,21 @@ def main():
     out_dir = args.out or (HERE if args.full else os.path.join(HERE, "partial"))
     notes = []
     venv = None
-    if "flask" in args.scenarios:
-        venv = flask_venv()
+    if any(SCENARIOS[s].get("venv") for s in args.scenarios) or set(PEERS) & set(args.targets):
+        venv = bench_venv()
         if not venv:
-            notes.append("flask skipped: could not make the venv or pip install flask.")
+            notes.append("the venv scenarios and the peers skipped: could not make the venv or pip install %s."
+                         % ", ".join(VENV_PACKAGES))
             log("bench: " + notes[-1])
-            args.scenarios = [s for s in args.scenarios if s != "flask"]
+            args.scenarios = [s for s in args.scenarios if not SCENARIOS[s].get("venv")]
+            args.targets = [t for t in args.targets if t not in PEERS]
     machine, versions = machine_facts()
-    versions["flask"] = None
     versions["swsgi_module"] = module_id(SWSGI_MODULE)
     if venv:
-        versions["flask"] = subprocess.run(
-            [os.path.join(venv, "bin", "python"), "-c", "import importlib.metadata as m; print(m.version('flask'))"],
-            capture_output=True, text=True).stdout.strip()
+        for package in VENV_PACKAGES:
+            versions[package] = subprocess.run(
+                [os.path.join(venv, "bin", "python"), "-c", "import importlib.metadata as m; print(m.version(%r))" % package],
+                capture_output=True, text=True).stdout.strip()
     bench = Bench(args, venv)
     runs = plan(args.scenarios, args.modes, args.targets, args.rounds)
     per_run = args.duration + args.warmup + 1.5
