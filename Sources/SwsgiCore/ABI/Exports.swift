@@ -55,8 +55,14 @@ public func swsgiConfigCheck(_ mainScope: Int32, _ uid: UInt32, _ gid: UInt32) -
 @_cdecl("swsgi_translate")
 public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
                            _ target: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    guard let uri, let target, let match = configuration.translate(scope: scope, uri: String(cString: uri)) else { return -1 }
-    target.pointee = strdup(match.target)
+    guard let uri, let target,
+          let match = configuration.translate(scope: scope, uri: Array(UnsafeRawBufferPointer(start: uri, count: strlen(uri)))) else { return -1 }
+    target.pointee = match.target.withUnsafeBufferPointer { bytes in
+        let copy = malloc(bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+        memcpy(copy, bytes.baseAddress!, bytes.count)
+        copy[bytes.count] = 0
+        return copy
+    }
     return Int32(match.alias)
 }
 
