@@ -6,6 +6,7 @@
 #include "ap_listen.h"
 #include "unixd.h"
 #include "apr_strings.h"
+#include "ap_release.h"
 #include <stdlib.h>
 
 APLOG_USE_MODULE(swsgi);
@@ -140,6 +141,8 @@ static void register_hooks(apr_pool_t *p)
     static const char *const after[] = { "mod_alias.c", NULL };
     static const char *const before[] = { "mod_userdir.c", "mod_vhost_alias.c", NULL };
     swsgi_register_io(&swsgi_shim_io);
+    swsgi_register_apache_version(AP_SERVER_MAJORVERSION_NUMBER, AP_SERVER_MINORVERSION_NUMBER,
+                                  AP_SERVER_PATCHLEVEL_NUMBER);
     swsgi_identity_register();
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);

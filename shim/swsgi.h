@@ -68,6 +68,8 @@ typedef struct swsgi_request {
 void swsgi_register_io(const swsgi_io *io);
 /* "X.Y": the Python the core is built for, for Apache's banner. */
 const char *swsgi_python_version(void);
+/* The Apache version the shim was compiled for (apache.version in the environ). */
+void swsgi_register_apache_version(int major, int minor, int patch);
 /* pre_config: forget any previous configuration (graceful restart re-reads it). */
 void swsgi_config_begin(void);
 /* A new, empty scope for a server or a directory; ids are small integers. */

@@ -17,6 +17,11 @@ public func swsgiRegisterIO(_ io: UnsafePointer<swsgi_io>?) {
     if let io { Apache.io = io.pointee }
 }
 
+@_cdecl("swsgi_register_apache_version")
+public func swsgiRegisterApacheVersion(_ major: Int32, _ minor: Int32, _ patch: Int32) {
+    Apache.version = [Int(major), Int(minor), Int(patch)]
+}
+
 @_cdecl("swsgi_config_begin")
 public func swsgiConfigBegin() {
     configuration = Configuration(pythonVersion: PythonHome.builtVersion, pythonPrefix: PythonHome.builtPrefix)

@@ -26,6 +26,15 @@ enum Gateway {
             return 500
         }
         guard let script = facts.scriptFilename else { return 500 }
+        let handlingStart = epochMicroseconds()
+        let thread = RequestThread.current
+        let threadRequests = thread.requests
+        thread.requests += 1
+        thread.transport = transport
+        defer {
+            thread.transport = nil
+            RequestThread.finished.add(1, ordering: .relaxed)
+        }
         // Without reloading the script is loaded once, as if it never changed (mtime 0).
         var mtime = 0
         if dispatch.scriptReloading {
@@ -51,7 +60,10 @@ enum Gateway {
             return 500
         }
         if !scriptLoaded.load(ordering: .relaxed) { scriptLoaded.store(true, ordering: .relaxed) }
-        let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch)
+        let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch,
+                                       daemonStart: transport is ApacheTransport ? nil : handlingStart,
+                                       scriptStart: epochMicroseconds(), threadID: thread.id, threadRequests: threadRequests,
+                                       totalRequests: RequestThread.finished.load(ordering: .relaxed))
         guard let environ = PyRef(buildEnviron(request, facts: facts, settings: settings, exchange: exchange)),
               exchange.makeRequest() != nil else {
             interpreter.logPendingException(transport, handle: nil, message: "swsgi: cannot build the WSGI environ for '\(script)'")

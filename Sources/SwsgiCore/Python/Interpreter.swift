@@ -136,16 +136,17 @@ struct Names {
     let wsgiRunOnce = internedName("wsgi.run_once")
     let wsgiUrlScheme = internedName("wsgi.url_scheme")
     let wsgiInputTerminated = internedName("wsgi.input_terminated")
-    let processGroup = internedName("mod_wsgi.process_group")
-    let applicationGroup = internedName("mod_wsgi.application_group")
-    let callableObject = internedName("mod_wsgi.callable_object")
-    let scriptReloading = internedName("mod_wsgi.script_reloading")
-    let version: PyPtr = {
-        let tuple = PyTuple_New(2)!
-        PyTuple_SetItem(tuple, 0, PyLong_FromLong(1))
-        PyTuple_SetItem(tuple, 1, PyLong_FromLong(0))
-        return tuple
-    }()
+    let childKeys = ChildKey.allCases.map { internedName($0.name) }
+    let modWsgiVersion = internedName("mod_wsgi.version")
+    let apacheVersion = internedName("apache.version")
+    let scriptStart = internedName("mod_wsgi.script_start")
+    let daemonStart = internedName("mod_wsgi.daemon_start")
+    let threadID = internedName("mod_wsgi.thread_id")
+    let threadRequests = internedName("mod_wsgi.thread_requests")
+    let totalRequests = internedName("mod_wsgi.total_requests")
+    let modWsgiVersionTuple = intTuple(modWsgiVersionNumbers)
+    let apacheVersionTuple = intTuple(Apache.version)
+    let version = intTuple([1, 0])
     let http = internedName("http")
     let https = internedName("https")
     let empty = internedName("")
@@ -157,6 +158,13 @@ struct Names {
     let errorsName = internedName("<wsgi.errors>")
     let errorLevel = PyLong_FromLong(3)!
     let zero = PyLong_FromLong(0)!
-    let one = internedName("1")
-    let zeroText = internedName("0")
+}
+
+/// The mod_wsgi release whose behaviour swsgi follows: mod_wsgi.version for apps that ask.
+let modWsgiVersionNumbers = [4, 9, 4]
+
+private func intTuple(_ numbers: [Int]) -> PyPtr {
+    let tuple = PyTuple_New(numbers.count)!
+    for (i, n) in numbers.enumerated() { PyTuple_SetItem(tuple, i, PyLong_FromLong(n)) }
+    return tuple
 }

@@ -69,7 +69,8 @@ enum NativeModule {
         guard let found = exchange(args, count, expected: 3) else { return nil }
         let level = Int32(truncatingIfNeeded: PyLong_AsLong(args![1]!))
         guard let text = PyUnicode_AsUTF8(args![2]!) else { return nil }
-        let transport = found?.transport
+        // sys.stdout and sys.stderr have no request: the one this thread runs, if any.
+        let transport = found?.transport ?? RequestThread.runningTransport
         withoutGIL {
             if let transport { transport.log(level, text) } else { Apache.log(nil, level, text) }
         }
