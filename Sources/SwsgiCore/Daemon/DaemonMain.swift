@@ -15,6 +15,7 @@ enum DaemonMain {
         // After the credentials changed: the kernel clears the setting on such a change.
         _ = swsgi_prctl(PR_SET_PDEATHSIG, UInt(SIGTERM))
         if getppid() != parent { _exit(0) }
+        Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' starting with uid=\(getuid()), gid=\(getgid()) and threads=\(config.threads)")
         if let home = config.home ?? account.home, chdir(home) != 0 {
             Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': cannot change directory to '\(home)': \(String(cString: strerror(errno)))")
         }

@@ -35,6 +35,8 @@ final class Interpreter {
               let logException = attribute("log_exception"), let addSiteDirs = attribute("add_site_dirs"),
               let noLock = attribute("NO_LOCK"),
               let group = PyRef(PyUnicode_DecodeFSDefault(name)),
+              let processGroup = PyRef(PyUnicode_FromString(PythonRuntime.processGroup)),
+              PyObject_SetAttrString(support.ptr, "PROCESS_GROUP", processGroup.ptr) == 0,
               PyObject_SetAttrString(support.ptr, "APPLICATION_GROUP", group.ptr) == 0 else { return nil }
         if !sitePath.isEmpty {
             guard let list = PyRef(PyList_New(0)) else { return nil }

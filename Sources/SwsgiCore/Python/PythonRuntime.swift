@@ -15,7 +15,7 @@ enum PythonRuntime {
     nonisolated(unsafe) private static var interpreters: [String: Interpreter] = [:]
     nonisolated(unsafe) private static var sitePath: [String] = []
     /// This process's group ("" embedded mode) and settings, for the interpreters' options.
-    nonisolated(unsafe) private static var processGroup = ""
+    nonisolated(unsafe) private(set) static var processGroup = ""
     nonisolated(unsafe) private static var settings = GlobalSettings()
     private static let threadStates = ThreadStates()
     private static let creation = Lock()
@@ -76,7 +76,18 @@ enum PythonRuntime {
         }
         interpreters[""] = main
         state = .ready
+        logInitialised(home: home, homeDirective: homeDirective)
         threadStates.adopt(PyEval_SaveThread()!, index: 0)
+    }
+
+    /// For operators, at info level: which Python, from where, in which process.
+    private static func logInitialised(home: String?, homeDirective: String) {
+        let version = String(cString: Py_GetVersion()).prefix { $0 != " " }
+        var prefix = "?"
+        if let object = PySys_GetObject("prefix"), let text = PyUnicode_AsUTF8(object) { prefix = String(cString: text) }
+        let process = processGroup.isEmpty ? "Apache child \(getpid())" : "daemon process \(getpid()) of group '\(processGroup)'"
+        Apache.log(nil, SWSGI_LOG_INFO, "swsgi: \(process) initialised Python \(version) with sys.prefix '\(prefix)'"
+                   + (home.map { " (\(homeDirective) '\($0)')" } ?? ""))
     }
 
     private static func fail(_ message: String) {

@@ -171,6 +171,8 @@ class Request:
 
 
 _load_lock = _thread.RLock()
+# This process's daemon group ("" in an Apache child), set when the interpreter is made.
+PROCESS_GROUP = ''
 
 
 def load_script(path, mtime):
@@ -181,6 +183,8 @@ def load_script(path, mtime):
         # mtime 0: reloading is off, whatever loaded the script first (WSGIImportScript) stands.
         if module is not None and (mtime == 0 or getattr(module, '__mtime__', None) == mtime):
             return module
+        _log(0, INFO, "swsgi: %s WSGI script '%s' in process group '%s', application group '%s'"
+             % ('reloading' if module is not None else 'loading', path, PROCESS_GROUP, APPLICATION_GROUP))
         with open(path, 'rb') as f:
             code = compile(f.read(), path, 'exec', dont_inherit=True)
         module = type(sys)(name)
