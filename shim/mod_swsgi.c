@@ -130,7 +130,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &processes);
     swsgi_main_server = s;
-    swsgi_child_init(main_scope(s), threads > 1, processes > 1);
+    swsgi_child_init(main_scope(s), threads, processes);
 }
 
 static void register_hooks(apr_pool_t *p)

@@ -98,9 +98,9 @@ void swsgi_daemons_stop(void);
 
 /* ---- Apache child ---- */
 
-/* child_init: initialise embedded Python unless embedded mode is restricted. threaded and
-   multiprocess describe the MPM, for wsgi.multithread and wsgi.multiprocess. */
-void swsgi_child_init(int main_scope, int threaded, int multiprocess);
+/* child_init. threads and processes are the MPM's limits per child and of children, for
+   wsgi.multithread, wsgi.multiprocess and mod_wsgi.threads_per_process/maximum_processes. */
+void swsgi_child_init(int main_scope, int threads, int processes);
 /* The child is exiting (its pool's cleanup): the apps' atexit functions run, bounded. */
 void swsgi_child_exit(void);
 /* Runs one request: 0 when the response was produced; an HTTP status for Apache to send when

@@ -72,16 +72,19 @@ public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
 }
 
 @_cdecl("swsgi_child_init")
-public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess: Int32) {
-    Gateway.multithread = threaded != 0
-    Gateway.multiprocess = multiprocess != 0
+public func swsgiChildInit(_ mainScope: Int32, _ threads: Int32, _ processes: Int32) {
+    Gateway.threads = max(1, Int(threads))
+    Gateway.processes = max(1, Int(processes))
+    Gateway.multithread = threads > 1
+    Gateway.multiprocess = processes > 1
+    RequestThread.processStart = Double(epochMicroseconds()) / 1e6
     DaemonSpawner.closeListeners()
     configuration.freeze()
 }
 
 @_cdecl("swsgi_child_exit")
 public func swsgiChildExit() {
-    PythonRuntime.runExitFunctions(within: 5)
+    PythonRuntime.runExitFunctions(within: 5, reason: "the Apache child is exiting")
 }
 
 @_cdecl("swsgi_handle")

@@ -30,6 +30,9 @@ enum DaemonMain {
         }
         Gateway.multithread = config.threads != 1
         Gateway.multiprocess = config.processesGiven
+        Gateway.threads = max(1, config.threads)
+        Gateway.processes = config.processes
+        RequestThread.processStart = Double(epochMicroseconds()) / 1e6
         SelfPipe.install([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
         PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,
                             homeDirective: config.pythonHome != nil ? "WSGIDaemonProcess \(config.name) python-home" : "WSGIPythonHome",

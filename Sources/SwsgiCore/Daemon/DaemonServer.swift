@@ -31,6 +31,7 @@ final class DaemonServer {
     private var served = 0
     private var lastActivity = monotonicSeconds()
     private var stopDeadline: Double?
+    private var stopReason = ""
     /// Told to stop (SIGTERM): serve on until idle, for the requests of Apache children that
     /// are finishing gracefully, then exit.
     private var drainDeadline: Double?
@@ -231,6 +232,7 @@ final class DaemonServer {
     private func beginStop(_ reason: String, within seconds: Int) {
         guard stopDeadline == nil else { return }
         stopDeadline = monotonicSeconds() + Double(seconds)
+        stopReason = reason
         Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
         epoll_ctl(epoll, EPOLL_CTL_DEL, plan.listener, nil)
         close(plan.listener)
@@ -269,7 +271,7 @@ final class DaemonServer {
             return inFlight == stuck || now >= deadline
         }
         if exit {
-            PythonRuntime.runExitFunctions(within: max(1, config.shutdownTimeout))
+            PythonRuntime.runExitFunctions(within: max(1, config.shutdownTimeout), reason: work.withLock { stopReason })
             _exit(0)
         }
     }

@@ -1,3 +1,4 @@
+import CPython
 import Glibc
 import Synchronization
 
@@ -9,9 +10,16 @@ final class RequestThread {
     /// Requests this thread started.
     var requests = 0
     var transport: Transport?
+    /// mod_wsgi.request_data(): a dict for the running request, made when first asked for.
+    private var requestData: PyPtr?
 
-    /// Requests this process finished (mod_wsgi.total_requests).
+    /// Requests this process finished (mod_wsgi.total_requests), and is running.
     static let finished = Atomic<Int>(0)
+    static let active = Atomic<Int>(0)
+    /// When this process started serving (seconds since the epoch).
+    nonisolated(unsafe) static var processStart = 0.0
+    /// Threads that ran a request.
+    static var threads: Int { nextID.load(ordering: .relaxed) - 1 }
     private static let nextID = Atomic<Int>(1)
     nonisolated(unsafe) private static let key: pthread_key_t = {
         var key = pthread_key_t()
@@ -31,9 +39,21 @@ final class RequestThread {
         return thread
     }
 
-    /// The transport of the request this thread is running, if any (an app's own threads
-    /// have none).
-    static var runningTransport: Transport? {
-        pthread_getspecific(key).flatMap { Unmanaged<RequestThread>.fromOpaque($0).takeUnretainedValue().transport }
+    /// The running request's data dict (a new reference); nil outside a request. GIL held.
+    func requestDataObject() -> PyPtr? {
+        guard transport != nil else { return nil }
+        if requestData == nil { requestData = PyDict_New() }
+        return requestData.map { PyRef(borrowing: $0).take() }
+    }
+
+    /// At the end of a request, with the GIL of its interpreter held.
+    func endRequestData() {
+        swsgi_py_xdecref(requestData)
+        requestData = nil
+    }
+
+    /// This thread's record if it ever ran a request (an app's own threads have none).
+    static var running: RequestThread? {
+        pthread_getspecific(key).map { Unmanaged<RequestThread>.fromOpaque($0).takeUnretainedValue() }
     }
 }

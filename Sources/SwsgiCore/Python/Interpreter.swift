@@ -15,6 +15,11 @@ final class Interpreter {
     let fileWrapperType: PyPtr
     let loadScript: PyPtr
     let logException: PyPtr
+    /// mod_wsgi's event_callbacks list and the support functions that publish the events.
+    let eventCallbacks: PyPtr
+    let requestStarted: PyPtr
+    let requestFinished: PyPtr
+    let processStoppingEvent: PyPtr
     /// The shared no-op lock of wsgi.errors objects.
     let noLock: PyPtr
     let names: Names
@@ -37,7 +42,11 @@ final class Interpreter {
               let group = PyRef(PyUnicode_DecodeFSDefault(name)),
               let processGroup = PyRef(PyUnicode_FromString(PythonRuntime.processGroup)),
               PyObject_SetAttrString(support.ptr, "PROCESS_GROUP", processGroup.ptr) == 0,
-              PyObject_SetAttrString(support.ptr, "APPLICATION_GROUP", group.ptr) == 0 else { return nil }
+              PyObject_SetAttrString(support.ptr, "APPLICATION_GROUP", group.ptr) == 0,
+              let setup = PyRef(attribute("setup_mod_wsgi")), let version = PyRef(intTuple(modWsgiVersionNumbers)),
+              let eventCallbacks = call(setup.ptr, version.ptr, processGroup.ptr, group.ptr),
+              let requestStarted = attribute("request_started"), let requestFinished = attribute("request_finished"),
+              let processStopping = attribute("process_stopping") else { return nil }
         if !sitePath.isEmpty {
             guard let list = PyRef(PyList_New(0)) else { return nil }
             for dir in sitePath {
@@ -54,6 +63,10 @@ final class Interpreter {
         self.fileWrapperType = wrapper
         self.loadScript = load
         self.logException = logException
+        self.eventCallbacks = eventCallbacks
+        self.requestStarted = requestStarted
+        self.requestFinished = requestFinished
+        self.processStoppingEvent = processStopping
         self.noLock = noLock
         self.names = Names()
     }
@@ -75,6 +88,17 @@ final class Interpreter {
         loaded.append((mtime, callable, app))
         scripts[script] = loaded
         return app
+    }
+
+    /// Whether an app called mod_wsgi.subscribe_events (GIL held).
+    var hasEventSubscribers: Bool { PyList_Size(eventCallbacks) > 0 }
+
+    /// mod_wsgi's process_stopping event (GIL held); a failure is logged.
+    func processStopping(reason: String) {
+        guard let text = PyRef(PyUnicode_FromString(reason)), PyRef(call(processStoppingEvent, text.ptr)) != nil else {
+            logPendingException(nil, handle: nil, message: "swsgi: the process_stopping event failed")
+            return
+        }
     }
 
     /// WSGIImportScript: loads script now, as a request would; false (logged) when it failed.
@@ -165,7 +189,7 @@ struct Names {
 /// The mod_wsgi release whose behaviour swsgi follows: mod_wsgi.version for apps that ask.
 let modWsgiVersionNumbers = [4, 9, 4]
 
-private func intTuple(_ numbers: [Int]) -> PyPtr {
+func intTuple(_ numbers: [Int]) -> PyPtr {
     let tuple = PyTuple_New(numbers.count)!
     for (i, n) in numbers.enumerated() { PyTuple_SetItem(tuple, i, PyLong_FromLong(n)) }
     return tuple

@@ -114,16 +114,18 @@ enum PythonRuntime {
         }
     }
 
-    /// At process exit: the apps' atexit functions, in every interpreter, instead of a full
-    /// finalisation (which can wait on app threads). An alarm ends the process if they hang.
-    static func runExitFunctions(within seconds: Int) {
+    /// At process exit: mod_wsgi's process_stopping event and the apps' atexit functions, in
+    /// every interpreter, instead of a full finalisation (which can wait on app threads). An
+    /// alarm ends the process if they hang.
+    static func runExitFunctions(within seconds: Int, reason: String) {
         guard case .ready = state else { return }
         alarm(UInt32(max(1, seconds)))
         creation.lock()
         let groups = Array(interpreters.keys)
         creation.unlock()
         for group in groups {
-            guard enter(group: group) != nil else { continue }
+            guard let interpreter = enter(group: group) else { continue }
+            interpreter.processStopping(reason: reason)
             if PyRun_SimpleString("import atexit; atexit._run_exitfuncs()") != 0 { PyErr_Clear() }
             leave()
         }
