@@ -201,7 +201,8 @@ def load_script(path, mtime):
 def log_exception(h, message, etype, value, tb):
     import traceback
     if h and _mod_wsgi.event_callbacks:
-        _publish('request_exception', {'exception_info': (etype, value, tb)})
+        _publish('request_exception', {'request_id': getattr(_events, 'request_id', None),
+                                       'exception_info': (etype, value, tb)})
     _log(h, ERR, message)
     for chunk in traceback.format_exception(etype, value, tb):
         for line in chunk.rstrip('\n').split('\n'):
@@ -306,7 +307,12 @@ def _microseconds(environ, key):
     return int(value) / 1e6 if value else 0.0
 
 
+# The request whose events this thread is publishing.
+_events = _thread._local()
+
+
 def request_started(environ, application):
+    _events.request_id = environ.get('mod_wsgi.request_id')
     event = _publish('request_started', {
         'request_id': environ.get('mod_wsgi.request_id'), 'thread_id': environ.get('mod_wsgi.thread_id'),
         'request_start': _microseconds(environ, 'mod_wsgi.request_start'),
@@ -320,6 +326,7 @@ def request_started(environ, application):
 def request_finished(environ, output_length):
     import time
     start, finish = _microseconds(environ, 'mod_wsgi.script_start'), time.time()
+    _events.request_id = None
     _publish('request_finished', {
         'request_id': environ.get('mod_wsgi.request_id'), 'output_length': output_length,
         'application_finish': finish, 'application_time': finish - start})
