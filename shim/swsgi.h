@@ -42,7 +42,8 @@ typedef struct swsgi_io {
                  const char *const *names, const char *const *values);
     /* Writes body bytes; 0, or -1 when the client is gone. */
     int (*write)(void *ctx, const char *data, size_t len);
-    /* Sends len bytes of fd from offset with sendfile; the shim dups fd, the caller keeps it. */
+    /* Sends len bytes of fd from offset with sendfile, as the rest of the response (nothing
+       is written after it); the shim dups fd, the caller keeps it. */
     int (*sendfile)(void *ctx, int fd, uint64_t offset, uint64_t len);
     /* Pushes what was written so far to the client; 0 or -1. */
     int (*flush)(void *ctx);
