@@ -39,14 +39,14 @@ def test_events(apache_factory, mode):
     assert a.get("/%s/attrs" % mode).status == 200
     assert a.get("/%s/?raise" % mode).status == 500
     time.sleep(0.3)   # request_finished may run just after the client has the whole response
-    # mod_wsgi 4.9.4 also publishes response_started, which swsgi does not.
-    events = [e for e in a.get_json("/%s/events" % mode) if e[0] != "response_started"]
+    events = a.get_json("/%s/events" % mode)
     names = [e[0] for e in events]
-    assert names[:5] == ["request_started", "request_finished", "request_started", "request_exception",
-                         "request_finished"], events
-    started, finished, exception = events[0][1], events[1][1], events[3]
+    assert names[:6] == ["request_started", "response_started", "request_finished",
+                         "request_started", "request_exception", "request_finished"], events
+    started, response, finished, exception = events[0][1], events[1][1], events[2][1], events[4]
     assert {"request_id", "request_environ", "application_object", "request_data", "thread_id",
             "request_start", "application_start"} <= set(started), started
+    assert {"request_id", "response_status", "response_headers", "exception_info"} <= set(response), response
     assert {"request_id", "application_finish", "application_time", "output_length", "request_data"} <= set(finished)
     assert {"request_id", "exception_info", "request_data"} <= set(exception[1]) and exception[2] == "boom", exception
 

@@ -164,6 +164,10 @@ class Request:
         elif self.status is not None:
             raise RuntimeError('start_response() called a second time without exc_info')
         self.status, self.headers = status, headers
+        if _mod_wsgi.event_callbacks:
+            _publish('response_started', {'request_id': getattr(_events, 'request_id', None),
+                                          'response_status': status, 'response_headers': headers,
+                                          'exception_info': exc_info})
         return self.write
 
     def write(self, data):
