@@ -26,11 +26,17 @@ LOAD_WORDS = ["wsgi_module", "swsgi_module"] if TARGET == "swsgi" else ["wsgi_mo
 @pytest.mark.parametrize("word", LOAD_WORDS)
 def test_if_module_blocks_take_effect(apache_factory, word):
     a = apache_factory(IF_MODULE_CONF, modules=[(word, MODULE_PATH)])
-    for path in ("/by-file", "/by-id"):
-        r = a.get(path)
-        assert r.status == 200 and r.body == b"Hello, World!\n", (path, r)
-    r = a.get("/nothing-here")
-    assert r.status == 404 and b"module-not-seen" not in r.body, r
+    # A graceful restart reads the configuration again, with the modules loaded anew.
+    for restart in (False, True):
+        if restart:
+            mark = a.log_mark()
+            a.graceful()
+            a.wait_log(mark, "resuming normal operations")
+        for path in ("/by-file", "/by-id"):
+            r = a.get(path)
+            assert r.status == 200 and r.body == b"Hello, World!\n", (path, restart, r)
+        r = a.get("/nothing-here")
+        assert r.status == 404 and b"module-not-seen" not in r.body, r
 
 
 @pytest.mark.swsgi_only
