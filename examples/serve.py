@@ -38,7 +38,7 @@ def config(module, venv):
         "ServerName 127.0.0.1",
         f"LoadModule mpm_event_module {MODULES}/mod_mpm_event.so",
         f"LoadModule authz_core_module {MODULES}/mod_authz_core.so",
-        f"LoadModule swsgi_module {module}",
+        f"LoadModule wsgi_module {module}",
         "User www-data" if as_root else "",
         "Group www-data" if as_root else "",
         f"PidFile {RUN}/httpd.pid",

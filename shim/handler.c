@@ -53,6 +53,29 @@ static int refuse(request_rec *r, int aliased)
     return OK;
 }
 
+/* mod_wsgi's keys for what only Apache knows about the request, added where mod_wsgi adds
+   them: to the CGI environment, with which they also reach a daemon. */
+static void add_request_facts(request_rec *r)
+{
+    apr_table_t *env = r->subprocess_env;
+    conn_rec *c = r->connection;
+    const char *script_name = apr_table_get(env, "SCRIPT_NAME");
+    const char *path_info = apr_table_get(env, "PATH_INFO");
+    apr_table_setn(env, "mod_wsgi.script_name", script_name ? script_name : "");
+    apr_table_setn(env, "mod_wsgi.path_info", path_info ? path_info : "");
+    apr_table_setn(env, "mod_wsgi.request_handler", r->handler);
+    apr_table_setn(env, "mod_wsgi.listener_host", c->local_addr->hostname ? c->local_addr->hostname : "");
+    apr_table_setn(env, "mod_wsgi.listener_port", apr_itoa(r->pool, c->local_addr->port));
+    apr_table_setn(env, "mod_wsgi.request_start", apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time));
+    /* The id Apache's error log can show (%L); made now if the log format did not need it. */
+    if (!r->log_id)
+        ap_run_generate_log_id(c, r, &((request_rec *)r)->log_id);
+    if (r->log_id)
+        apr_table_setn(env, "mod_wsgi.request_id", r->log_id);
+    if (c->log_id)
+        apr_table_setn(env, "mod_wsgi.connection_id", c->log_id);
+}
+
 int swsgi_handler(request_rec *r)
 {
     if (!is_wsgi_handler(r->handler))
@@ -72,6 +95,7 @@ int swsgi_handler(request_rec *r)
     const char *authorization = apr_table_get(r->headers_in, "Authorization");
     if (authorization)
         apr_table_setn(r->subprocess_env, "HTTP_AUTHORIZATION", authorization);
+    add_request_facts(r);
 
     const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *entries = (const apr_table_entry_t *)env->elts;

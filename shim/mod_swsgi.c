@@ -6,6 +6,7 @@
 #include "ap_listen.h"
 #include "unixd.h"
 #include "apr_strings.h"
+#include "ap_release.h"
 #include <stdlib.h>
 
 APLOG_USE_MODULE(swsgi);
@@ -46,6 +47,9 @@ static int main_scope(server_rec *s)
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)pconf; (void)plog; (void)ptemp;
+    /* Before any directive is applied: with mod_wsgi loaded too, both would take them. */
+    if (!swsgi_identity_check())
+        return HTTP_INTERNAL_SERVER_ERROR;
     swsgi_config_begin();
     return OK;
 }
@@ -126,7 +130,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &processes);
     swsgi_main_server = s;
-    swsgi_child_init(main_scope(s), threads > 1, processes > 1);
+    swsgi_child_init(main_scope(s), threads, processes);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -137,7 +141,10 @@ static void register_hooks(apr_pool_t *p)
     static const char *const after[] = { "mod_alias.c", NULL };
     static const char *const before[] = { "mod_userdir.c", "mod_vhost_alias.c", NULL };
     swsgi_register_io(&swsgi_shim_io);
-    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    swsgi_register_apache_version(AP_SERVER_MAJORVERSION_NUMBER, AP_SERVER_MINORVERSION_NUMBER,
+                                  AP_SERVER_PATCHLEVEL_NUMBER);
+    swsgi_identity_register();
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -145,8 +152,10 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(swsgi_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
+/* STANDARD20_MODULE_STUFF spelled out, with mod_wsgi's record name (see identity.c). */
 module AP_MODULE_DECLARE_DATA swsgi_module = {
-    STANDARD20_MODULE_STUFF,
+    MODULE_MAGIC_NUMBER_MAJOR, MODULE_MAGIC_NUMBER_MINOR, -1, swsgi_record_name,
+    NULL, NULL, MODULE_MAGIC_COOKIE, NULL,
     swsgi_create_conf,
     swsgi_merge_conf,
     swsgi_create_server_conf,
@@ -155,3 +164,6 @@ module AP_MODULE_DECLARE_DATA swsgi_module = {
     register_hooks,
     AP_MODULE_FLAG_NONE
 };
+
+/* LoadModule wsgi_module .../mod_swsgi.so loads the same record. */
+extern module AP_MODULE_DECLARE_DATA wsgi_module __attribute__((alias("swsgi_module")));

@@ -65,6 +65,9 @@ static int send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
     apr_file_t *file;
     apr_os_file_put(&file, &own, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool);
     apr_brigade_insert_file(ctx->bb, file, (apr_off_t)offset, (apr_off_t)len, r->pool);
+    /* The file ends the response: with the end in the same brigade, Apache's byterange
+       filter answers a Range request from the file (206), as with mod_wsgi. */
+    APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_eos_create(r->connection->bucket_alloc));
     return pass(ctx);
 }
 

@@ -7,6 +7,12 @@
 #include "swsgi.h"
 
 extern module AP_MODULE_DECLARE_DATA swsgi_module;
+/* identity.c: the record's name (mod_wsgi's), the lookup that makes <IfModule wsgi_module>
+   and <IfModule swsgi_module> hold whichever of them loaded swsgi, and the check that
+   mod_wsgi is not loaded too (0, logged, when it is). */
+extern const char swsgi_record_name[];
+void swsgi_identity_register(void);
+int swsgi_identity_check(void);
 
 /* Server and directory configuration: a core scope id, -1 until a directive sets something. */
 typedef struct swsgi_conf {

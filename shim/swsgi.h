@@ -42,7 +42,8 @@ typedef struct swsgi_io {
                  const char *const *names, const char *const *values);
     /* Writes body bytes; 0, or -1 when the client is gone. */
     int (*write)(void *ctx, const char *data, size_t len);
-    /* Sends len bytes of fd from offset with sendfile; the shim dups fd, the caller keeps it. */
+    /* Sends len bytes of fd from offset with sendfile, as the rest of the response (nothing
+       is written after it); the shim dups fd, the caller keeps it. */
     int (*sendfile)(void *ctx, int fd, uint64_t offset, uint64_t len);
     /* Pushes what was written so far to the client; 0 or -1. */
     int (*flush)(void *ctx);
@@ -68,6 +69,8 @@ typedef struct swsgi_request {
 void swsgi_register_io(const swsgi_io *io);
 /* "X.Y": the Python the core is built for, for Apache's banner. */
 const char *swsgi_python_version(void);
+/* The Apache version the shim was compiled for (apache.version in the environ). */
+void swsgi_register_apache_version(int major, int minor, int patch);
 /* pre_config: forget any previous configuration (graceful restart re-reads it). */
 void swsgi_config_begin(void);
 /* A new, empty scope for a server or a directory; ids are small integers. */
@@ -96,9 +99,9 @@ void swsgi_daemons_stop(void);
 
 /* ---- Apache child ---- */
 
-/* child_init: initialise embedded Python unless embedded mode is restricted. threaded and
-   multiprocess describe the MPM, for wsgi.multithread and wsgi.multiprocess. */
-void swsgi_child_init(int main_scope, int threaded, int multiprocess);
+/* child_init. threads and processes are the MPM's limits per child and of children, for
+   wsgi.multithread, wsgi.multiprocess and mod_wsgi.threads_per_process/maximum_processes. */
+void swsgi_child_init(int main_scope, int threads, int processes);
 /* The child is exiting (its pool's cleanup): the apps' atexit functions run, bounded. */
 void swsgi_child_exit(void);
 /* Runs one request: 0 when the response was produced; an HTTP status for Apache to send when

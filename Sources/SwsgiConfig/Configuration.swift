@@ -124,7 +124,7 @@ public final class Configuration: @unchecked Sendable {
     }
 
     /// The first alias of `scope` that covers `uri`: its index and the file-system path.
-    public func translate(scope: Int32, uri: String) -> (alias: Int, target: String)? {
+    public func translate(scope: Int32, uri: [UInt8]) -> (alias: Int, target: [UInt8])? {
         let aliases = self.scope(scope).scriptAliases
         for (index, alias) in aliases.enumerated() {
             if let target = alias.map(uri) { return (index, target) }

@@ -33,18 +33,17 @@ public struct ScriptAlias: Sendable {
     }
 
     /// The file-system path for `uri`, or nil when this alias does not cover it. Matching is by
-    /// whole segments: "/app" covers "/app" and "/app/x" but not "/apple".
-    func map(_ uri: String) -> String? {
-        let rest: Substring
-        if urlPath == "/" {
-            guard uri.hasPrefix("/") else { return nil }
-            rest = Substring(uri)
-        } else {
-            guard uri.utf8.starts(with: urlPath.utf8) else { return nil }
-            rest = Substring(uri.utf8.dropFirst(urlPath.utf8.count))
-            guard rest.isEmpty || rest.hasPrefix("/") else { return nil }
-        }
+    /// whole segments: "/app" covers "/app" and "/app/x" but not "/apple". Bytes, not text: a
+    /// URL path need not be UTF-8, and the rest of it must reach Apache unchanged so that
+    /// PATH_INFO and SCRIPT_NAME are its bytes (PEP 3333 decodes them as Latin-1).
+    func map(_ uri: [UInt8]) -> [UInt8]? {
+        let slash = UInt8(ascii: "/")
+        let prefix = urlPath == "/" ? [] : Array(urlPath.utf8)
+        guard uri.first == slash, uri.starts(with: prefix) else { return nil }
+        let rest = uri[prefix.count...]
+        guard rest.isEmpty || rest.first == slash else { return nil }
         // A directory target already ends with the separator the rest begins with.
-        return target.hasSuffix("/") && rest.hasPrefix("/") ? target + rest.dropFirst() : target + rest
+        let target = Array(self.target.utf8)
+        return target.last == slash && rest.first == slash ? target + rest.dropFirst() : target + rest
     }
 }

@@ -44,8 +44,8 @@ final class ScopeTests: XCTestCase {
         f.ok("WSGIScriptAlias /app/admin /srv/never.wsgi")
         f.ok("WSGIScriptAlias / /srv/root.wsgi")
         func translate(_ uri: String) -> [String] {
-            guard let hit = f.config.translate(scope: f.main, uri: uri) else { return [] }
-            return ["\(hit.alias)", hit.target]
+            guard let hit = f.config.translate(scope: f.main, uri: Array(uri.utf8)) else { return [] }
+            return ["\(hit.alias)", String(decoding: hit.target, as: UTF8.self)]
         }
         XCTAssertEqual(translate("/app"), ["0", "/srv/app.wsgi"])
         XCTAssertEqual(translate("/app/"), ["0", "/srv/app.wsgi/"])
@@ -57,14 +57,17 @@ final class ScopeTests: XCTestCase {
         XCTAssertEqual(translate("/scriptsx"), ["3", "/srv/root.wsgi/scriptsx"])
         XCTAssertEqual(translate("/"), ["3", "/srv/root.wsgi/"])
         XCTAssertEqual(translate("*"), [])
+        // Not UTF-8: the bytes pass through as they are.
+        let latin1 = f.config.translate(scope: f.main, uri: Array("/app/caf".utf8) + [0xE9] + Array("/x".utf8))
+        XCTAssertEqual(latin1?.target, Array("/srv/app.wsgi/caf".utf8) + [0xE9] + Array("/x".utf8))
     }
 
     func testTranslateWithoutRootAlias() {
         let f = Fixture()
         f.ok("WSGIScriptAlias /app /srv/app.wsgi")
-        XCTAssertNil(f.config.translate(scope: f.main, uri: "/apple"))
-        XCTAssertNil(f.config.translate(scope: f.main, uri: "/"))
-        XCTAssertNil(f.config.translate(scope: f.config.newScope(), uri: "/app"))
+        XCTAssertNil(f.config.translate(scope: f.main, uri: Array("/apple".utf8)))
+        XCTAssertNil(f.config.translate(scope: f.main, uri: Array("/".utf8)))
+        XCTAssertNil(f.config.translate(scope: f.config.newScope(), uri: Array("/app".utf8)))
     }
 
     func testMergeTakesAddWhereSetElseBase() {
@@ -88,7 +91,7 @@ final class ScopeTests: XCTestCase {
         XCTAssertEqual(merged.scriptReloading, false)
         XCTAssertNil(merged.callableObject)
         // The virtual host's own alias is tried first.
-        XCTAssertEqual(f.config.translate(scope: f.config.merge(base: f.main, add: host), uri: "/vh/x")?.target, "/srv/vh.wsgi/x")
+        XCTAssertEqual(f.config.translate(scope: f.config.merge(base: f.main, add: host), uri: Array("/vh/x".utf8))?.target, Array("/srv/vh.wsgi/x".utf8))
     }
 
     func testMergeIsMemoised() {
@@ -113,7 +116,7 @@ final class ScopeTests: XCTestCase {
                 for _ in 0..<200 {
                     for (base, add) in zip(scopes, scopes.reversed()) {
                         ids.append(f.config.merge(base: base, add: add))
-                        _ = f.config.translate(scope: base, uri: "/x")
+                        _ = f.config.translate(scope: base, uri: Array("/x".utf8))
                     }
                 }
                 slots[worker] = ids

@@ -41,11 +41,11 @@ PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 APACHE_MODULES = "/usr/lib/apache2/modules"
 
+# swsgi is loaded as mod_wsgi is (see shim/identity.c); it also answers to swsgi_module.
+MODULE_ID = "wsgi_module"
 if TARGET == "swsgi":
-    MODULE_ID = "swsgi_module"
     MODULE_PATH = os.environ.get("SWSGI_MODULE", os.path.join(REPO, "build", "mod_swsgi.so"))
 elif TARGET == "mod_wsgi":
-    MODULE_ID = "wsgi_module"
     MODULE_PATH = os.environ.get("MOD_WSGI_MODULE", os.path.join(APACHE_MODULES, "mod_wsgi.so"))
 else:
     raise pytest.UsageError("SWSGI_TEST_TARGET must be 'swsgi' or 'mod_wsgi', not %r" % TARGET)
@@ -189,8 +189,10 @@ class Response:
 class Apache:
     """One Apache instance in its own temporary ServerRoot."""
 
-    def __init__(self, directives="", mpm=None, name="apache", destroy_interpreters=False):
+    def __init__(self, directives="", mpm=None, name="apache", destroy_interpreters=False,
+                 modules=((MODULE_ID, MODULE_PATH),)):
         self.destroy_interpreters = destroy_interpreters
+        self.load_lines = ["LoadModule %s %s" % m for m in modules]
         self.root = tempfile.mkdtemp(prefix="swsgi-it-%s-" % name)
         self.port = free_port()
         self.conf = os.path.join(self.root, "httpd.conf")
@@ -226,7 +228,7 @@ class Apache:
             "LoadModule mpm_event_module %s/mod_mpm_event.so" % APACHE_MODULES,
             "LoadModule authz_core_module %s/mod_authz_core.so" % APACHE_MODULES,
             "LoadModule mime_module %s/mod_mime.so" % APACHE_MODULES,
-            "LoadModule %s %s" % (MODULE_ID, MODULE_PATH),
+        ] + self.load_lines + [
             "ServerName 127.0.0.1",
             "Listen 127.0.0.1:%d" % self.port,
             'ErrorLog "%s"' % self.error_log_path,

@@ -17,6 +17,11 @@ public func swsgiRegisterIO(_ io: UnsafePointer<swsgi_io>?) {
     if let io { Apache.io = io.pointee }
 }
 
+@_cdecl("swsgi_register_apache_version")
+public func swsgiRegisterApacheVersion(_ major: Int32, _ minor: Int32, _ patch: Int32) {
+    Apache.version = [Int(major), Int(minor), Int(patch)]
+}
+
 @_cdecl("swsgi_config_begin")
 public func swsgiConfigBegin() {
     configuration = Configuration(pythonVersion: PythonHome.builtVersion, pythonPrefix: PythonHome.builtPrefix)
@@ -55,22 +60,31 @@ public func swsgiConfigCheck(_ mainScope: Int32, _ uid: UInt32, _ gid: UInt32) -
 @_cdecl("swsgi_translate")
 public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
                            _ target: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    guard let uri, let target, let match = configuration.translate(scope: scope, uri: String(cString: uri)) else { return -1 }
-    target.pointee = strdup(match.target)
+    guard let uri, let target,
+          let match = configuration.translate(scope: scope, uri: Array(UnsafeRawBufferPointer(start: uri, count: strlen(uri)))) else { return -1 }
+    target.pointee = match.target.withUnsafeBufferPointer { bytes in
+        let copy = malloc(bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+        memcpy(copy, bytes.baseAddress!, bytes.count)
+        copy[bytes.count] = 0
+        return copy
+    }
     return Int32(match.alias)
 }
 
 @_cdecl("swsgi_child_init")
-public func swsgiChildInit(_ mainScope: Int32, _ threaded: Int32, _ multiprocess: Int32) {
-    Gateway.multithread = threaded != 0
-    Gateway.multiprocess = multiprocess != 0
+public func swsgiChildInit(_ mainScope: Int32, _ threads: Int32, _ processes: Int32) {
+    Gateway.threads = max(1, Int(threads))
+    Gateway.processes = max(1, Int(processes))
+    Gateway.multithread = threads > 1
+    Gateway.multiprocess = processes > 1
+    RequestThread.processStart = Double(epochMicroseconds()) / 1e6
     DaemonSpawner.closeListeners()
     configuration.freeze()
 }
 
 @_cdecl("swsgi_child_exit")
 public func swsgiChildExit() {
-    PythonRuntime.runExitFunctions(within: 5)
+    PythonRuntime.runExitFunctions(within: 5, reason: "the Apache child is exiting")
 }
 
 @_cdecl("swsgi_handle")

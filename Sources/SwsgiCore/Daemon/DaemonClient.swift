@@ -106,14 +106,12 @@ enum DaemonClient {
         }
     }
 
-    /// The CGI environ plus what the daemon needs to know: group names, callable, start time.
+    /// The CGI environ plus the child's mod_wsgi.* keys (group names, callable, ...) and when the
+    /// request was queued for the daemon.
     private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch) -> [UInt8] {
         let r = request.pointee
-        let extra = [("mod_wsgi.process_group", dispatch.processGroup),
-                     ("mod_wsgi.application_group", dispatch.applicationGroup),
-                     ("mod_wsgi.callable_object", dispatch.callable),
-                     ("mod_wsgi.script_reloading", dispatch.scriptReloading ? "1" : "0"),
-                     ("mod_wsgi.request_start", String(epochMicroseconds()))].flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
+        let keys = ChildKey.allCases.map { ($0.name, $0.value(in: dispatch)) } + [("mod_wsgi.queue_start", String(epochMicroseconds()))]
+        let extra = keys.flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
         defer { extra.forEach { free($0) } }
         var kept: [Int] = []
         for i in 0..<r.count {

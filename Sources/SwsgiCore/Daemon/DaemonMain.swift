@@ -15,6 +15,7 @@ enum DaemonMain {
         // After the credentials changed: the kernel clears the setting on such a change.
         _ = swsgi_prctl(PR_SET_PDEATHSIG, UInt(SIGTERM))
         if getppid() != parent { _exit(0) }
+        Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' starting with uid=\(getuid()), gid=\(getgid()) and threads=\(config.threads)")
         if let home = config.home ?? account.home, chdir(home) != 0 {
             Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon group '\(config.name)': cannot change directory to '\(home)': \(String(cString: strerror(errno)))")
         }
@@ -29,6 +30,9 @@ enum DaemonMain {
         }
         Gateway.multithread = config.threads != 1
         Gateway.multiprocess = config.processesGiven
+        Gateway.threads = max(1, config.threads)
+        Gateway.processes = config.processes
+        RequestThread.processStart = Double(epochMicroseconds()) / 1e6
         SelfPipe.install([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
         PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,
                             homeDirective: config.pythonHome != nil ? "WSGIDaemonProcess \(config.name) python-home" : "WSGIPythonHome",

@@ -31,6 +31,7 @@ final class DaemonServer {
     private var served = 0
     private var lastActivity = monotonicSeconds()
     private var stopDeadline: Double?
+    private var stopReason = ""
     /// Told to stop (SIGTERM): serve on until idle, for the requests of Apache children that
     /// are finishing gracefully, then exit.
     private var drainDeadline: Double?
@@ -149,7 +150,8 @@ final class DaemonServer {
                 continue
             }
             let transport = table.withPointers { pointers in
-                let transport = SocketTransport(channel, description: describe(pointers))
+                let (request, client) = describe(pointers)
+                let transport = SocketTransport(channel, description: request, client: client)
                 work.withLock { active[slot] = Active(started: monotonicSeconds(), transport: transport) }
                 transport.end(serve(pointers, transport: transport))
                 return transport
@@ -199,15 +201,17 @@ final class DaemonServer {
         }
     }
 
-    /// "GET /uri", for log lines about the request.
-    private func describe(_ pointers: [UnsafePointer<CChar>?]) -> String {
-        var method = "", uri = ""
+    /// "GET /uri", for log lines about the request, and the client's "address:port".
+    private func describe(_ pointers: [UnsafePointer<CChar>?]) -> (request: String, client: String?) {
+        var method = "", uri = "", address: String?, port = ""
         for i in stride(from: 0, to: pointers.count - 1, by: 2) {
             guard let key = pointers[i], key[0] == 0x52 /* R */, let value = pointers[i + 1] else { continue }
             if strcmp(key, "REQUEST_METHOD") == 0 { method = String(cString: value) }
-            if strcmp(key, "REQUEST_URI") == 0 { uri = String(cString: value) }
+            else if strcmp(key, "REQUEST_URI") == 0 { uri = String(cString: value) }
+            else if strcmp(key, "REMOTE_ADDR") == 0 { address = String(cString: value) }
+            else if strcmp(key, "REMOTE_PORT") == 0 { port = String(cString: value) }
         }
-        return "\(method) \(uri)"
+        return ("\(method) \(uri)", address.map { "\($0):\(port)" })
     }
 
     // MARK: lifecycle
@@ -228,6 +232,7 @@ final class DaemonServer {
     private func beginStop(_ reason: String, within seconds: Int) {
         guard stopDeadline == nil else { return }
         stopDeadline = monotonicSeconds() + Double(seconds)
+        stopReason = reason
         Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
         epoll_ctl(epoll, EPOLL_CTL_DEL, plan.listener, nil)
         close(plan.listener)
@@ -266,7 +271,7 @@ final class DaemonServer {
             return inFlight == stuck || now >= deadline
         }
         if exit {
-            PythonRuntime.runExitFunctions(within: max(1, config.shutdownTimeout))
+            PythonRuntime.runExitFunctions(within: max(1, config.shutdownTimeout), reason: work.withLock { stopReason })
             _exit(0)
         }
     }

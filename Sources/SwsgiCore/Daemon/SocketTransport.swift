@@ -11,15 +11,18 @@ final class SocketTransport: Transport {
     static let maximumChunk = 256 << 10
     let channel: FrameChannel
     let description: String
+    /// "[remote address:port] ", which mod_wsgi's daemons put before the lines about a request.
+    private let logPrefix: [UInt8]
     private let lock = Lock()
     private var bodyDone = false
     private var started = false
     /// Once set, the connection cannot carry another request (an I/O failure, or an abort).
     private(set) var broken = false
 
-    init(_ channel: FrameChannel, description: String) {
+    init(_ channel: FrameChannel, description: String, client: String?) {
         self.channel = channel
         self.description = description
+        logPrefix = client.map { Array("[remote \($0)] ".utf8) } ?? []
     }
 
     private func locked<T>(_ body: () throws -> T, failure: T) -> T {
@@ -81,7 +84,10 @@ final class SocketTransport: Transport {
     }
 
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
-        Apache.log(nil, level, message)
+        guard !logPrefix.isEmpty else { return Apache.log(nil, level, message) }
+        var line = logPrefix
+        line.append(contentsOf: UnsafeRawBufferPointer(start: message, count: strlen(message) + 1))
+        line.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Apache.log(nil, level, $0.baseAddress!) } }
     }
 
     /// Ends the request: the result for the child.

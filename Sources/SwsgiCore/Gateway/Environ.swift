@@ -5,10 +5,53 @@ import SwsgiABI
 /// The WSGI environ: Apache's CGI variables as Latin-1 str (PEP 3333), then the wsgi.* and
 /// mod_wsgi.* keys. HTTPS becomes wsgi.url_scheme; PATH is Apache's, not the app's business;
 /// Authorization only where WSGIPassAuthorization allows it.
+///
+/// mod_wsgi's keys come from three places, each the one place for its kind, so that both
+/// modes get all of them: what Apache knows of the request (request_id, request_start,
+/// listener_host, ...) the shim adds to the CGI variables; what the Apache child resolved from
+/// the configuration is `ChildKey`, put in the environ here in embedded mode and sent with the
+/// CGI variables to a daemon; what the process running the app knows (versions, thread and
+/// request counts, timings) is added here in both modes.
 struct EnvironSettings {
     var multithread: Bool
     var multiprocess: Bool
     var dispatch: Dispatch
+    /// When a daemon began handling the request (µs since the epoch); nil in embedded mode.
+    var daemonStart: Int?
+    /// When the app was about to be called (µs since the epoch).
+    var scriptStart: Int
+    var threadID: Int
+    var threadRequests: Int
+    var totalRequests: Int
+}
+
+/// mod_wsgi's keys for what the Apache child resolved about the request from the configuration.
+enum ChildKey: Int, CaseIterable {
+    case processGroup, applicationGroup, callableObject, scriptReloading, handlerScript, enableSendfile, ignoreActivity
+
+    var name: String {
+        switch self {
+        case .processGroup: "mod_wsgi.process_group"
+        case .applicationGroup: "mod_wsgi.application_group"
+        case .callableObject: "mod_wsgi.callable_object"
+        case .scriptReloading: "mod_wsgi.script_reloading"
+        case .handlerScript: "mod_wsgi.handler_script"
+        case .enableSendfile: "mod_wsgi.enable_sendfile"
+        case .ignoreActivity: "mod_wsgi.ignore_activity"
+        }
+    }
+
+    func value(in dispatch: Dispatch) -> String {
+        switch self {
+        case .processGroup: dispatch.processGroup
+        case .applicationGroup: dispatch.applicationGroup
+        case .callableObject: dispatch.callable
+        case .scriptReloading: dispatch.scriptReloading ? "1" : "0"
+        case .handlerScript: ""                 // WSGIHandlerScript is not available
+        case .enableSendfile: "1"               // wsgi.file_wrapper always becomes sendfile
+        case .ignoreActivity: "0"               // every request counts as activity
+        }
+    }
 }
 
 func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, settings: EnvironSettings,
@@ -38,23 +81,48 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     }
     exchange.input = input
     exchange.errors = errors
-    func set(_ key: PyPtr, _ value: PyPtr) { PyDict_SetItem(environ, key, value) }
-    func set(_ key: PyPtr, text: String) {
-        if let value = PyUnicode_FromString(text) { set(key, value); swsgi_py_decref(value) }
+    func set(_ key: PyPtr, _ value: PyPtr?) {
+        guard let value else { return }
+        PyDict_SetItem(environ, key, value)
+        swsgi_py_decref(value)
     }
-    if !facts.hasPathInfo { set(names.pathInfo, names.empty) }
-    set(names.wsgiVersion, names.version)
-    set(names.wsgiUrlScheme, facts.https ? names.https : names.http)
-    set(names.wsgiInput, input)
-    set(names.wsgiErrors, errors)
-    set(names.wsgiFileWrapper, interpreter.fileWrapperType)
-    set(names.wsgiMultithread, settings.multithread ? swsgi_py_true() : swsgi_py_false())
-    set(names.wsgiMultiprocess, settings.multiprocess ? swsgi_py_true() : swsgi_py_false())
-    set(names.wsgiRunOnce, swsgi_py_false())
-    set(names.wsgiInputTerminated, swsgi_py_true())
-    set(names.processGroup, text: settings.dispatch.processGroup)
-    set(names.applicationGroup, text: settings.dispatch.applicationGroup)
-    set(names.callableObject, text: settings.dispatch.callable)
-    set(names.scriptReloading, settings.dispatch.scriptReloading ? names.one : names.zeroText)
+    func set(_ key: PyPtr, borrowed value: PyPtr) { PyDict_SetItem(environ, key, value) }
+    if !facts.hasPathInfo { set(names.pathInfo, borrowed: names.empty) }
+    set(names.wsgiVersion, borrowed: names.version)
+    set(names.wsgiUrlScheme, borrowed: facts.https ? names.https : names.http)
+    set(names.wsgiInput, borrowed: input)
+    set(names.wsgiErrors, borrowed: errors)
+    set(names.wsgiFileWrapper, borrowed: interpreter.fileWrapperType)
+    set(names.wsgiMultithread, borrowed: settings.multithread ? swsgi_py_true() : swsgi_py_false())
+    set(names.wsgiMultiprocess, borrowed: settings.multiprocess ? swsgi_py_true() : swsgi_py_false())
+    set(names.wsgiRunOnce, borrowed: swsgi_py_false())
+    set(names.wsgiInputTerminated, borrowed: swsgi_py_true())
+    if let daemonStart = settings.daemonStart {
+        set(names.daemonStart, decimalText(daemonStart))
+    } else {
+        for key in ChildKey.allCases {
+            set(names.childKeys[key.rawValue], key.value(in: settings.dispatch).withCString { PyUnicode_DecodeLatin1($0, strlen($0), nil) })
+        }
+    }
+    set(names.modWsgiVersion, borrowed: names.modWsgiVersionTuple)
+    set(names.apacheVersion, borrowed: names.apacheVersionTuple)
+    set(names.scriptStart, decimalText(settings.scriptStart))
+    set(names.threadID, PyLong_FromLong(settings.threadID))
+    set(names.threadRequests, PyLong_FromLong(settings.threadRequests))
+    set(names.totalRequests, PyLong_FromLong(settings.totalRequests))
     return environ
+}
+
+/// A number as mod_wsgi puts timings in the environ: a str of decimal digits.
+private func decimalText(_ value: Int) -> PyPtr? {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 24) { buffer in
+        var digits = 0, rest = value.magnitude
+        repeat {
+            buffer[23 - digits] = CChar(48 + rest % 10)
+            rest /= 10
+            digits += 1
+        } while rest > 0
+        if value < 0 { digits += 1; buffer[24 - digits] = 45 /* - */ }
+        return PyUnicode_DecodeLatin1(buffer.baseAddress! + 24 - digits, digits, nil)
+    }
 }

@@ -9,6 +9,9 @@ enum Gateway {
     /// wsgi.multithread and wsgi.multiprocess of this process.
     nonisolated(unsafe) static var multithread = true
     nonisolated(unsafe) static var multiprocess = true
+    /// mod_wsgi.threads_per_process and mod_wsgi.maximum_processes of this process.
+    nonisolated(unsafe) static var threads = 1
+    nonisolated(unsafe) static var processes = 1
     /// A daemon's startup-timeout runs from the first failed load of a WSGI script (monotonic
     /// milliseconds, 0: none) until a script loads.
     static let firstLoadFailure = Atomic<Int>(0)
@@ -26,6 +29,17 @@ enum Gateway {
             return 500
         }
         guard let script = facts.scriptFilename else { return 500 }
+        let handlingStart = epochMicroseconds()
+        let thread = RequestThread.current
+        let threadRequests = thread.requests
+        thread.requests += 1
+        thread.transport = transport
+        RequestThread.active.add(1, ordering: .relaxed)
+        defer {
+            thread.transport = nil
+            RequestThread.active.subtract(1, ordering: .relaxed)
+            RequestThread.finished.add(1, ordering: .relaxed)
+        }
         // Without reloading the script is loaded once, as if it never changed (mtime 0).
         var mtime = 0
         if dispatch.scriptReloading {
@@ -38,6 +52,7 @@ enum Gateway {
         }
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
         defer { PythonRuntime.leave() }
+        defer { thread.endRequestData() }
         let exchange = Exchange(transport: transport, interpreter: interpreter, script: script, bodyLength: facts.contentLength)
         defer { exchange.finish() }
         var missing = false
@@ -51,12 +66,28 @@ enum Gateway {
             return 500
         }
         if !scriptLoaded.load(ordering: .relaxed) { scriptLoaded.store(true, ordering: .relaxed) }
-        let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch)
+        let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch,
+                                       daemonStart: transport is ApacheTransport ? nil : handlingStart,
+                                       scriptStart: epochMicroseconds(), threadID: thread.id, threadRequests: threadRequests,
+                                       totalRequests: RequestThread.finished.load(ordering: .relaxed))
         guard let environ = PyRef(buildEnviron(request, facts: facts, settings: settings, exchange: exchange)),
               exchange.makeRequest() != nil else {
             interpreter.logPendingException(transport, handle: nil, message: "swsgi: cannot build the WSGI environ for '\(script)'")
             return 500
         }
-        return exchange.run(application: application, environ: environ.ptr)
+        // mod_wsgi's events, only when an app subscribed to them.
+        guard interpreter.hasEventSubscribers else { return exchange.run(application: application, environ: environ.ptr) }
+        let status: Int32
+        if let started = PyRef(call(interpreter.requestStarted, environ.ptr, application)) {
+            status = exchange.run(application: started.ptr, environ: environ.ptr)
+        } else {
+            interpreter.logPendingException(transport, handle: nil, message: "swsgi: the request_started event failed")
+            status = exchange.run(application: application, environ: environ.ptr)
+        }
+        if let written = PyRef(PyLong_FromLongLong(exchange.written)),
+           PyRef(call(interpreter.requestFinished, environ.ptr, written.ptr)) == nil {
+            interpreter.logPendingException(transport, handle: nil, message: "swsgi: the request_finished event failed")
+        }
+        return status
     }
 }

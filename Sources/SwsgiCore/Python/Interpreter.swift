@@ -15,6 +15,11 @@ final class Interpreter {
     let fileWrapperType: PyPtr
     let loadScript: PyPtr
     let logException: PyPtr
+    /// mod_wsgi's event_callbacks list and the support functions that publish the events.
+    let eventCallbacks: PyPtr
+    let requestStarted: PyPtr
+    let requestFinished: PyPtr
+    let processStoppingEvent: PyPtr
     /// The shared no-op lock of wsgi.errors objects.
     let noLock: PyPtr
     let names: Names
@@ -35,7 +40,13 @@ final class Interpreter {
               let logException = attribute("log_exception"), let addSiteDirs = attribute("add_site_dirs"),
               let noLock = attribute("NO_LOCK"),
               let group = PyRef(PyUnicode_DecodeFSDefault(name)),
-              PyObject_SetAttrString(support.ptr, "APPLICATION_GROUP", group.ptr) == 0 else { return nil }
+              let processGroup = PyRef(PyUnicode_FromString(PythonRuntime.processGroup)),
+              PyObject_SetAttrString(support.ptr, "PROCESS_GROUP", processGroup.ptr) == 0,
+              PyObject_SetAttrString(support.ptr, "APPLICATION_GROUP", group.ptr) == 0,
+              let setup = PyRef(attribute("setup_mod_wsgi")), let version = PyRef(intTuple(modWsgiVersionNumbers)),
+              let eventCallbacks = call(setup.ptr, version.ptr, processGroup.ptr, group.ptr),
+              let requestStarted = attribute("request_started"), let requestFinished = attribute("request_finished"),
+              let processStopping = attribute("process_stopping") else { return nil }
         if !sitePath.isEmpty {
             guard let list = PyRef(PyList_New(0)) else { return nil }
             for dir in sitePath {
@@ -52,6 +63,10 @@ final class Interpreter {
         self.fileWrapperType = wrapper
         self.loadScript = load
         self.logException = logException
+        self.eventCallbacks = eventCallbacks
+        self.requestStarted = requestStarted
+        self.requestFinished = requestFinished
+        self.processStoppingEvent = processStopping
         self.noLock = noLock
         self.names = Names()
     }
@@ -73,6 +88,17 @@ final class Interpreter {
         loaded.append((mtime, callable, app))
         scripts[script] = loaded
         return app
+    }
+
+    /// Whether an app called mod_wsgi.subscribe_events (GIL held).
+    var hasEventSubscribers: Bool { PyList_Size(eventCallbacks) > 0 }
+
+    /// mod_wsgi's process_stopping event (GIL held); a failure is logged.
+    func processStopping(reason: String) {
+        guard let text = PyRef(PyUnicode_FromString(reason)), PyRef(call(processStoppingEvent, text.ptr)) != nil else {
+            logPendingException(nil, handle: nil, message: "swsgi: the process_stopping event failed")
+            return
+        }
     }
 
     /// WSGIImportScript: loads script now, as a request would; false (logged) when it failed.
@@ -136,16 +162,17 @@ struct Names {
     let wsgiRunOnce = internedName("wsgi.run_once")
     let wsgiUrlScheme = internedName("wsgi.url_scheme")
     let wsgiInputTerminated = internedName("wsgi.input_terminated")
-    let processGroup = internedName("mod_wsgi.process_group")
-    let applicationGroup = internedName("mod_wsgi.application_group")
-    let callableObject = internedName("mod_wsgi.callable_object")
-    let scriptReloading = internedName("mod_wsgi.script_reloading")
-    let version: PyPtr = {
-        let tuple = PyTuple_New(2)!
-        PyTuple_SetItem(tuple, 0, PyLong_FromLong(1))
-        PyTuple_SetItem(tuple, 1, PyLong_FromLong(0))
-        return tuple
-    }()
+    let childKeys = ChildKey.allCases.map { internedName($0.name) }
+    let modWsgiVersion = internedName("mod_wsgi.version")
+    let apacheVersion = internedName("apache.version")
+    let scriptStart = internedName("mod_wsgi.script_start")
+    let daemonStart = internedName("mod_wsgi.daemon_start")
+    let threadID = internedName("mod_wsgi.thread_id")
+    let threadRequests = internedName("mod_wsgi.thread_requests")
+    let totalRequests = internedName("mod_wsgi.total_requests")
+    let modWsgiVersionTuple = intTuple(modWsgiVersionNumbers)
+    let apacheVersionTuple = intTuple(Apache.version)
+    let version = intTuple([1, 0])
     let http = internedName("http")
     let https = internedName("https")
     let empty = internedName("")
@@ -157,6 +184,13 @@ struct Names {
     let errorsName = internedName("<wsgi.errors>")
     let errorLevel = PyLong_FromLong(3)!
     let zero = PyLong_FromLong(0)!
-    let one = internedName("1")
-    let zeroText = internedName("0")
+}
+
+/// The mod_wsgi release whose behaviour swsgi follows: mod_wsgi.version for apps that ask.
+let modWsgiVersionNumbers = [4, 9, 4]
+
+func intTuple(_ numbers: [Int]) -> PyPtr {
+    let tuple = PyTuple_New(numbers.count)!
+    for (i, n) in numbers.enumerated() { PyTuple_SetItem(tuple, i, PyLong_FromLong(n)) }
+    return tuple
 }

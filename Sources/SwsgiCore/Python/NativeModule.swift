@@ -19,7 +19,8 @@ enum NativeModule {
     }()
 
     private static let methods: UnsafeMutablePointer<PyMethodDef> = {
-        let table: [(String, swsgi_fastcall)] = [("read", read), ("write", write), ("log", log), ("sent", sent)]
+        let table: [(String, swsgi_fastcall)] = [("read", read), ("write", write), ("log", log), ("sent", sent),
+                                                  ("request_data", requestData), ("process_counts", processCounts)]
         let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count + 1)
         for (i, (name, function)) in table.enumerated() {
             defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: swsgi_py_fastcall_cast(function),
@@ -69,7 +70,8 @@ enum NativeModule {
         guard let found = exchange(args, count, expected: 3) else { return nil }
         let level = Int32(truncatingIfNeeded: PyLong_AsLong(args![1]!))
         guard let text = PyUnicode_AsUTF8(args![2]!) else { return nil }
-        let transport = found?.transport
+        // sys.stdout and sys.stderr have no request: the one this thread runs, if any.
+        let transport = found?.transport ?? RequestThread.running?.transport
         withoutGIL {
             if let transport { transport.log(level, text) } else { Apache.log(nil, level, text) }
         }
@@ -80,5 +82,29 @@ enum NativeModule {
     private static let sent: swsgi_fastcall = { _, args, count in
         guard let found = exchange(args, count, expected: 1) else { return nil }
         return swsgi_py_bool(found?.headersSent ?? true ? 1 : 0)
+    }
+
+    /// request_data(): mod_wsgi.request_data, the running request's dict.
+    private static let requestData: swsgi_fastcall = { _, _, _ in
+        guard let data = RequestThread.running?.requestDataObject() else {
+            PyErr_SetString(PyExc_RuntimeError, "no active request for thread")
+            return nil
+        }
+        return data
+    }
+
+    /// process_counts(): (requests finished, requests running, threads that ran requests,
+    /// process start time, maximum processes, threads per process), for mod_wsgi's module.
+    private static let processCounts: swsgi_fastcall = { _, _, _ in
+        let values = [PyLong_FromLong(RequestThread.finished.load(ordering: .relaxed)),
+                      PyLong_FromLong(RequestThread.active.load(ordering: .relaxed)),
+                      PyLong_FromLong(RequestThread.threads), PyFloat_FromDouble(RequestThread.processStart),
+                      PyLong_FromLong(Gateway.processes), PyLong_FromLong(Gateway.threads)]
+        guard values.allSatisfy({ $0 != nil }), let tuple = PyTuple_New(values.count) else {
+            values.forEach { swsgi_py_xdecref($0) }
+            return nil
+        }
+        for (i, value) in values.enumerated() { PyTuple_SetItem(tuple, i, value) }
+        return tuple
     }
 }

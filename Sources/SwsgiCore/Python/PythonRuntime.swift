@@ -15,7 +15,7 @@ enum PythonRuntime {
     nonisolated(unsafe) private static var interpreters: [String: Interpreter] = [:]
     nonisolated(unsafe) private static var sitePath: [String] = []
     /// This process's group ("" embedded mode) and settings, for the interpreters' options.
-    nonisolated(unsafe) private static var processGroup = ""
+    nonisolated(unsafe) private(set) static var processGroup = ""
     nonisolated(unsafe) private static var settings = GlobalSettings()
     private static let threadStates = ThreadStates()
     private static let creation = Lock()
@@ -76,7 +76,18 @@ enum PythonRuntime {
         }
         interpreters[""] = main
         state = .ready
+        logInitialised(home: home, homeDirective: homeDirective)
         threadStates.adopt(PyEval_SaveThread()!, index: 0)
+    }
+
+    /// For operators, at info level: which Python, from where, in which process.
+    private static func logInitialised(home: String?, homeDirective: String) {
+        let version = String(cString: Py_GetVersion()).prefix { $0 != " " }
+        var prefix = "?"
+        if let object = PySys_GetObject("prefix"), let text = PyUnicode_AsUTF8(object) { prefix = String(cString: text) }
+        let process = processGroup.isEmpty ? "Apache child \(getpid())" : "daemon process \(getpid()) of group '\(processGroup)'"
+        Apache.log(nil, SWSGI_LOG_INFO, "swsgi: \(process) initialised Python \(version) with sys.prefix '\(prefix)'"
+                   + (home.map { " (\(homeDirective) '\($0)')" } ?? ""))
     }
 
     private static func fail(_ message: String) {
@@ -103,16 +114,18 @@ enum PythonRuntime {
         }
     }
 
-    /// At process exit: the apps' atexit functions, in every interpreter, instead of a full
-    /// finalisation (which can wait on app threads). An alarm ends the process if they hang.
-    static func runExitFunctions(within seconds: Int) {
+    /// At process exit: mod_wsgi's process_stopping event and the apps' atexit functions, in
+    /// every interpreter, instead of a full finalisation (which can wait on app threads). An
+    /// alarm ends the process if they hang.
+    static func runExitFunctions(within seconds: Int, reason: String) {
         guard case .ready = state else { return }
         alarm(UInt32(max(1, seconds)))
         creation.lock()
         let groups = Array(interpreters.keys)
         creation.unlock()
         for group in groups {
-            guard enter(group: group) != nil else { continue }
+            guard let interpreter = enter(group: group) else { continue }
+            interpreter.processStopping(reason: reason)
             if PyRun_SimpleString("import atexit; atexit._run_exitfuncs()") != 0 { PyErr_Clear() }
             leave()
         }

@@ -164,6 +164,10 @@ class Request:
         elif self.status is not None:
             raise RuntimeError('start_response() called a second time without exc_info')
         self.status, self.headers = status, headers
+        if _mod_wsgi.event_callbacks:
+            _publish('response_started', {'request_id': getattr(_events, 'request_id', None),
+                                          'response_status': status, 'response_headers': headers,
+                                          'exception_info': exc_info})
         return self.write
 
     def write(self, data):
@@ -171,6 +175,8 @@ class Request:
 
 
 _load_lock = _thread.RLock()
+# This process's daemon group ("" in an Apache child), set when the interpreter is made.
+PROCESS_GROUP = ''
 
 
 def load_script(path, mtime):
@@ -181,6 +187,8 @@ def load_script(path, mtime):
         # mtime 0: reloading is off, whatever loaded the script first (WSGIImportScript) stands.
         if module is not None and (mtime == 0 or getattr(module, '__mtime__', None) == mtime):
             return module
+        _log(0, INFO, "swsgi: %s WSGI script '%s' in process group '%s', application group '%s'"
+             % ('reloading' if module is not None else 'loading', path, PROCESS_GROUP, APPLICATION_GROUP))
         with open(path, 'rb') as f:
             code = compile(f.read(), path, 'exec', dont_inherit=True)
         module = type(sys)(name)
@@ -196,6 +204,9 @@ def load_script(path, mtime):
 
 def log_exception(h, message, etype, value, tb):
     import traceback
+    if h and _mod_wsgi.event_callbacks:
+        _publish('request_exception', {'request_id': getattr(_events, 'request_id', None),
+                                       'exception_info': (etype, value, tb)})
     _log(h, ERR, message)
     for chunk in traceback.format_exception(etype, value, tb):
         for line in chunk.rstrip('\n').split('\n'):
@@ -233,6 +244,101 @@ def add_site_dirs(dirs):
         site.addsitedir(d)
     added = [p for p in sys.path if p not in before]
     sys.path[:] = added + [p for p in sys.path if p in before]
+
+
+# `import mod_wsgi`: what mod_wsgi 4.9 offers apps, as far as swsgi can tell it truthfully.
+_mod_wsgi = type(sys)('mod_wsgi')
+
+
+def _subscribe_events(callback):
+    _mod_wsgi.event_callbacks.append(callback)
+
+
+def _subscribe_shutdown(callback):
+    _mod_wsgi.shutdown_callbacks.append(callback)
+
+
+def _process_metrics():
+    import os, time, resource
+    finished, active, threads, start, _, _ = _swsgi.process_counts()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open('/proc/self/status') as f:
+        kib = {k: int(v.split()[0]) for k, _, v in (line.partition(':') for line in f) if k in ('VmRSS', 'VmHWM')}
+    now = time.time()
+    return {'pid': os.getpid(), 'request_count': finished, 'active_requests': active,
+            'request_threads': threads, 'memory_rss': kib['VmRSS'] * 1024, 'memory_max_rss': kib['VmHWM'] * 1024,
+            'cpu_user_time': usage.ru_utime, 'cpu_system_time': usage.ru_stime,
+            'restart_time': start, 'current_time': now, 'running_time': int(now - start)}
+
+
+def setup_mod_wsgi(version, process_group, application_group):
+    m = _mod_wsgi
+    _, _, _, _, m.maximum_processes, m.threads_per_process = _swsgi.process_counts()
+    m.version, m.process_group, m.application_group = version, process_group, application_group
+    m.FileWrapper = FileWrapper
+    m.event_callbacks, m.shutdown_callbacks = [], []
+    m.subscribe_events, m.subscribe_shutdown = _subscribe_events, _subscribe_shutdown
+    m.request_data = _swsgi.request_data
+    m.process_metrics = _process_metrics
+    m.server_metrics = lambda: None     # swsgi does not read Apache's scoreboard
+    sys.modules['mod_wsgi'] = m
+    return m.event_callbacks
+
+
+def _publish(name, event):
+    """Calls each subscriber as mod_wsgi does: callback(name, **event); a dict it returns
+    updates the event. An exception is logged and does not stop the others."""
+    callbacks = list(_mod_wsgi.event_callbacks)
+    if name == 'process_stopping':
+        callbacks += _mod_wsgi.shutdown_callbacks
+    try:
+        event['request_data'] = _swsgi.request_data()
+    except RuntimeError:
+        pass
+    for callback in callbacks:
+        try:
+            result = callback(name, **event)
+        except BaseException:
+            log_exception(0, 'swsgi: exception in a mod_wsgi event callback', *sys.exc_info())
+            continue
+        if isinstance(result, dict):
+            event.update(result)
+    return event
+
+
+def _microseconds(environ, key):
+    value = environ.get(key)
+    return int(value) / 1e6 if value else 0.0
+
+
+# The request whose events this thread is publishing.
+_events = _thread._local()
+
+
+def request_started(environ, application):
+    _events.request_id = environ.get('mod_wsgi.request_id')
+    event = _publish('request_started', {
+        'request_id': environ.get('mod_wsgi.request_id'), 'thread_id': environ.get('mod_wsgi.thread_id'),
+        'request_start': _microseconds(environ, 'mod_wsgi.request_start'),
+        'queue_start': _microseconds(environ, 'mod_wsgi.queue_start'),
+        'daemon_start': _microseconds(environ, 'mod_wsgi.daemon_start'),
+        'application_object': application, 'request_environ': environ,
+        'application_start': _microseconds(environ, 'mod_wsgi.script_start')})
+    return event['application_object']
+
+
+def request_finished(environ, output_length):
+    import time
+    start, finish = _microseconds(environ, 'mod_wsgi.script_start'), time.time()
+    _events.request_id = None
+    _publish('request_finished', {
+        'request_id': environ.get('mod_wsgi.request_id'), 'output_length': output_length,
+        'application_finish': finish, 'application_time': finish - start})
+
+
+def process_stopping(reason):
+    if _mod_wsgi.event_callbacks or _mod_wsgi.shutdown_callbacks:
+        _publish('process_stopping', {'shutdown_reason': reason})
 
 
 sys.stdout = Log(0, ERR, '<stdout>', _thread.allocate_lock())
