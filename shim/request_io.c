@@ -38,11 +38,13 @@ static int pass(swsgi_rctx *ctx)
     return rv == APR_SUCCESS && !ctx->r->connection->aborted ? 0 : -1;
 }
 
-static int write_body(void *vctx, const char *data, size_t len)
+static int write_body(void *vctx, const char *data, size_t len, int flush)
 {
     swsgi_rctx *ctx = vctx;
     apr_bucket_alloc_t *ba = ctx->r->connection->bucket_alloc;
     APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_transient_create(data, len, ba));
+    if (flush)
+        APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_flush_create(ba));
     return pass(ctx);
 }
 

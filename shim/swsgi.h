@@ -40,8 +40,9 @@ typedef struct swsgi_io {
     /* Sets the status line ("200 OK") and the headers, once, before any body byte; 0 or -1. */
     int (*start)(void *ctx, const char *status_line, size_t count,
                  const char *const *names, const char *const *values);
-    /* Writes body bytes; 0, or -1 when the client is gone. */
-    int (*write)(void *ctx, const char *data, size_t len);
+    /* Writes body bytes; with flush non-zero they (and all written before) go to the client
+       now instead of waiting in Apache's buffers. 0, or -1 when the client is gone. */
+    int (*write)(void *ctx, const char *data, size_t len, int flush);
     /* Sends len bytes of fd from offset with sendfile, as the rest of the response (nothing
        is written after it); the shim dups fd, the caller keeps it. */
     int (*sendfile)(void *ctx, int fd, uint64_t offset, uint64_t len);

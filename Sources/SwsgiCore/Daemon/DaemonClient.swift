@@ -83,7 +83,7 @@ enum DaemonClient {
                     }
                     if !ok { return .failed(-1) }
                 case .body:
-                    let ok = frame.payload.withUnsafeBytes { transport.write($0.bindMemory(to: CChar.self).baseAddress!, count: $0.count) }
+                    let ok = frame.payload.withUnsafeBytes { transport.write($0.bindMemory(to: CChar.self).baseAddress!, count: $0.count, flush: false) }
                     if !ok { return .failed(-1) }
                 case .file:
                     let (offset, length) = try decodeFile(frame.payload)

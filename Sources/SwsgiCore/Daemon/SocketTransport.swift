@@ -59,7 +59,7 @@ final class SocketTransport: Transport {
         }, failure: false)
     }
 
-    func write(_ data: UnsafePointer<CChar>, count: Int) -> Bool {
+    func write(_ data: UnsafePointer<CChar>, count: Int, flush: Bool) -> Bool {
         locked({ () throws in
             var offset = 0
             while offset < count {
@@ -67,20 +67,17 @@ final class SocketTransport: Transport {
                 try channel.queue(.body, UnsafeRawBufferPointer(start: data + offset, count: size))
                 offset += size
             }
+            if flush {
+                // The child flushes Apache's buffers when this frame reaches it.
+                try channel.queue(.flush, [UInt8]())
+                try channel.flush()
+            }
             return true
         }, failure: false)
     }
 
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
         locked({ () throws in try channel.sendFile(fd, offset: offset, length: length); return true }, failure: false)
-    }
-
-    func flush() -> Bool {
-        locked({ () throws in
-            try channel.queue(.flush, [UInt8]())
-            try channel.flush()
-            return true
-        }, failure: false)
     }
 
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {

@@ -81,8 +81,10 @@ extension Exchange {
     }
 
     /// Writes body bytes without the GIL; false when the client is gone. Never more than the
-    /// announced Content-Length: extra bytes would be read as the next response.
-    func writeBody(_ data: UnsafePointer<CChar>, _ size: Int) -> Bool {
+    /// announced Content-Length: extra bytes would be read as the next response. nextReady:
+    /// the app has its next block ready, so this one may wait in a buffer for it; otherwise
+    /// it goes to the client now (PEP 3333: no block is held back), unless it is the last.
+    func writeBody(_ data: UnsafePointer<CChar>, _ size: Int, nextReady: Bool) -> Bool {
         var size = Int64(size)
         if let declared = declaredLength, written + size > declared {
             transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent more than the \(declared) bytes its Content-Length announced; the rest is dropped")
@@ -91,10 +93,12 @@ extension Exchange {
         }
         written += size
         let count = Int(size)
+        let flush = !nextReady && written != declaredLength
         // Apache's core output filter only blocks once 64 KiB wait unsent; below that a
-        // write cannot block, and keeping the GIL spares a hand-over to another thread.
-        if written <= Self.writeWithGIL { return transport.write(data, count: count) }
-        return withoutGIL { transport.write(data, count: count) }
+        // write that does not flush cannot block, and keeping the GIL spares a hand-over to
+        // another thread.
+        if !flush, written <= Self.writeWithGIL { return transport.write(data, count: count, flush: false) }
+        return withoutGIL { transport.write(data, count: count, flush: flush) }
     }
 
     /// The write callable: sends the headers first if needed. false with a Python exception.
@@ -107,7 +111,7 @@ extension Exchange {
             PyErr_SetString(PyExc_RuntimeError, problem)
             return false
         }
-        if swsgi_py_bytes_size(data) > 0, !writeBody(swsgi_py_bytes_data(data), swsgi_py_bytes_size(data)) {
+        if swsgi_py_bytes_size(data) > 0, !writeBody(swsgi_py_bytes_data(data), swsgi_py_bytes_size(data), nextReady: false) {
             PyErr_SetString(PyExc_OSError, "swsgi: failed to write response data: the client connection is gone")
             return false
         }

@@ -67,6 +67,9 @@ final class Exchange {
         if !headersSent, let only = onlyItem(of: result), swsgi_py_bytes_check(only) != 0 {
             declaredLength = Int64(swsgi_py_bytes_size(only))
         }
+        // A list or tuple holds every block already: they may be sent together. Any other
+        // iterable may take its time to produce the next one.
+        let allReady = swsgi_py_list_check(result) != 0 || swsgi_py_tuple_check(result) != 0
         guard let iterator = PyRef(PyObject_GetIter(result)) else { return failWithException() }
         while let item = PyRef(PyIter_Next(iterator.ptr)) {
             guard swsgi_py_bytes_check(item.ptr) != 0 else {
@@ -76,7 +79,7 @@ final class Exchange {
             let size = swsgi_py_bytes_size(item.ptr)
             if size == 0 { continue }
             if !headersSent, let problem = sendHeaders() { return fail(problem) }
-            if !writeBody(swsgi_py_bytes_data(item.ptr), size) { return 0 }
+            if !writeBody(swsgi_py_bytes_data(item.ptr), size, nextReady: allReady) { return 0 }
         }
         if PyErr_Occurred() != nil { return failWithException() }
         if !headersSent {

@@ -7,11 +7,11 @@ protocol Transport: AnyObject {
     func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int
     /// Status line and headers, once; false when they could not be sent.
     func start(status: UnsafePointer<CChar>, names: [UnsafePointer<CChar>?], values: [UnsafePointer<CChar>?]) -> Bool
-    /// Body bytes; false when the client is gone.
-    func write(_ data: UnsafePointer<CChar>, count: Int) -> Bool
+    /// Body bytes; false when the client is gone. flush: they must reach the client now (the
+    /// app may not produce the next block soon), not wait in a buffer for more.
+    func write(_ data: UnsafePointer<CChar>, count: Int, flush: Bool) -> Bool
     /// length bytes of fd from offset; false when the client is gone.
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool
-    func flush() -> Bool
     /// One line for the error log, about this request.
     func log(_ level: Int32, _ message: UnsafePointer<CChar>)
 }
@@ -36,14 +36,15 @@ final class ApacheTransport: Transport {
         Apache.io.start?(ctx, status, names.count, names, values) == 0
     }
 
-    func write(_ data: UnsafePointer<CChar>, count: Int) -> Bool {
-        Apache.io.write?(ctx, data, count) == 0
+    func write(_ data: UnsafePointer<CChar>, count: Int, flush: Bool) -> Bool {
+        Apache.io.write?(ctx, data, count, flush ? 1 : 0) == 0
     }
 
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
         Apache.io.sendfile?(ctx, fd, offset, length) == 0
     }
 
+    /// Pushes what was written so far to the client.
     func flush() -> Bool {
         Apache.io.flush?(ctx) == 0
     }
