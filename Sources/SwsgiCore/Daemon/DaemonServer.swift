@@ -149,14 +149,18 @@ final class DaemonServer {
                 }
                 continue
             }
+            var scriptChanged = false
             let transport = table.withPointers { pointers in
                 let (request, client) = describe(pointers)
                 let transport = SocketTransport(channel, description: request, client: client)
                 work.withLock { active[slot] = Active(started: monotonicSeconds(), transport: transport) }
-                transport.end(serve(pointers, transport: transport))
+                let result = serve(pointers, transport: transport)
+                scriptChanged = result == Gateway.restartNeeded
+                if scriptChanged { transport.reject() } else { transport.end(result) }
                 return transport
             }
             work.withLock {
+                if scriptChanged { beginStop("its WSGI script changed", within: config.gracefulTimeout) }
                 active[slot] = nil
                 inFlight -= 1
                 served += 1

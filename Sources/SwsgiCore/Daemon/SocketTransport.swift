@@ -96,6 +96,15 @@ final class SocketTransport: Transport {
         }, failure: false)
     }
 
+    /// Turns the request away unstarted: the child sends it again on a new connection.
+    func reject() {
+        _ = locked({ () throws in
+            try channel.send(.rejected, [UInt8]())
+            broken = true
+            return true
+        }, failure: false)
+    }
+
     /// From another thread, for a request that overran request-timeout: the child gets its
     /// answer now (if the worker is not in the middle of a frame), and the connection is cut
     /// so that whatever the stuck worker sends later goes nowhere.

@@ -16,9 +16,13 @@ enum Gateway {
     /// milliseconds, 0: none) until a script loads.
     static let firstLoadFailure = Atomic<Int>(0)
     static let scriptLoaded = Atomic<Bool>(false)
+    /// run's answer in a daemon whose WSGI script changed since it loaded it: nothing was
+    /// sent, the process must restart (as mod_wsgi's daemons do) so that every module the
+    /// app imported loads afresh, and the request go to its successor.
+    static let restartNeeded: Int32 = -2
 
     /// 0 when a response went out, an HTTP status when nothing did, -1 when it broke after
-    /// the headers.
+    /// the headers, restartNeeded.
     static func run(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, dispatch: Dispatch,
                     transport: Transport) -> Int32 {
         guard case .ready = PythonRuntime.state else {
@@ -52,6 +56,10 @@ enum Gateway {
         }
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
         defer { PythonRuntime.leave() }
+        if !dispatch.processGroup.isEmpty, interpreter.loadedAnother(script: script, mtime: mtime, callable: dispatch.callable) {
+            transport.log(SWSGI_LOG_INFO, "swsgi: restarting daemon process \(getpid()) of group '\(dispatch.processGroup)' because WSGI script '\(script)' changed")
+            return restartNeeded
+        }
         defer { thread.endRequestData() }
         let exchange = Exchange(transport: transport, interpreter: interpreter, script: script, bodyLength: facts.contentLength)
         defer { exchange.finish() }

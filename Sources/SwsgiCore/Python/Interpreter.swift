@@ -101,6 +101,11 @@ final class Interpreter {
         }
     }
 
+    /// Whether this interpreter loaded script's callable from a version other than mtime's.
+    func loadedAnother(script: String, mtime: Int, callable: String) -> Bool {
+        scripts[script]?.first(where: { $0.name == callable }).map { $0.mtime != mtime } ?? false
+    }
+
     /// WSGIImportScript: loads script now, as a request would; false (logged) when it failed.
     func preload(script: String) -> Bool {
         var info = stat()
