@@ -1,5 +1,6 @@
 /* mod_swsgi: the module record and its hooks. Everything of substance happens in the core. */
 #include "shim.h"
+#include "http_core.h"
 #include "http_log.h"
 #include "http_request.h"
 #include "ap_mpm.h"
@@ -66,9 +67,11 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, 
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* The daemon processes are Apache's children: it reaps them and reports each death here,
-   and stops them (SIGTERM, SIGKILL after 3 s) when their generation's pool goes. */
-static apr_pool_t *daemon_pool;
+/* The daemon processes are Apache's children: it reaps them and reports each death here.
+   They are registered with the process's pool, not the generation's: at the end of a
+   generation they are told to stop and take up to their shutdown-timeout, while Apache goes
+   on and reaps them when they exit. */
+static apr_pool_t *process_pool;
 
 static void daemon_event(int reason, void *data, apr_wait_t status)
 {
@@ -77,20 +80,23 @@ static void daemon_event(int reason, void *data, apr_wait_t status)
         return;
     apr_proc_other_child_unregister(data);
     swsgi_daemon_died(proc->pid, status);
+    free(proc);
 }
 
 static void daemon_spawned(int pid)
 {
-    apr_proc_t *proc = apr_pcalloc(daemon_pool, sizeof *proc);
+    apr_proc_t *proc = calloc(1, sizeof *proc);
+    if (!proc)
+        return;
     proc->pid = pid;
-    apr_pool_note_subprocess(daemon_pool, proc, APR_KILL_AFTER_TIMEOUT);
-    apr_proc_other_child_register(proc, daemon_event, proc, NULL, daemon_pool);
+    apr_proc_other_child_register(proc, daemon_event, proc, NULL, process_pool);
 }
 
 static apr_status_t daemons_stop(void *unused)
 {
     (void)unused;
-    swsgi_daemons_stop();
+    /* When Apache exits nobody would reap them: the core waits for them itself. */
+    swsgi_daemons_stop(ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING);
     return APR_SUCCESS;
 }
 
@@ -108,10 +114,10 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         apr_pool_userdata_set((void *)1, "swsgi-started", apr_pool_cleanup_null, s->process->pool);
         return OK;
     }
-    daemon_pool = pconf;
+    process_pool = s->process->pool;
     apr_pool_cleanup_register(pconf, NULL, daemons_stop, apr_pool_cleanup_null);
     swsgi_daemons_start(ap_runtime_dir_relative(pconf, "wsgi"), ap_unixd_config.user_id,
-                        ap_unixd_config.group_id, daemon_spawned);
+                        ap_unixd_config.group_id, (unsigned)apr_time_sec(s->timeout), daemon_spawned);
     return OK;
 }
 

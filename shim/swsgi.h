@@ -89,14 +89,18 @@ char *swsgi_config_check(int main_scope, unsigned uid, unsigned gid);
 int swsgi_translate(int server_scope, const char *uri, char **target);
 
 /* post_config, in the parent (never at configtest): binds the daemon groups' sockets and
-   forks their processes, calling spawned(pid) for each, so that Apache reaps them and stops
-   them with the generation. The number of processes, or -1 when a socket failed (logged).
-   socket_prefix is the default WSGISocketPrefix; uid and gid are Apache's User and Group. */
-int swsgi_daemons_start(const char *socket_prefix, unsigned uid, unsigned gid, void (*spawned)(int pid));
+   forks their processes, calling spawned(pid) for each, so that Apache reaps them. The number
+   of processes, or -1 when a socket failed (logged). socket_prefix is the default
+   WSGISocketPrefix; uid and gid are Apache's User and Group; timeout is Apache's Timeout in
+   seconds, the default socket-timeout. */
+int swsgi_daemons_start(const char *socket_prefix, unsigned uid, unsigned gid, unsigned timeout,
+                        void (*spawned)(int pid));
 /* A daemon process died (Apache reaped it): logged, and its replacement spawned. */
 void swsgi_daemon_died(int pid, int wait_status);
-/* The generation ends (pconf cleanup): the sockets are closed and removed. */
-void swsgi_daemons_stop(void);
+/* The generation ends (pconf cleanup): the sockets are closed and removed, the processes told
+   to stop within their shutdown-timeout; when Apache is exiting, waits for them (and kills
+   those that overstay). */
+void swsgi_daemons_stop(int exiting);
 
 /* ---- Apache child ---- */
 

@@ -136,3 +136,34 @@ def test_startup_timeout_restarts_a_daemon_whose_script_keeps_failing(apache_fac
     needle = "startup-timeout of 1 s passed before a wsgi script loaded"
     assert wait_until(lambda: needle in a.error_log().lower(), 10), a.error_log()[-3000:]
     assert wait_until(lambda: "restarting it" in a.error_log(), 5), a.error_log()[-3000:]
+
+
+def test_socket_timeout_defaults_to_apache_timeout(apache_factory):
+    # Apache's Timeout (2 s here), not a fixed minute, bounds a silent daemon app
+    a = apache_factory(SOCKET_DIRECTIVE + "Timeout 2\n"
+                       "WSGIDaemonProcess silent threads=2\n"
+                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=silent\n")
+    get_json(a, "/")
+    t0 = time.monotonic()
+    r = a.get("/?sleep=6", timeout=20)
+    elapsed = time.monotonic() - t0
+    assert r.status == 504, r
+    assert elapsed < 5, elapsed
+
+
+@pytest.mark.swsgi_only
+def test_shutdown_timeout_lets_a_request_finish_when_the_generation_ends(apache_factory):
+    # mod_wsgi 4.9.4's daemons get SIGKILL 3 s after SIGTERM, whatever shutdown-timeout says
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess long threads=2 shutdown-timeout=8\n"
+                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=long\n")
+    old = get_json(a, "/")["pid"]
+    inflight = in_background(lambda: a.get("/?sleep=5", timeout=30))
+    time.sleep(0.7)
+    a.graceful()
+    inflight["thread"].join(30)
+    assert "result" in inflight, inflight
+    assert inflight["result"].status == 200, inflight["result"]
+    assert inflight["result"].json()["pid"] == old
+    assert wait_until(lambda: not pid_alive(old), 10)
+    assert get_json(a, "/")["pid"] != old

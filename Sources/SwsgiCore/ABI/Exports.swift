@@ -94,9 +94,10 @@ public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
 }
 
 @_cdecl("swsgi_daemons_start")
-public func swsgiDaemonsStart(_ prefix: UnsafePointer<CChar>?, _ uid: UInt32, _ gid: UInt32,
+public func swsgiDaemonsStart(_ prefix: UnsafePointer<CChar>?, _ uid: UInt32, _ gid: UInt32, _ timeout: UInt32,
                               _ spawned: (@convention(c) (Int32) -> Void)?) -> Int32 {
-    DaemonGroups.plan(configuration, defaultPrefix: prefix.map { String(cString: $0) } ?? "/var/run/apache2/wsgi", uid: uid, gid: gid)
+    DaemonGroups.plan(configuration, defaultPrefix: prefix.map { String(cString: $0) } ?? "/var/run/apache2/wsgi",
+                      uid: uid, gid: gid, apacheTimeout: Int(timeout))
     return DaemonSpawner.start(configuration, spawned: spawned)
 }
 
@@ -106,6 +107,6 @@ public func swsgiDaemonDied(_ pid: Int32, _ status: Int32) {
 }
 
 @_cdecl("swsgi_daemons_stop")
-public func swsgiDaemonsStop() {
-    DaemonSpawner.stop()
+public func swsgiDaemonsStop(_ exiting: Int32) {
+    DaemonSpawner.stop(waiting: exiting != 0)
 }

@@ -35,8 +35,7 @@ final class ConnectionPool {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
             if connected == 0 {
-                let timeout = Int32(min(plan.config.socketTimeout > 0 ? plan.config.socketTimeout : 60, 2_000_000) * 1000)
-                return FrameChannel(fd: fd, timeoutMilliseconds: timeout)
+                return FrameChannel(fd: fd, timeoutMilliseconds: plan.socketTimeoutMilliseconds)
             }
             let error = errno
             close(fd)

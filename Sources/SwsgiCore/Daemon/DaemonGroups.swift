@@ -9,20 +9,29 @@ struct GroupPlan {
     let config: DaemonProcess
     let socketPath: String
     var listener: Int32 = -1
+
+    /// socket-timeout, by default Apache's Timeout: how long one read or write on a daemon
+    /// connection may wait.
+    var socketTimeoutMilliseconds: Int32 {
+        Int32(min(config.socketTimeout > 0 ? config.socketTimeout : DaemonGroups.apacheTimeout, 2_000_000) * 1000)
+    }
 }
 
 enum DaemonGroups {
     nonisolated(unsafe) static var groups: [GroupPlan] = []
     nonisolated(unsafe) static var apacheUID: uid_t = 0
     nonisolated(unsafe) static var apacheGID: gid_t = 0
+    /// Apache's Timeout, in seconds.
+    nonisolated(unsafe) static var apacheTimeout = 60
     nonisolated(unsafe) private static var generation = 0
 
     /// Socket names as mod_wsgi's: <prefix>.<parent pid>.<generation>.<group number>.sock.
-    static func plan(_ configuration: Configuration, defaultPrefix: String, uid: uid_t, gid: gid_t) {
+    static func plan(_ configuration: Configuration, defaultPrefix: String, uid: uid_t, gid: gid_t, apacheTimeout: Int) {
         let global = configuration.global
         let prefix = global.socketPrefix ?? defaultPrefix
         apacheUID = uid
         apacheGID = gid
+        self.apacheTimeout = max(1, apacheTimeout)
         groups = global.daemons.enumerated().map { index, daemon in
             GroupPlan(index: index, config: daemon, socketPath: "\(prefix).\(getpid()).\(generation).\(index + 1).sock")
         }

@@ -109,9 +109,8 @@ final class DaemonServer {
                 close(fd)
                 continue
             }
-            let timeout = Int32(min(config.socketTimeout > 0 ? config.socketTimeout : 60, 2_000_000) * 1000)
             work.withLock {
-                channels[fd] = FrameChannel(fd: fd, timeoutMilliseconds: timeout)
+                channels[fd] = FrameChannel(fd: fd, timeoutMilliseconds: plan.socketTimeoutMilliseconds)
                 states[fd] = .idle
                 fresh.insert(fd)
             }
@@ -223,7 +222,11 @@ final class DaemonServer {
     private func handleSignals(_ seen: UInt64) {
         if SelfPipe.saw(SIGTERM, in: seen) || SelfPipe.saw(SIGINT, in: seen) || SelfPipe.saw(SIGHUP, in: seen) {
             work.withLock {
-                if drainDeadline == nil { drainDeadline = monotonicSeconds() + Double(max(1, config.shutdownTimeout)) }
+                guard drainDeadline == nil else { return }
+                drainDeadline = monotonicSeconds() + Double(max(1, config.shutdownTimeout))
+                // Nobody kills a daemon of an ended generation that overstays: the kernel will
+                // (SIGALRM), should this loop ever be stuck past its deadline.
+                alarm(UInt32(max(1, config.shutdownTimeout)) + 1)
             }
         } else if SelfPipe.saw(SIGUSR1, in: seen) {
             work.withLock { beginStop("it was told to restart", within: config.evictionTimeout > 0 ? config.evictionTimeout : config.gracefulTimeout) }
@@ -246,6 +249,7 @@ final class DaemonServer {
 
     private func keepTime() {
         let now = monotonicSeconds()
+        var exitWithin = max(1, config.shutdownTimeout)
         let exit: Bool = work.withLock {
             if config.requestTimeout > 0 {
                 for (slot, request) in active where now - request.started > Double(config.requestTimeout) {
@@ -270,12 +274,14 @@ final class DaemonServer {
                now >= drain || (inFlight == 0 && ready.isEmpty && now - lastActivity > 0.3) {
                 beginStop("it was told to stop", within: 0)
             }
+            // Told to stop: the atexit functions share the shutdown-timeout with the drain.
+            if let drain = drainDeadline { exitWithin = max(1, Int((drain - now).rounded(.up))) }
             guard let deadline = stopDeadline else { return false }
             let stuck = active.values.filter { !$0.started.isFinite }.count
             return inFlight == stuck || now >= deadline
         }
         if exit {
-            PythonRuntime.runExitFunctions(within: max(1, config.shutdownTimeout), reason: work.withLock { stopReason })
+            PythonRuntime.runExitFunctions(within: exitWithin, reason: work.withLock { stopReason })
             _exit(0)
         }
     }

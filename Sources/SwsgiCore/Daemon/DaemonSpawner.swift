@@ -47,11 +47,24 @@ enum DaemonSpawner {
         spawn(&slots[i], after: delay)
     }
 
-    /// The generation ends: the sockets go (Apache stops the processes itself).
-    static func stop() {
+    /// The generation ends: the sockets go, and its processes are told to stop (SIGTERM),
+    /// which each does within its shutdown-timeout. Apache reaps them as they go; when it is
+    /// exiting (waiting), nobody would: wait for them, and kill those that overstay.
+    static func stop(waiting: Bool) {
         for plan in DaemonGroups.groups where plan.listener >= 0 {
             close(plan.listener)
             unlink(plan.socketPath)
+        }
+        var left = slots.map(\.pid).filter { $0 > 0 }
+        left.forEach { kill($0, SIGTERM) }
+        let deadline = monotonicSeconds() + Double(DaemonGroups.groups.map(\.config.shutdownTimeout).max() ?? 0) + 1
+        while waiting, !left.isEmpty {
+            left = left.filter { waitpid($0, nil, WNOHANG) == 0 }
+            if monotonicSeconds() >= deadline {
+                left.forEach { kill($0, SIGKILL); waitpid($0, nil, 0) }
+                break
+            }
+            usleep(10_000)
         }
         DaemonGroups.groups = []
         slots = []
@@ -68,6 +81,8 @@ enum DaemonSpawner {
         let pid = fork()
         if pid == 0 {
             Apache.io.after_fork?()
+            // Apache's handlers would make a SIGTERM here (the generation ending) go unheard.
+            SelfPipe.resetSignals()
             if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
             DaemonMain.run(plan, parent: parent, global: global)
         }
