@@ -140,9 +140,66 @@ public final class FrameChannel {
             start += frameHeaderSize
             payload = try receiveLargePayload(length)
         }
+        return try frame(type, payload)
+    }
+
+    /// A received frame; a .file frame takes its descriptor.
+    private func frame(_ type: FrameType, _ payload: [UInt8]) throws(ProtocolError) -> Frame {
         guard type == .file else { return Frame(type: type, payload: payload) }
         guard !descriptors.isEmpty else { throw .malformed("file frame without a file descriptor") }
         return Frame(type: type, payload: payload, fd: descriptors.removeFirst())
+    }
+
+    // MARK: Receiving without waiting
+
+    /// A frame too large for the buffer, its payload as far as receiveIfReady has gathered it.
+    private var gathering: (type: FrameType, length: Int, payload: [UInt8])?
+
+    /// Never blocks: the next frame once all of it has arrived, nil while it has not (what
+    /// did arrive is kept for the next call). For a poll loop, which must not wait on any one
+    /// peer. Throws .closed when the peer closed the connection between frames.
+    public func receiveIfReady() throws(ProtocolError) -> Frame? {
+        while true {
+            if let frame = try bufferedFrame() { return frame }
+            var readable = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&readable, 1, 0) > 0 else { return nil }
+            if start == end {
+                start = 0
+                end = 0
+            } else if end == FrameChannel.bufferSize {  // a frame that fits has its start moved up
+                buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+                end -= start
+                start = 0
+            }
+            let received = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+            if received == 0 { throw start == end && gathering == nil ? .closed : .malformed("truncated frame") }
+            end += received
+        }
+    }
+
+    /// The next frame if the buffer holds all of it; a larger one moves into `gathering`.
+    private func bufferedFrame() throws(ProtocolError) -> Frame? {
+        if var large = gathering {
+            let take = min(end - start, large.length - large.payload.count)
+            large.payload.append(contentsOf: buffer[start..<start + take])
+            start += take
+            guard large.payload.count == large.length else {
+                gathering = large
+                return nil
+            }
+            gathering = nil
+            return try frame(large.type, large.payload)
+        }
+        guard end - start >= frameHeaderSize else { return nil }
+        let (type, length) = try parseHeader()
+        if frameHeaderSize + length <= FrameChannel.bufferSize {
+            return end - start >= frameHeaderSize + length ? try receive() : nil
+        }
+        start += frameHeaderSize
+        var payload: [UInt8] = []
+        payload.reserveCapacity(length)
+        gathering = (type, length, payload)
+        return try bufferedFrame()
     }
 
     private func parseHeader() throws(ProtocolError) -> (FrameType, Int) {

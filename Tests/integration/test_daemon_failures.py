@@ -167,3 +167,33 @@ def test_shutdown_timeout_lets_a_request_finish_when_the_generation_ends(apache_
     assert inflight["result"].json()["pid"] == old
     assert wait_until(lambda: not pid_alive(old), 10)
     assert get_json(a, "/")["pid"] != old
+
+
+@pytest.mark.swsgi_only
+def test_a_peer_holding_half_a_frame_stalls_no_other_request(apache_factory):
+    # A peer (an Apache child that died mid-frame) sends part of a request frame and stops;
+    # with one worker thread, a daemon that waited for the rest would answer nobody else
+    # until socket-timeout (Apache's Timeout, 30 s here). The frames are swsgi's.
+    import socket
+    import struct
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess half threads=1\n"
+                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=half\n")
+    get_json(a, "/")
+    [path] = socket_files(a)
+    peers = []
+    for sent in (b"\x01\x01", struct.pack("<BBHI", 1, 1, 0, 100) + b"REQUEST_"):
+        peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        peer.connect(path)
+        peer.sendall(sent)
+        peers.append(peer)
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        for i in range(5):
+            assert a.get("/?n=%d" % i, timeout=20).status == 200
+        assert time.monotonic() - t0 < 10, "requests waited behind the stuck peers"
+    finally:
+        for peer in peers:
+            peer.close()
+    get_json(a, "/")

@@ -6,9 +6,9 @@ import SwsgiProtocol
 
 /// The daemon's server. Apache's children keep their connections open between requests, so a
 /// thread per connection would soon have every thread parked on an idle one: instead the main
-/// thread polls the listener and all idle connections (epoll, one-shot), and hands each
-/// connection that has a request to a free worker thread; after the response it goes back to
-/// the poll. New connections are accepted only while a worker is free, so that the processes
+/// thread polls the listener and all idle connections (epoll, one-shot), reads each request
+/// frame as it arrives without waiting for the rest, and hands the connection with its whole
+/// request to a free worker thread; after the response it goes back to the poll. New connections are accepted only while a worker is free, so that the processes
 /// of a group share the load as they share the listening socket. The main thread also keeps
 /// the clocks: request-timeout, inactivity-timeout, restart-interval, maximum-requests and
 /// the stops that follow them.
@@ -23,7 +23,8 @@ final class DaemonServer {
     // Guarded by work:
     private var channels: [Int32: FrameChannel] = [:]
     private var states: [Int32: State] = [:]
-    private var ready: [Int32] = []
+    /// Connections whose request has arrived whole, waiting for a worker.
+    private var ready: [(fd: Int32, request: Frame)] = []
     private var active: [Int: Active] = [:]
     /// Connections a worker took, from the moment it took them: a request being read is not
     /// in `active` yet, and the process must not exit under it.
@@ -61,13 +62,7 @@ final class DaemonServer {
                 } else if fd == SelfPipe.fds[0] {
                     handleSignals(SelfPipe.drain())
                 } else {
-                    work.withLock {
-                        guard states[fd] == .idle else { return }
-                        fresh.remove(fd)
-                        states[fd] = .queued
-                        ready.append(fd)
-                        work.signal()
-                    }
+                    work.withLock { readRequest(fd) }
                 }
             }
             work.withLock { armListener(freeWorkers() > 0) }
@@ -118,6 +113,22 @@ final class DaemonServer {
         }
     }
 
+    /// With work locked: reads what an idle connection has sent, without waiting, and queues
+    /// it for a worker once the whole request frame is in. A peer that sends part of a frame
+    /// and stops holds no worker and delays nobody.
+    private func readRequest(_ fd: Int32) {
+        guard states[fd] == .idle, let channel = channels[fd] else { return }
+        fresh.remove(fd)
+        do {
+            guard let request = try channel.receiveIfReady() else { return watch(fd, events: Self.oneShot, modify: true) }
+            states[fd] = .queued
+            ready.append((fd, request))
+            work.signal()
+        } catch {
+            drop(fd)
+        }
+    }
+
     /// With work locked: forgets a connection and closes it. farewell: the close is planned,
     /// so the client is told that a request it may have sent meanwhile was not started.
     private func drop(_ fd: Int32, farewell: Bool = false) {
@@ -133,14 +144,14 @@ final class DaemonServer {
 
     private func worker(_ slot: Int) {
         while true {
-            let (fd, channel): (Int32, FrameChannel?) = work.withLock {
+            let (fd, frame, channel): (Int32, Frame, FrameChannel?) = work.withLock {
                 while ready.isEmpty { work.wait() }
-                let fd = ready.removeFirst()
+                let (fd, request) = ready.removeFirst()
                 states[fd] = .busy
                 inFlight += 1
-                return (fd, channels[fd])
+                return (fd, request, channels[fd])
             }
-            guard let channel, let frame = try? channel.receive(), frame.type == .request,
+            guard let channel, frame.type == .request,
                   let table = try? CStringTable(payload: frame.payload), table.count % 2 == 0 else {
                 work.withLock {
                     inFlight -= 1
