@@ -8,6 +8,7 @@ struct GroupPlan {
     let index: Int
     let config: DaemonProcess
     let socketPath: String
+    let socketPrefix: String
     var listener: Int32 = -1
 
     /// socket-timeout, by default Apache's Timeout: how long one read or write on a daemon
@@ -25,7 +26,13 @@ enum DaemonGroups {
     nonisolated(unsafe) static var apacheTimeout = 60
     nonisolated(unsafe) private static var generation = 0
 
-    /// Socket names as mod_wsgi's: <prefix>.<parent pid>.<generation>.<group number>.sock.
+    /// The listening sockets of the generation that ended, by group name, for the next one
+    /// to take over: Apache children of the old generation still send requests to their
+    /// paths, and so reach the new daemons (the backlog holds them meanwhile).
+    nonisolated(unsafe) static var handedOver: [String: (prefix: String, path: String, fd: Int32)] = [:]
+
+    /// Socket names as mod_wsgi's: <prefix>.<parent pid>.<generation>.<group number>.sock; a
+    /// group that was in the previous generation keeps its socket.
     static func plan(_ configuration: Configuration, defaultPrefix: String, uid: uid_t, gid: gid_t, apacheTimeout: Int) {
         let global = configuration.global
         let prefix = global.socketPrefix ?? defaultPrefix
@@ -33,9 +40,22 @@ enum DaemonGroups {
         apacheGID = gid
         self.apacheTimeout = max(1, apacheTimeout)
         groups = global.daemons.enumerated().map { index, daemon in
-            GroupPlan(index: index, config: daemon, socketPath: "\(prefix).\(getpid()).\(generation).\(index + 1).sock")
+            if let old = handedOver.removeValue(forKey: daemon.name), old.prefix == prefix {
+                return GroupPlan(index: index, config: daemon, socketPath: old.path, socketPrefix: prefix, listener: old.fd)
+            }
+            return GroupPlan(index: index, config: daemon, socketPath: "\(prefix).\(getpid()).\(generation).\(index + 1).sock", socketPrefix: prefix)
         }
+        closeHandedOver()
         generation += 1
+    }
+
+    /// Sockets no group took over (or all, when Apache exits) are closed and removed.
+    static func closeHandedOver() {
+        for old in handedOver.values {
+            close(old.fd)
+            unlink(old.path)
+        }
+        handedOver = [:]
     }
 
     static func group(named name: String) -> GroupPlan? {

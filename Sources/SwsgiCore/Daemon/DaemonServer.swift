@@ -39,6 +39,9 @@ final class DaemonServer {
     /// Accepted connections whose first request has not arrived yet: they will need a worker.
     private var fresh: Set<Int32> = []
     private var listening = true
+    /// Until told to stop: the listener is then the next daemons' (a successor's, or the
+    /// next generation's, which takes the socket over).
+    private var accepting = true
     private let started = monotonicSeconds()
 
     init(_ plan: GroupPlan) {
@@ -88,13 +91,13 @@ final class DaemonServer {
 
     /// With work locked: watches the listener only while a worker is free.
     private func armListener(_ on: Bool) {
-        guard on != listening, stopDeadline == nil else { return }
+        guard on != listening, accepting else { return }
         listening = on
         watch(plan.listener, events: on ? EPOLLIN.rawValue : 0, modify: true)
     }
 
     private func acceptConnections() {
-        while stopDeadline == nil, work.withLock({ freeWorkers() > 0 }) {
+        while accepting, work.withLock({ freeWorkers() > 0 }) {
             let fd = accept(plan.listener, nil, nil)
             if fd < 0 { return }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
@@ -235,6 +238,7 @@ final class DaemonServer {
             work.withLock {
                 guard drainDeadline == nil else { return }
                 drainDeadline = monotonicSeconds() + Double(max(1, config.shutdownTimeout))
+                stopAccepting()
                 // Nobody kills a daemon of an ended generation that overstays: the kernel will
                 // (SIGALRM), should this loop ever be stuck past its deadline.
                 alarm(UInt32(max(1, config.shutdownTimeout)) + 1)
@@ -252,10 +256,17 @@ final class DaemonServer {
         stopDeadline = monotonicSeconds() + Double(seconds)
         stopReason = reason
         Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
-        epoll_ctl(epoll, EPOLL_CTL_DEL, plan.listener, nil)
-        close(plan.listener)
+        stopAccepting()
         for (fd, state) in states where state != .busy { drop(fd, farewell: true) }
         ready.removeAll()
+    }
+
+    /// With work locked: no new connections from here on.
+    private func stopAccepting() {
+        guard accepting else { return }
+        accepting = false
+        epoll_ctl(epoll, EPOLL_CTL_DEL, plan.listener, nil)
+        close(plan.listener)
     }
 
     private func keepTime() {

@@ -26,8 +26,13 @@ enum DaemonSpawner {
         slots = []
         var failed = false
         for i in DaemonGroups.groups.indices {
-            guard let fd = DaemonSocket.listen(DaemonGroups.groups[i]) else { failed = true; continue }
-            DaemonGroups.groups[i].listener = fd
+            if DaemonGroups.groups[i].listener >= 0 {
+                // Taken over from the previous generation: only the backlog may have changed.
+                _ = listen(DaemonGroups.groups[i].listener, Int32(DaemonGroups.groups[i].config.listenBacklog))
+            } else {
+                guard let fd = DaemonSocket.listen(DaemonGroups.groups[i]) else { failed = true; continue }
+                DaemonGroups.groups[i].listener = fd
+            }
             for _ in 0..<DaemonGroups.groups[i].config.processes { slots.append(Slot(group: i)) }
         }
         for i in slots.indices { spawn(&slots[i], after: 0) }
@@ -47,14 +52,15 @@ enum DaemonSpawner {
         spawn(&slots[i], after: delay)
     }
 
-    /// The generation ends: the sockets go, and its processes are told to stop (SIGTERM),
-    /// which each does within its shutdown-timeout. Apache reaps them as they go; when it is
-    /// exiting (waiting), nobody would: wait for them, and kill those that overstay.
+    /// The generation ends: its processes are told to stop (SIGTERM), which each does within
+    /// its shutdown-timeout, and the sockets are handed over to the next generation. Apache
+    /// reaps the processes as they go; when it is exiting (waiting), nobody would: the sockets
+    /// go, and we wait for the processes, killing those that overstay.
     static func stop(waiting: Bool) {
         for plan in DaemonGroups.groups where plan.listener >= 0 {
-            close(plan.listener)
-            unlink(plan.socketPath)
+            DaemonGroups.handedOver[plan.config.name] = (plan.socketPrefix, plan.socketPath, plan.listener)
         }
+        if waiting { DaemonGroups.closeHandedOver() }
         var left = slots.map(\.pid).filter { $0 > 0 }
         left.forEach { kill($0, SIGTERM) }
         let deadline = monotonicSeconds() + Double(DaemonGroups.groups.map(\.config.shutdownTimeout).max() ?? 0) + 1
