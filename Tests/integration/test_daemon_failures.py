@@ -197,3 +197,27 @@ def test_a_peer_holding_half_a_frame_stalls_no_other_request(apache_factory):
         for peer in peers:
             peer.close()
     get_json(a, "/")
+
+
+@pytest.mark.swsgi_only
+def test_a_silent_peer_does_not_keep_the_daemon_from_accepting(apache_factory):
+    # A connection that never sends its request must not count as a request on its way for
+    # long: with one worker, the daemon would accept no other connection.
+    import socket
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess quiet threads=1\n"
+                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=quiet\n")
+    get_json(a, "/")
+    [path] = socket_files(a)
+    peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    peer.connect(path)
+    try:
+        time.sleep(0.5)
+        # two at once: the Apache child needs a second connection to the daemon
+        both = [in_background(lambda: a.get("/?sleep=0.5", timeout=25)) for _ in range(2)]
+        for box in both:
+            box["thread"].join(30)
+        assert [box["result"].status for box in both] == [200, 200], both
+        assert max(box["elapsed"] for box in both) < 10, both
+    finally:
+        peer.close()

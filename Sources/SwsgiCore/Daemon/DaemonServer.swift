@@ -36,8 +36,11 @@ final class DaemonServer {
     /// Told to stop (SIGTERM): serve on until idle, for the requests of Apache children that
     /// are finishing gracefully, then exit.
     private var drainDeadline: Double?
-    /// Accepted connections whose first request has not arrived yet: they will need a worker.
-    private var fresh: Set<Int32> = []
+    /// Accepted connections whose first request has not arrived yet, and when: they will need
+    /// a worker. An Apache child sends its request as it connects; a peer that has not after
+    /// `freshFor` is no longer counted, so that it cannot keep the listener unwatched.
+    private var fresh: [Int32: Double] = [:]
+    private static let freshFor = 1.0
     private var listening = true
     /// Until told to stop: the listener is then the next daemons' (a successor's, or the
     /// next generation's, which takes the socket over).
@@ -110,7 +113,7 @@ final class DaemonServer {
             work.withLock {
                 channels[fd] = FrameChannel(fd: fd, timeoutMilliseconds: plan.socketTimeoutMilliseconds)
                 states[fd] = .idle
-                fresh.insert(fd)
+                fresh[fd] = monotonicSeconds()
             }
             watch(fd, events: Self.oneShot)
         }
@@ -121,7 +124,7 @@ final class DaemonServer {
     /// and stops holds no worker and delays nobody.
     private func readRequest(_ fd: Int32) {
         guard states[fd] == .idle, let channel = channels[fd] else { return }
-        fresh.remove(fd)
+        fresh.removeValue(forKey: fd)
         do {
             guard let request = try channel.receiveIfReady() else { return watch(fd, events: Self.oneShot, modify: true) }
             states[fd] = .queued
@@ -136,7 +139,7 @@ final class DaemonServer {
     /// so the client is told that a request it may have sent meanwhile was not started.
     private func drop(_ fd: Int32, farewell: Bool = false) {
         epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
-        fresh.remove(fd)
+        fresh.removeValue(forKey: fd)
         let channel = channels.removeValue(forKey: fd)
         if farewell { try? channel?.send(.rejected, [UInt8]()) }
         channel?.close()
@@ -273,6 +276,7 @@ final class DaemonServer {
         let now = monotonicSeconds()
         var exitWithin = max(1, config.shutdownTimeout)
         let exit: Bool = work.withLock {
+            fresh = fresh.filter { now - $0.value < Self.freshFor }
             if config.requestTimeout > 0 {
                 for (slot, request) in active where now - request.started > Double(config.requestTimeout) {
                     Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon process \(getpid()) of group '\(config.name)': request-timeout of \(config.requestTimeout) s reached by \(request.transport.description); restarting the process")
