@@ -8,8 +8,9 @@ import SwsgiProtocol
 /// thread per connection would soon have every thread parked on an idle one: instead the main
 /// thread polls the listener and all idle connections (epoll, one-shot), reads each request
 /// frame as it arrives without waiting for the rest, and hands the connection with its whole
-/// request to a free worker thread; after the response it goes back to the poll. New connections are accepted only while a worker is free, so that the processes
-/// of a group share the load as they share the listening socket. The main thread also keeps
+/// request to a free worker thread; after the response it goes back to the poll. New
+/// connections are accepted only while a worker is free, so that the processes of a group
+/// share the load as they share the listening socket. The main thread also keeps
 /// the clocks: request-timeout, inactivity-timeout, restart-interval, maximum-requests and
 /// the stops that follow them.
 final class DaemonServer {
