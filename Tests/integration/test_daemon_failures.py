@@ -1,6 +1,9 @@
-"""Daemon mode: a daemon killed mid-request, request-timeout, an unreachable group."""
+"""Daemon mode: a daemon killed mid-request, request-, socket- and shutdown-timeout, an
+unreachable group, peers that send part of a request or nothing."""
 import os
 import signal
+import socket
+import struct
 import threading
 import time
 
@@ -169,24 +172,31 @@ def test_shutdown_timeout_lets_a_request_finish_when_the_generation_ends(apache_
     assert get_json(a, "/")["pid"] != old
 
 
+def one_worker_daemon(apache_factory):
+    """An Apache whose group has one worker thread, and the group's socket path."""
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess one threads=1\n"
+                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=one\n")
+    get_json(a, "/")
+    [path] = socket_files(a)
+    return a, path
+
+
+def raw_peer(path, sent):
+    """A connection to a daemon socket (as root or Apache's user) that sends `sent` and stops."""
+    peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    peer.connect(path)
+    peer.sendall(sent)
+    return peer
+
+
 @pytest.mark.swsgi_only
 def test_a_peer_holding_half_a_frame_stalls_no_other_request(apache_factory):
     # A peer (an Apache child that died mid-frame) sends part of a request frame and stops;
     # with one worker thread, a daemon that waited for the rest would answer nobody else
     # until socket-timeout (Apache's Timeout, 30 s here). The frames are swsgi's.
-    import socket
-    import struct
-    a = apache_factory(SOCKET_DIRECTIVE +
-                       "WSGIDaemonProcess half threads=1\n"
-                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=half\n")
-    get_json(a, "/")
-    [path] = socket_files(a)
-    peers = []
-    for sent in (b"\x01\x01", struct.pack("<BBHI", 1, 1, 0, 100) + b"REQUEST_"):
-        peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        peer.connect(path)
-        peer.sendall(sent)
-        peers.append(peer)
+    a, path = one_worker_daemon(apache_factory)
+    peers = [raw_peer(path, sent) for sent in (b"\x01\x01", struct.pack("<BBHI", 1, 1, 0, 100) + b"REQUEST_")]
     try:
         time.sleep(0.5)
         t0 = time.monotonic()
@@ -203,14 +213,8 @@ def test_a_peer_holding_half_a_frame_stalls_no_other_request(apache_factory):
 def test_a_silent_peer_does_not_keep_the_daemon_from_accepting(apache_factory):
     # A connection that never sends its request must not count as a request on its way for
     # long: with one worker, the daemon would accept no other connection.
-    import socket
-    a = apache_factory(SOCKET_DIRECTIVE +
-                       "WSGIDaemonProcess quiet threads=1\n"
-                       "WSGIScriptAlias / {apps}/daemon/info.wsgi process-group=quiet\n")
-    get_json(a, "/")
-    [path] = socket_files(a)
-    peer = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    peer.connect(path)
+    a, path = one_worker_daemon(apache_factory)
+    peer = raw_peer(path, b"")
     try:
         time.sleep(0.5)
         # two at once: the Apache child needs a second connection to the daemon

@@ -34,6 +34,13 @@ def test_maximum_requests_under_load(apache_factory):
     assert wait_until(lambda: len(named(descendants(a.pid), "(wsgi:mr)")) == 2, 5)
 
 
+def assert_every_request_answered(a, load):
+    assert not load.failures, "%d failed of %d (retries %d): %s\n--- error.log errors\n%s" % (
+        len(load.failures), load.ok + len(load.failures), load.retries,
+        [f[:60] for f in load.failures[:5]], error_lines(a))
+    assert load.ok > 100, load.ok
+
+
 @pytest.mark.swsgi_only
 def test_graceful_restart_under_load(apache_factory):
     # mod_wsgi 4.9.4 also answers 503 to a few requests around a graceful restart
@@ -65,11 +72,7 @@ def test_graceful_restart_under_load(apache_factory):
         load.stop()
         finished = load.join(30)
     assert finished
-    assert not load.failures, "%d failed of %d (retries %d): %s\n--- error.log errors\n%s" % (
-        len(load.failures), load.ok + len(load.failures), load.retries,
-        [f[:60] for f in load.failures[:5]],
-        error_lines(a))
-    assert load.ok > 100, load.ok
+    assert_every_request_answered(a, load)
     assert a.read_pid() == parent and pid_alive(parent)
     now = set(named(descendants(parent), "(wsgi:gr)"))
     assert len(now) == 2, now
@@ -100,7 +103,4 @@ def test_many_graceful_restarts_under_keep_alive_load_answer_every_request(apach
         load.stop()
         finished = load.join(60)
     assert finished
-    assert not load.failures, "%d failed of %d (retries %d): %s\n--- error.log errors\n%s" % (
-        len(load.failures), load.ok + len(load.failures), load.retries,
-        [f[:60] for f in load.failures[:5]], error_lines(a))
-    assert load.ok > 100, load.ok
+    assert_every_request_answered(a, load)
