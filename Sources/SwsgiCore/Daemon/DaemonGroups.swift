@@ -22,8 +22,8 @@ enum DaemonGroups {
     nonisolated(unsafe) static var groups: [GroupPlan] = []
     nonisolated(unsafe) static var apacheUID: uid_t = 0
     nonisolated(unsafe) static var apacheGID: gid_t = 0
-    /// Apache's Timeout, in seconds.
-    nonisolated(unsafe) static var apacheTimeout = 60
+    /// Apache's Timeout, in seconds; set by plan, before any connection exists.
+    nonisolated(unsafe) static var apacheTimeout = 0
     nonisolated(unsafe) private static var generation = 0
 
     /// The listening sockets of the generation that ended, by group name, for the next one
