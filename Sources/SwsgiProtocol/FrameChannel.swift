@@ -152,6 +152,13 @@ public final class FrameChannel {
 
     // MARK: Receiving without waiting
 
+    /// Whether bytes of another frame are here already (buffered, or waiting in the socket):
+    /// the peer has more to say right now.
+    public var hasPendingInput: Bool {
+        var readable = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return end > start || poll(&readable, 1, 0) > 0
+    }
+
     /// A frame too large for the buffer, its payload as far as receiveIfReady has gathered it.
     private var gathering: (type: FrameType, length: Int, payload: [UInt8])?
 

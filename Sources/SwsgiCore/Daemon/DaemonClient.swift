@@ -92,7 +92,9 @@ enum DaemonClient {
                     close(fd)
                     if !ok { return .failed(-1) }
                 case .flush:
-                    if !transport.flush() { return .failed(-1) }
+                    // The daemon flushes when its app may not have the next block soon; when
+                    // that block is here already, it may join this one in Apache's buffers.
+                    if !channel.hasPendingInput, !transport.flush() { return .failed(-1) }
                 case .end:
                     return .done(try decodeEnd(frame.payload))
                 default:

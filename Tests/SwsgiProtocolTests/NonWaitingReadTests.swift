@@ -2,8 +2,9 @@ import Glibc
 import SwsgiProtocol
 import XCTest
 
-/// receiveIfReady, the daemon poller's read: never waits, keeps what a peer sent in part.
-final class ReceiveIfReadyTests: XCTestCase {
+/// The reads that never wait: receiveIfReady (the daemon poller's, which keeps what a peer
+/// sent in part) and hasPendingInput.
+final class NonWaitingReadTests: XCTestCase {
     private func header(_ type: FrameType, _ length: Int) -> [UInt8] {
         [protocolVersion, type.rawValue, 0, 0] + withUnsafeBytes(of: UInt32(length).littleEndian) { Array($0) }
     }
@@ -54,5 +55,17 @@ final class ReceiveIfReadyTests: XCTestCase {
         writeRaw(halfSender.fd, header(.request, 10) + bytes("REQ"))
         halfSender.close()
         XCTAssertThrowsProtocolError(try halfReceiver.receiveIfReady(), .malformed("truncated frame"))
+    }
+
+    func testPendingInputIsWhatIsBufferedOrWaiting() throws {
+        let (sender, receiver) = makeChannelPair()
+        XCTAssertFalse(receiver.hasPendingInput)
+        try sender.send(.body, bytes("one"))
+        try sender.send(.flush, [])
+        XCTAssertTrue(receiver.hasPendingInput)  // in the socket
+        XCTAssertEqual(try receiver.receive().type, .body)
+        XCTAssertTrue(receiver.hasPendingInput)  // read together, buffered
+        XCTAssertEqual(try receiver.receive().type, .flush)
+        XCTAssertFalse(receiver.hasPendingInput)
     }
 }
