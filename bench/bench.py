@@ -86,6 +86,10 @@ def large_list_body():
     return b"".join(bytes([65 + i]) * 65536 for i in range(16))  # as apps/large_list.wsgi
 
 
+def stream_body():
+    return b"".join(b"%04d" % i * 256 for i in range(64))  # as apps/stream.wsgi
+
+
 def large_file_body():
     return random.Random(1).randbytes(MIB)
 
@@ -98,6 +102,8 @@ SCENARIOS = {
                        body=large_list_body),
     "large-file": dict(url="/large-file", script="large_file.wsgi", modes=["embedded", "daemon"],
                        body=large_file_body),
+    "stream": dict(url="/stream", script="stream.wsgi", modes=["embedded", "daemon"],
+                   body=stream_body),
     "upload": dict(url="/upload", script="upload.wsgi", modes=["embedded", "daemon"],
                    body=lambda: str(UPLOAD_BYTES).encode(), post=UPLOAD_BYTES),
     "flask": dict(url="/flask/api", alias="/flask", script="flask_app.wsgi",
@@ -835,7 +841,8 @@ def markdown(meta, rows, targets):
   `WSGIProcessGroup bench`. mod_wsgi is not given `WSGIEnableSendfile On` (off by default);
   swsgi sends `wsgi.file_wrapper` files with sendfile by design.
 - Scenarios (apps in `bench/apps/`): hello (12 bytes), large-list (1 MiB as sixteen 64 KiB
-  list items), large-file (1 MiB through `wsgi.file_wrapper`), upload (1 MiB POST read fully
+  list items), stream (64 KiB yielded by a generator in 1 KiB blocks, no Content-Length:
+  each block is flushed to the client as it comes), large-file (1 MiB through `wsgi.file_wrapper`), upload (1 MiB POST read fully
   from `wsgi.input` in 64 KiB reads; the app answers with the byte count, 7 bytes), flask
   (the JSON endpoint of a small Flask app in a venv made by `$PYTHON -m venv` + `pip
   install flask`, cached in `%(venv)s`; `WSGIPythonHome` embedded, `python-home=` daemon),
@@ -850,7 +857,7 @@ def markdown(meta, rows, targets):
   cpu (a 10 ms pure-Python loop, served by two application groups of one daemon process
   with `threads=4`, wrk alternating between them; mode `groups` shares the process's GIL,
   `groups-own-gil` adds `WSGIPerInterpreterGIL On`, swsgi only, Python 3.12+).
-  Every app sets Content-Length.
+  Every app but stream sets Content-Length.
 - Floor for upload: the same 1 MiB POST to a 7-byte static file. Apache's default handler
   serves static files to POST as well as GET after reading and discarding the request body
   (`ap_discard_request_body`), so the floor reads the whole upload too and answers 200.
