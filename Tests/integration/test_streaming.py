@@ -42,7 +42,7 @@ def arrivals(apache, path):
     return found
 
 
-@pytest.mark.parametrize("path", ["/stream", "/stream?write"])
+@pytest.mark.parametrize("path", ["/stream", "/stream?write", "/stream?length"])
 def test_each_block_arrives_when_produced(stream_apache, path):
     stream_apache.get(path)  # the first request also loads the script
     blocks = arrivals(stream_apache, path)

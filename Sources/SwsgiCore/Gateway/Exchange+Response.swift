@@ -83,7 +83,8 @@ extension Exchange {
     /// Writes body bytes without the GIL; false when the client is gone. Never more than the
     /// announced Content-Length: extra bytes would be read as the next response. nextReady:
     /// the app has its next block ready, so this one may wait in a buffer for it; otherwise
-    /// it goes to the client now (PEP 3333: no block is held back), unless it is the last.
+    /// it goes to the client now (PEP 3333: no block is held back; even the last one, as the
+    /// app may take its time to end the iteration).
     func writeBody(_ data: UnsafePointer<CChar>, _ size: Int, nextReady: Bool) -> Bool {
         var size = Int64(size)
         if let declared = declaredLength, written + size > declared {
@@ -93,12 +94,11 @@ extension Exchange {
         }
         written += size
         let count = Int(size)
-        let flush = !nextReady && written != declaredLength
         // Apache's core output filter only blocks once 64 KiB wait unsent; below that a
         // write that does not flush cannot block, and keeping the GIL spares a hand-over to
         // another thread.
-        if !flush, written <= Self.writeWithGIL { return transport.write(data, count: count, flush: false) }
-        return withoutGIL { transport.write(data, count: count, flush: flush) }
+        if nextReady, written <= Self.writeWithGIL { return transport.write(data, count: count, flush: false) }
+        return withoutGIL { transport.write(data, count: count, flush: !nextReady) }
     }
 
     /// The write callable: sends the headers first if needed. false with a Python exception.

@@ -1,6 +1,7 @@
 # Streams blocks with pauses between them, as server-sent events or progress output do.
 # Each block is the time it was produced ("%15.4f\n", 16 bytes), so a client can tell how
-# long the server held it. ?write uses the write() callable instead of yielding.
+# long the server held it. ?write uses the write() callable instead of yielding; ?length
+# announces the Content-Length (the last block is followed by a pause too).
 import time
 
 BLOCKS = 4
@@ -18,7 +19,10 @@ def generate():
 
 
 def application(environ, start_response):
-    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    headers = [("Content-Type", "text/plain")]
+    if environ.get("QUERY_STRING") == "length":
+        headers.append(("Content-Length", str(16 * BLOCKS)))
+    write = start_response("200 OK", headers)
     if environ.get("QUERY_STRING") == "write":
         for _ in range(BLOCKS):
             write(stamp())
