@@ -168,8 +168,6 @@ public final class FrameChannel {
     public func receiveIfReady() throws(ProtocolError) -> Frame? {
         while true {
             if let frame = try bufferedFrame() { return frame }
-            var readable = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&readable, 1, 0) > 0 else { return nil }
             if start == end {
                 start = 0
                 end = 0
@@ -178,7 +176,12 @@ public final class FrameChannel {
                 end -= start
                 start = 0
             }
-            let received = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
+            let received: Int
+            do {
+                received = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]), waiting: false)
+            } catch .timedOut {
+                return nil  // nothing more has arrived yet
+            }
             if received == 0 { throw start == end && gathering == nil ? .closed : .malformed("truncated frame") }
             end += received
         }
@@ -255,9 +258,10 @@ public final class FrameChannel {
         }
     }
 
-    private func receive(into destination: UnsafeMutableRawBufferPointer) throws(ProtocolError) -> Int {
+    private func receive(into destination: UnsafeMutableRawBufferPointer, waiting: Bool = true) throws(ProtocolError) -> Int {
         let queued = descriptors.count
-        let received = try receiveSome(fd, into: destination, descriptors: &descriptors, timeoutMilliseconds: timeoutMilliseconds)
+        let received = try receiveSome(fd, into: destination, descriptors: &descriptors, timeoutMilliseconds: timeoutMilliseconds,
+                                       waiting: waiting)
         // Only .file frames carry a descriptor, one each, and each is parsed soon after it
         // arrives; anything else is a peer misbehaving (or trying to exhaust our descriptors).
         if descriptors.count - queued > 1 || descriptors.count > FrameChannel.maximumQueuedDescriptors {

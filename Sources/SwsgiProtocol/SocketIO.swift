@@ -58,10 +58,11 @@ func sendAll(
 }
 
 /// Reads what is available into `buffer` (not empty); returns 0 at end of stream. Descriptors
-/// that arrive are appended to `descriptors` (close-on-exec), however the call ends.
+/// that arrive are appended to `descriptors` (close-on-exec), however the call ends. Not
+/// waiting, nothing available yet is .timedOut at once.
 func receiveSome(
     _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, descriptors: inout [Int32],
-    timeoutMilliseconds: Int32
+    timeoutMilliseconds: Int32, waiting: Bool = true
 ) throws(ProtocolError) -> Int {
     while true {
         var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
@@ -74,7 +75,7 @@ func receiveSome(
                 message.msg_iovlen = 1
                 message.msg_control = control.baseAddress
                 message.msg_controllen = control.count
-                let result = recvmsg(fd, &message, Int32(MSG_CMSG_CLOEXEC) | blockingFlag(timeoutMilliseconds))
+                let result = recvmsg(fd, &message, Int32(MSG_CMSG_CLOEXEC) | (waiting ? blockingFlag(timeoutMilliseconds) : Int32(MSG_DONTWAIT)))
                 if result >= 0 {
                     collectDescriptors(UnsafeRawBufferPointer(rebasing: control[..<Int(message.msg_controllen)]), into: &descriptors)
                     truncated = message.msg_flags & Int32(MSG_CTRUNC) != 0
@@ -87,7 +88,9 @@ func receiveSome(
         if result >= 0 { return result }
         switch errno {
         case EINTR: continue
-        case EAGAIN, EWOULDBLOCK: try waitUntilReady(fd, Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds)
+        case EAGAIN, EWOULDBLOCK:
+            guard waiting else { throw .timedOut }
+            try waitUntilReady(fd, Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds)
         default: throw .system(errno)
         }
     }

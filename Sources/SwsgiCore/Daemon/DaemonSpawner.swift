@@ -42,7 +42,11 @@ enum DaemonSpawner {
     /// A daemon process died: says how, and starts its replacement at once after a planned
     /// exit or a long life; one that keeps crashing waits longer each time before it starts.
     static func died(_ pid: pid_t, status: Int32) {
-        guard let i = slots.firstIndex(where: { $0.pid == pid }) else { return }
+        guard let i = slots.firstIndex(where: { $0.pid == pid }) else {
+            // One of a generation that ended: it had its requests to finish, not replaced.
+            Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(pid) of an earlier generation \(describeWaitStatus(status))")
+            return
+        }
         let name = DaemonGroups.groups[slots[i].group].config.name
         let planned = status == 0
         if planned || monotonicSeconds() - slots[i].started > 10 { slots[i].quickFailures = 0 } else { slots[i].quickFailures += 1 }
