@@ -21,7 +21,7 @@ final class RequestThread {
     /// Threads that ran a request.
     static var threads: Int { nextID.load(ordering: .relaxed) - 1 }
     private static let nextID = Atomic<Int>(1)
-    nonisolated(unsafe) private static let key: pthread_key_t = {
+    private static let key: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key) { record in
             if let record { Unmanaged<RequestThread>.fromOpaque(record).release() }
