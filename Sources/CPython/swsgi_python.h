@@ -117,4 +117,19 @@ static inline PyThreadState *swsgi_py_new_interpreter(int own_gil, const char **
 /* The fast-call signature, so that Swift can store such functions in a PyMethodDef. */
 typedef PyObject *(*swsgi_fastcall)(PyObject *, PyObject *const *, Py_ssize_t);
 static inline PyCFunction swsgi_py_fastcall_cast(swsgi_fastcall f) { return (PyCFunction)(void (*)(void))f; }
+
+/* swsgi safety helpers (kept in one block at the end). */
+/* _swsgi's "supports sub-interpreters with their own GIL" slot: filled in on Python 3.12+,
+   where it exists (1); 0 before, where every interpreter shares the one GIL. */
+static inline int swsgi_py_per_interpreter_gil_slot(PyModuleDef_Slot *slot)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    slot->slot = Py_mod_multiple_interpreters;
+    slot->value = Py_MOD_PER_INTERPRETER_GIL_SUPPORTED;
+    return 1;
+#else
+    (void)slot;
+    return 0;
+#endif
+}
 #endif

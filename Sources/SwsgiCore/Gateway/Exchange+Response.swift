@@ -76,7 +76,7 @@ extension Exchange {
             valuePointers.append(UnsafePointer(swsgi_py_bytes_data(value)))
         }
         headersSent = true
-        _ = transport.start(status: cString(statusText), names: namePointers, values: valuePointers)
+        _ = withTransport(keepingGIL: true) { $0.start(status: cString(statusText), names: namePointers, values: valuePointers) }
         return nil
     }
 
@@ -88,7 +88,7 @@ extension Exchange {
     func writeBody(_ data: UnsafePointer<CChar>, _ size: Int, nextReady: Bool) -> Bool {
         var size = Int64(size)
         if let declared = declaredLength, written + size > declared {
-            transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent more than the \(declared) bytes its Content-Length announced; the rest is dropped")
+            log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent more than the \(declared) bytes its Content-Length announced; the rest is dropped")
             size = declared - written
             if size <= 0 { return false }
         }
@@ -97,8 +97,9 @@ extension Exchange {
         // Apache's core output filter only blocks once 64 KiB wait unsent; below that a
         // write that does not flush cannot block, and keeping the GIL spares a hand-over to
         // another thread.
-        if nextReady, written <= Self.writeWithGIL { return transport.write(data, count: count, flush: false) }
-        return withoutGIL { transport.write(data, count: count, flush: !nextReady) }
+        return withTransport(keepingGIL: nextReady && written <= Self.writeWithGIL) {
+            $0.write(data, count: count, flush: !nextReady)
+        } ?? false
     }
 
     /// The write callable: sends the headers first if needed. false with a Python exception.
@@ -136,7 +137,10 @@ extension Exchange {
                 continue
             }
             let data = swsgi_py_bytes_data(current)! + filled, room = capacity - filled
-            let got = withoutGIL { transport.read(into: data, count: room) }
+            guard let got = withTransport({ $0.read(into: data, count: room) }) else {
+                swsgi_py_xdecref(object)
+                return NativeModule.expired()
+            }
             if got < 0 { failed = true }
             if got <= 0 { break }
             filled += got

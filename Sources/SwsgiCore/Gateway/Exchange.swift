@@ -5,9 +5,14 @@ import SwsgiHTTP
 
 /// One request's run through a WSGI app: start_response's status and headers checked and sent,
 /// the result iterated (or its file sent with sendfile), close() always called. Lives for the
-/// request only; the Python objects that point at it are cut loose in `finish`.
+/// request only; the Python objects of the request reach it through a `RequestHandle`, which
+/// `finish` expires.
 final class Exchange {
-    let transport: Transport
+    /// Only through `withTransport`.
+    private let transport: Transport
+    private let transportLock = Lock()
+    /// Set once the request has finished; guarded by transportLock.
+    private var finished = false
     let interpreter: Interpreter
     let script: String
     var headersSent = false
@@ -29,9 +34,31 @@ final class Exchange {
         self.bodyLeft = bodyLength
     }
 
-    /// The `_h` handle Python objects of this request carry.
+    /// Every use of the transport, called with the GIL held: by one thread at a time (an app
+    /// may hand wsgi.input or wsgi.errors to its own threads, but neither Apache's request nor
+    /// a daemon connection may be used by two at once), and never once the request has
+    /// finished (nil then). body runs without the GIL, unless keepingGIL and the transport
+    /// is free: for calls that cannot block.
+    func withTransport<T>(keepingGIL: Bool = false, _ body: (Transport) -> T) -> T? {
+        if keepingGIL, transportLock.tryLock() {
+            defer { transportLock.unlock() }
+            return finished ? nil : body(transport)
+        }
+        return withoutGIL {
+            transportLock.lock()
+            defer { transportLock.unlock() }
+            return finished ? nil : body(transport)
+        }
+    }
+
+    /// One line for this request's error log.
+    func log(_ level: swsgi_level, _ message: String) {
+        _ = withTransport(keepingGIL: true) { $0.log(level, message) }
+    }
+
+    /// The handle the Python objects of this request carry (`_h`).
     func makeHandle() -> PyPtr? {
-        handle = PyLong_FromVoidPtr(Unmanaged.passUnretained(self).toOpaque())
+        handle = RequestHandle.make(type: interpreter.handleType, target: Unmanaged.passUnretained(self).toOpaque())
         return handle
     }
 
@@ -87,7 +114,7 @@ final class Exchange {
             if let problem = sendHeaders() { return fail(problem) }
         }
         if let declared = declaredLength, written < declared {
-            transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent \(written) of the \(declared) bytes its Content-Length announced")
+            log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' sent \(written) of the \(declared) bytes its Content-Length announced")
             return -1
         }
         return 0
@@ -120,7 +147,7 @@ final class Exchange {
         if let problem = sendHeaders(fileLength: max(0, Int64(info.st_size) - offset)) { return fail(problem) }
         let length = declaredLength ?? 0
         // A failed send means the client went away: nothing more can be said to it.
-        _ = withoutGIL { transport.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }
+        _ = withTransport { $0.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }
         written = length
         return 0
     }
@@ -128,35 +155,38 @@ final class Exchange {
     private func close(_ result: PyPtr) {
         guard PyObject_HasAttr(result, interpreter.names.close) != 0 else { return }
         if PyRef(PyObject_CallMethodNoArgs(result, interpreter.names.close)) == nil {
-            interpreter.logPendingException(transport, handle: handle, message: "swsgi: exception in close() of the result of WSGI script '\(script)'")
+            interpreter.logPendingException(handle: handle, log: log, message: "swsgi: exception in close() of the result of WSGI script '\(script)'")
         }
     }
 
     // MARK: failures
 
     private func fail(_ message: String) -> Int32 {
-        transport.log(SWSGI_LOG_ERR, message)
+        log(SWSGI_LOG_ERR, message)
         return headersSent ? -1 : 500
     }
 
     private func failWithException() -> Int32 {
-        interpreter.logPendingException(transport, handle: handle, message: "swsgi: exception occurred processing WSGI script '\(script)'")
+        interpreter.logPendingException(handle: handle, log: log, message: "swsgi: exception occurred processing WSGI script '\(script)'")
         return headersSent ? -1 : 500
     }
 
-    /// Cuts the Python objects of this request loose from it.
+    /// Ends the request for its Python objects, copies included: they raise from now on. A
+    /// thread of the app still using the transport is waited for.
     func finish() {
         let names = interpreter.names
         if let errors, let pending = PyRef(PyObject_GetAttr(errors, names.buffer)), PyObject_IsTrue(pending.ptr) == 1,
            PyRef(PyObject_CallMethodNoArgs(errors, names.flush)) == nil {
             PyErr_Clear()
         }
-        for object in [request, input, errors] {
-            guard let object else { continue }
-            PyObject_SetAttr(object, names.handle, names.zero)
-            swsgi_py_decref(object)
+        if let handle {
+            RequestHandle.expire(handle)
+            swsgi_py_decref(handle)
         }
-        if let handle { swsgi_py_decref(handle) }
+        if !transportLock.tryLock() { withoutGIL { transportLock.lock() } }
+        finished = true
+        transportLock.unlock()
+        for object in [request, input, errors] { if let object { swsgi_py_decref(object) } }
         request = nil; input = nil; errors = nil; handle = nil
     }
 }

@@ -37,10 +37,9 @@ enum Gateway {
         let thread = RequestThread.current
         let threadRequests = thread.requests
         thread.requests += 1
-        thread.transport = transport
         RequestThread.active.add(1, ordering: .relaxed)
         defer {
-            thread.transport = nil
+            thread.exchange = nil
             RequestThread.active.subtract(1, ordering: .relaxed)
             RequestThread.finished.add(1, ordering: .relaxed)
         }
@@ -62,6 +61,7 @@ enum Gateway {
         }
         defer { thread.endRequestData() }
         let exchange = Exchange(transport: transport, interpreter: interpreter, script: script, bodyLength: facts.contentLength)
+        thread.exchange = exchange
         defer { exchange.finish() }
         var missing = false
         guard let application = interpreter.application(script: script, mtime: mtime, callable: dispatch.callable, missing: &missing) else {
@@ -69,7 +69,7 @@ enum Gateway {
             if missing {
                 transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script '\(script)' does not contain WSGI application '\(dispatch.callable)'")
             } else {
-                interpreter.logPendingException(transport, handle: nil, message: "swsgi: failed to exec Python script file '\(script)'")
+                interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: failed to exec Python script file '\(script)'")
             }
             return 500
         }
@@ -80,7 +80,7 @@ enum Gateway {
                                        totalRequests: RequestThread.finished.load(ordering: .relaxed))
         guard let environ = PyRef(buildEnviron(request, facts: facts, settings: settings, exchange: exchange)),
               exchange.makeRequest() != nil else {
-            interpreter.logPendingException(transport, handle: nil, message: "swsgi: cannot build the WSGI environ for '\(script)'")
+            interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot build the WSGI environ for '\(script)'")
             return 500
         }
         // mod_wsgi's events, only when an app subscribed to them.
@@ -89,12 +89,12 @@ enum Gateway {
         if let started = PyRef(call(interpreter.requestStarted, environ.ptr, application)) {
             status = exchange.run(application: started.ptr, environ: environ.ptr)
         } else {
-            interpreter.logPendingException(transport, handle: nil, message: "swsgi: the request_started event failed")
+            interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_started event failed")
             status = exchange.run(application: application, environ: environ.ptr)
         }
         if let written = PyRef(PyLong_FromLongLong(exchange.written)),
            PyRef(call(interpreter.requestFinished, environ.ptr, written.ptr)) == nil {
-            interpreter.logPendingException(transport, handle: nil, message: "swsgi: the request_finished event failed")
+            interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_finished event failed")
         }
         return status
     }

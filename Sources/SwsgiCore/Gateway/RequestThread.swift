@@ -9,7 +9,8 @@ final class RequestThread {
     let id: Int
     /// Requests this thread started.
     var requests = 0
-    var transport: Transport?
+    /// Its I/O goes through the exchange, as every use of a request's transport does.
+    var exchange: Exchange?
     /// mod_wsgi.request_data(): a dict for the running request, made when first asked for.
     private var requestData: PyPtr?
 
@@ -41,7 +42,7 @@ final class RequestThread {
 
     /// The running request's data dict (a new reference); nil outside a request. GIL held.
     func requestDataObject() -> PyPtr? {
-        guard transport != nil else { return nil }
+        guard exchange != nil else { return nil }
         if requestData == nil { requestData = PyDict_New() }
         return requestData.map { PyRef(borrowing: $0).take() }
     }

@@ -9,6 +9,8 @@ final class Interpreter {
     let index: Int
     let name: String
     let state: OpaquePointer
+    /// The type of the request handles of this interpreter (`RequestHandle`).
+    let handleType: PyPtr
     let requestType: PyPtr
     let inputType: PyPtr
     let logType: PyPtr
@@ -29,11 +31,10 @@ final class Interpreter {
 
     /// Sets up the current interpreter: `_swsgi`, `_swsgi_support`, the site directories.
     init?(index: Int, name: String, sitePath: [String]) {
-        guard let native = PyRef(NativeModule.create()),
-              let modules = PyImport_GetModuleDict(),
-              PyDict_SetItemString(modules, "_swsgi", native.ptr) == 0,
-              let code = PyRef(Py_CompileString(supportSource, "<swsgi>", Py_file_input)),
-              let support = PyRef(PyImport_ExecCodeModule("_swsgi_support", code.ptr)) else { return nil }
+        guard let code = PyRef(Py_CompileString(supportSource, "<swsgi>", Py_file_input)),
+              let support = PyRef(PyImport_ExecCodeModule("_swsgi_support", code.ptr)),
+              let native = PyRef(PyImport_ImportModule("_swsgi")),
+              let handleType = NativeModule.handleType(of: native.ptr) else { return nil }
         func attribute(_ name: String) -> PyPtr? { PyObject_GetAttrString(support.ptr, name) }
         guard let request = attribute("Request"), let input = attribute("Input"), let log = attribute("Log"),
               let wrapper = attribute("FileWrapper"), let load = attribute("load_script"),
@@ -57,6 +58,7 @@ final class Interpreter {
         self.index = index
         self.name = name
         self.state = PyInterpreterState_Get()
+        self.handleType = PyRef(borrowing: handleType).take()
         self.requestType = request
         self.inputType = input
         self.logType = log
@@ -96,7 +98,7 @@ final class Interpreter {
     /// mod_wsgi's process_stopping event (GIL held); a failure is logged.
     func processStopping(reason: String) {
         guard let text = PyRef(PyUnicode_FromString(reason)), PyRef(call(processStoppingEvent, text.ptr)) != nil else {
-            logPendingException(nil, handle: nil, message: "swsgi: the process_stopping event failed")
+            logPendingException(handle: nil, log: { Apache.log(nil, $0, $1) }, message: "swsgi: the process_stopping event failed")
             return
         }
     }
@@ -112,7 +114,8 @@ final class Interpreter {
         let mtime = stat(script, &info) == 0 ? info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec : 0
         guard let path = PyRef(PyUnicode_DecodeFSDefault(script)), let time = PyRef(PyLong_FromLong(mtime)),
               PyRef(call(loadScript, path.ptr, time.ptr)) != nil else {
-            logPendingException(nil, handle: nil, message: "swsgi: WSGIImportScript '\(script)' failed in application group '\(name)'")
+            logPendingException(handle: nil, log: { Apache.log(nil, $0, $1) },
+                                message: "swsgi: WSGIImportScript '\(script)' failed in application group '\(name)'")
             return false
         }
         return true
@@ -130,23 +133,24 @@ final class Interpreter {
         return object
     }
 
-    /// Logs the pending Python exception (traceback included) and clears it.
-    func logPendingException(_ transport: Transport?, handle: PyPtr?, message: String) {
+    /// Logs the pending Python exception (traceback included) and clears it; log is for a
+    /// line when the traceback cannot be formatted.
+    func logPendingException(handle: PyPtr?, log: (swsgi_level, String) -> Void, message: String) {
         var type: PyPtr?, value: PyPtr?, traceback: PyPtr?
         swsgi_py_take_exception(&type, &value, &traceback)
         guard type != nil else { return }
         let none: PyPtr = swsgi_py_none()
         if let text = PyRef(PyUnicode_FromString(message)),
-           PyRef(call(logException, handle ?? names.zero, text.ptr, type!, value ?? none, traceback ?? none)) == nil {
+           PyRef(call(logException, handle ?? none, text.ptr, type!, value ?? none, traceback ?? none)) == nil {
             PyErr_Clear()
-            let line = message + " (and the traceback could not be formatted)"
-            if let transport { transport.log(SWSGI_LOG_ERR, line) } else { Apache.log(nil, SWSGI_LOG_ERR, line) }
+            log(SWSGI_LOG_ERR, message + " (and the traceback could not be formatted)")
         }
         swsgi_py_xdecref(type); swsgi_py_xdecref(value); swsgi_py_xdecref(traceback)
     }
 }
 
-/// Interned strings the gateway uses on every request.
+/// Interned strings the gateway uses on every request. Made anew for each interpreter, in it:
+/// with a GIL per interpreter (3.12+) no object may be shared between them.
 struct Names {
     let status = internedName("status")
     let headers = internedName("headers")
@@ -188,7 +192,6 @@ struct Names {
     let lock = internedName("_lock")
     let errorsName = internedName("<wsgi.errors>")
     let errorLevel = PyLong_FromLong(3)!
-    let zero = PyLong_FromLong(0)!
 }
 
 /// The mod_wsgi release whose behaviour swsgi follows: mod_wsgi.version for apps that ask.

@@ -1,11 +1,29 @@
 import CPython
+import SwsgiABI
 
-/// `_swsgi`: the few calls the Python half of the gateway makes into the core. Each takes
-/// the request handle `h` first: the address of the live Exchange, or 0 (none / finished).
+/// `_swsgi`: the few calls the Python half of the gateway makes into the core. Each takes a
+/// request handle (`RequestHandle`) first; `log` also takes None, for the server's log.
+/// A built-in module with multi-phase initialisation: each interpreter that imports it gets
+/// its own module object and state (its handle type), so it may run in sub-interpreters
+/// with their own GIL.
 enum NativeModule {
-    /// Creates the module in the current interpreter (a new object per interpreter).
-    static func create() -> PyPtr? {
-        PyModule_Create2(definition, PYTHON_API_VERSION)
+    /// Makes `import _swsgi` work in every interpreter; before Python is initialised.
+    static func register() {
+        PyImport_AppendInittab("_swsgi") { PyModuleDef_Init(NativeModule.definition) }
+    }
+
+    /// The handle type of an interpreter's `_swsgi` (borrowed: the module keeps it).
+    static func handleType(of module: PyPtr) -> PyPtr? {
+        guard let state = state(of: module)?.pointee else {
+            PyErr_SetString(PyExc_TypeError, "swsgi: '_swsgi' is not initialised")
+            return nil
+        }
+        return state
+    }
+
+    /// The module state: the interpreter's handle type.
+    private static func state(of module: PyPtr) -> UnsafeMutablePointer<PyPtr?>? {
+        PyModule_GetState(module)?.assumingMemoryBound(to: PyPtr?.self)
     }
 
     private static let definition: UnsafeMutablePointer<PyModuleDef> = {
@@ -13,9 +31,38 @@ enum NativeModule {
         def.initialize(to: PyModuleDef())
         def.pointee.m_base = swsgi_py_moduledef_head()
         def.pointee.m_name = UnsafePointer(strdup("_swsgi"))
-        def.pointee.m_size = -1
+        def.pointee.m_size = MemoryLayout<PyPtr?>.size
         def.pointee.m_methods = methods
+        def.pointee.m_slots = slots
+        def.pointee.m_traverse = { module, visit, arg in
+            guard let type = state(of: module!)?.pointee else { return 0 }
+            return visit!(type, arg)
+        }
+        def.pointee.m_clear = { module in
+            clear(module!)
+            return 0
+        }
+        def.pointee.m_free = { module in clear(module!.assumingMemoryBound(to: PyObject.self)) }
         return def
+    }()
+
+    private static func clear(_ module: PyPtr) {
+        guard let state = state(of: module), let type = state.pointee else { return }
+        state.pointee = nil
+        swsgi_py_decref(type)
+    }
+
+    private static let slots: UnsafeMutablePointer<PyModuleDef_Slot> = {
+        let slots = UnsafeMutablePointer<PyModuleDef_Slot>.allocate(capacity: 3)
+        let exec: @convention(c) (PyPtr?) -> Int32 = { module in
+            guard let type = RequestHandle.makeType(module: module!) else { return -1 }
+            state(of: module!)!.pointee = type
+            return 0
+        }
+        slots[0] = PyModuleDef_Slot(slot: Py_mod_exec, value: unsafeBitCast(exec, to: UnsafeMutableRawPointer.self))
+        let more = Int(swsgi_py_per_interpreter_gil_slot(&slots[1]))
+        slots[1 + more] = PyModuleDef_Slot(slot: 0, value: nil)
+        return slots
     }()
 
     private static let methods: UnsafeMutablePointer<PyMethodDef> = {
@@ -30,58 +77,72 @@ enum NativeModule {
         return defs
     }()
 
-    private static func exchange(_ args: UnsafePointer<PyPtr?>?, _ count: Int, expected: Int) -> Exchange?? {
-        guard let args, count == expected, let handle = args[0] else {
-            PyErr_SetString(PyExc_TypeError, "bad arguments to an internal swsgi call")
+    /// The arguments of a call, checked for their number; nil with an exception set.
+    private static func arguments(_ args: UnsafePointer<PyPtr?>?, _ count: Int, _ expected: Int, _ name: String) -> UnsafePointer<PyPtr?>? {
+        guard let args, count == expected else {
+            PyErr_SetString(PyExc_TypeError, "swsgi: _swsgi.\(name)() takes \(expected) arguments")
             return nil
         }
-        guard let raw = PyLong_AsVoidPtr(handle) else {
-            if PyErr_Occurred() != nil { return nil }
-            return .some(nil)
-        }
-        return .some(Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue())
+        return args
     }
 
-    private static func finished() -> PyPtr? {
-        PyErr_SetString(PyExc_OSError, "the WSGI request has already finished")
+    /// The live request of handle: nil with an exception set when handle is not one of this
+    /// interpreter's handles (TypeError) or its request has finished (RuntimeError);
+    /// `.some(nil)` for None when allowed.
+    private static func exchange(_ module: PyPtr?, _ handle: PyPtr, noneAllowed: Bool = false) -> Exchange?? {
+        if noneAllowed, handle == swsgi_py_none() { return .some(nil) }
+        guard let type = handleType(of: module!), let target = RequestHandle.target(of: handle, type: type) else { return nil }
+        guard let target else { return expired() }
+        return .some(Unmanaged<Exchange>.fromOpaque(target).takeUnretainedValue())
+    }
+
+    static func expired<T>() -> T? {
+        PyErr_SetString(PyExc_RuntimeError, "swsgi: request object has expired: its request has finished")
         return nil
     }
 
     /// read(h, size, partial): up to size body bytes (all when size < 0); with partial, what
     /// one read from the client gives.
-    private static let read: swsgi_fastcall = { _, args, count in
-        guard let found = exchange(args, count, expected: 3) else { return nil }
-        guard let exchange = found else { return finished() }
-        let size = PyLong_AsSsize_t(args![1]!)
+    private static let read: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 3, "read"), let found = exchange(module, args[0]!),
+              let exchange = found else { return nil }
+        let size = PyLong_AsSsize_t(args[1]!)
         if size == -1, PyErr_Occurred() != nil { return nil }
-        return exchange.readBody(size: size, partial: PyObject_IsTrue(args![2]!) == 1)
+        let partial = PyObject_IsTrue(args[2]!)
+        if partial < 0 { return nil }
+        return exchange.readBody(size: size, partial: partial == 1)
     }
 
     /// write(h, data): the write callable of start_response.
-    private static let write: swsgi_fastcall = { _, args, count in
-        guard let found = exchange(args, count, expected: 2) else { return nil }
-        guard let exchange = found else { return finished() }
-        guard exchange.writeFromApp(args![1]!) else { return nil }
+    private static let write: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 2, "write"), let found = exchange(module, args[0]!),
+              let exchange = found, exchange.writeFromApp(args[1]!) else { return nil }
         return PyRef(borrowing: swsgi_py_none()).take()
     }
 
-    /// log(h, level, text): one line into the request's (or the server's) error log.
-    private static let log: swsgi_fastcall = { _, args, count in
-        guard let found = exchange(args, count, expected: 3) else { return nil }
-        let level = Int32(truncatingIfNeeded: PyLong_AsLong(args![1]!))
-        guard let text = PyUnicode_AsUTF8(args![2]!) else { return nil }
+    /// log(h, level, text): one line into the request's error log, or the server's (h None).
+    private static let log: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 3, "log"), let found = exchange(module, args[0]!, noneAllowed: true) else { return nil }
+        let level = PyLong_AsLong(args[1]!)
+        if level == -1, PyErr_Occurred() != nil { return nil }
+        guard (Int(SWSGI_LOG_ERR.rawValue)...Int(SWSGI_LOG_DEBUG.rawValue)).contains(level) else {
+            PyErr_SetString(PyExc_ValueError, "swsgi: no such log level: \(level)")
+            return nil
+        }
+        guard let text = PyUnicode_AsUTF8(args[2]!) else { return nil }
         // sys.stdout and sys.stderr have no request: the one this thread runs, if any.
-        let transport = found?.transport ?? RequestThread.running?.transport
-        withoutGIL {
-            if let transport { transport.log(level, text) } else { Apache.log(nil, level, text) }
+        if (found ?? RequestThread.running?.exchange)?.withTransport({ $0.log(Int32(level), text) }) == nil {
+            if found != nil { return expired() }
+            withoutGIL { Apache.log(nil, Int32(level), text) }
         }
         return PyRef(borrowing: swsgi_py_none()).take()
     }
 
     /// sent(h): whether the response headers went out (start_response's exc_info rule).
-    private static let sent: swsgi_fastcall = { _, args, count in
-        guard let found = exchange(args, count, expected: 1) else { return nil }
-        return swsgi_py_bool(found?.headersSent ?? true ? 1 : 0)
+    private static let sent: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 1, "sent"), let found = exchange(module, args[0]!),
+              let exchange = found else { return nil }
+        return swsgi_py_bool(exchange.headersSent ? 1 : 0)
     }
 
     /// request_data(): mod_wsgi.request_data, the running request's dict.

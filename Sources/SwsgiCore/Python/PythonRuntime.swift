@@ -59,6 +59,7 @@ enum PythonRuntime {
                 }
             }
             if PyStatus_Exception(status) != 0 { return status }
+            NativeModule.register()
             return Py_InitializeFromConfig(config)
         }
         if PyStatus_Exception(status) != 0 {

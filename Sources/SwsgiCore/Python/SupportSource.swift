@@ -1,8 +1,9 @@
 /// The Python half of the gateway, executed as module `_swsgi_support` in every interpreter:
 /// the objects apps touch (start_response, wsgi.input, wsgi.errors, wsgi.file_wrapper) are
 /// plain Python classes over a few native calls into the core (module `_swsgi`). Request
-/// objects carry the core's request handle `_h`, zeroed when the request ends, so an app that
-/// keeps them gets an error instead of touching a finished request. The per-request objects
+/// objects carry the core's request handle `_h` (`RequestHandle`), which expires when the
+/// request ends: an app that keeps them, or copies of them, gets a RuntimeError instead of
+/// touching a finished request. None as the handle is the server's log. The per-request objects
 /// have __slots__ and are made by the core without calling __init__ (it sets the slots
 /// itself): that is most of what a request costs in Python.
 let supportSource = #"""
@@ -155,9 +156,10 @@ class Request:
     __slots__ = ('_h', 'status', 'headers')
 
     def start_response(self, status, headers, exc_info=None):
+        sent = _sent(self._h)  # raises once the request has finished
         if exc_info is not None:
             try:
-                if _sent(self._h):
+                if sent:
                     raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None
@@ -187,7 +189,7 @@ def load_script(path, mtime):
         # mtime 0: reloading is off, whatever loaded the script first (WSGIImportScript) stands.
         if module is not None and (mtime == 0 or getattr(module, '__mtime__', None) == mtime):
             return module
-        _log(0, INFO, "swsgi: %s WSGI script '%s' in process group '%s', application group '%s'"
+        _log(None, INFO, "swsgi: %s WSGI script '%s' in process group '%s', application group '%s'"
              % ('reloading' if module is not None else 'loading', path, PROCESS_GROUP, APPLICATION_GROUP))
         with open(path, 'rb') as f:
             code = compile(f.read(), path, 'exec', dont_inherit=True)
@@ -240,7 +242,7 @@ def add_site_dirs(dirs):
     import site
     before = set(sys.path)
     for d in dirs:
-        _log(0, INFO, "swsgi: adding '%s' to path." % d)
+        _log(None, INFO, "swsgi: adding '%s' to path." % d)
         site.addsitedir(d)
     added = [p for p in sys.path if p not in before]
     sys.path[:] = added + [p for p in sys.path if p in before]
@@ -299,7 +301,7 @@ def _publish(name, event):
         try:
             result = callback(name, **event)
         except BaseException:
-            log_exception(0, 'swsgi: exception in a mod_wsgi event callback', *sys.exc_info())
+            log_exception(None, 'swsgi: exception in a mod_wsgi event callback', *sys.exc_info())
             continue
         if isinstance(result, dict):
             event.update(result)
@@ -341,7 +343,7 @@ def process_stopping(reason):
         _publish('process_stopping', {'shutdown_reason': reason})
 
 
-sys.stdout = Log(0, ERR, '<stdout>', _thread.allocate_lock())
-sys.stderr = Log(0, ERR, '<stderr>', _thread.allocate_lock())
+sys.stdout = Log(None, ERR, '<stdout>', _thread.allocate_lock())
+sys.stderr = Log(None, ERR, '<stderr>', _thread.allocate_lock())
 sys.argv = ['mod_wsgi']
 """#
