@@ -2,7 +2,7 @@
 with made-up arguments: a Python exception every time, never a crashed process."""
 import pytest
 
-from conftest import TARGET
+from conftest import PY_VERSION, TARGET
 
 MODES = {
     "embedded": "WSGIScriptAlias / {apps}/kept.wsgi\n",
@@ -75,3 +75,15 @@ def test_native_module_called_with_made_up_arguments_raises(apache_factory, mode
                 assert outcome.startswith("raised "), (name, outcome)
         assert calls["read(12345678)"].startswith("raised TypeError"), calls
         assert calls["disguise"].startswith("raised TypeError"), calls
+
+
+@pytest.mark.swsgi_only
+@pytest.mark.skipif(tuple(map(int, PY_VERSION.split("."))) < (3, 12), reason="a GIL per interpreter needs Python 3.12")
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_native_module_loads_in_a_subinterpreter_with_its_own_gil(apache_factory, mode):
+    a = apache_factory(MODES[mode])
+    mark = a.log_mark()
+    r = a.get("/isolated")
+    assert (r.status, r.text) == (200, "ok"), (r, a.log_since(mark))
+    log = a.wait_log(mark, "swsgi-isolated-log")
+    assert "swsgi-isolated-log" in log, log

@@ -1,7 +1,8 @@
 # Keeps the request objects of one request (and copies of them) and uses them in a later
 # one: /keep, then /use reports what each use did. /thread leaves a thread of the app using
 # wsgi.input and wsgi.errors after its request; /thread-result says how that thread ended.
-# /forge calls swsgi's native module with made-up arguments; /ping answers.
+# /forge calls swsgi's native module with made-up arguments; /isolated imports it in a
+# sub-interpreter with its own GIL (Python 3.12+); /ping answers.
 import copy
 import json
 import pickle
@@ -167,12 +168,44 @@ def forge(environ, start_response):
     return [json.dumps(calls).encode()]
 
 
+ISOLATED_CODE = """
+import sys, _swsgi
+assert '_swsgi' in sys.builtin_module_names
+_swsgi.log(None, 6, 'swsgi-isolated-log')
+try:
+    _swsgi.read(12345678, 1, False)
+    raise AssertionError('a made-up handle was accepted')
+except TypeError:
+    pass
+"""
+
+
+def isolated(environ, start_response):
+    """swsgi's native module in a sub-interpreter with its own GIL (CPython's private module:
+    _xxsubinterpreters in 3.12, _interpreters from 3.13, where run_string returns the error)."""
+    try:
+        import _interpreters as interpreters
+    except ImportError:
+        import _xxsubinterpreters as interpreters
+    interp = interpreters.create()
+    try:
+        error = interpreters.run_string(interp, ISOLATED_CODE)
+        result = "ok" if error is None else "raised %s" % (error,)
+    except Exception as e:  # noqa: BLE001
+        result = "raised %s: %s" % (type(e).__name__, e)
+    finally:
+        interpreters.destroy(interp)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [result.encode()]
+
+
 def ping(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"pong"]
 
 
-ROUTES = {"/ping": ping, "/keep": keep, "/use": use, "/thread": thread, "/thread-result": thread_result, "/forge": forge}
+ROUTES = {"/ping": ping, "/keep": keep, "/use": use, "/thread": thread, "/thread-result": thread_result, "/forge": forge,
+          "/isolated": isolated}
 
 
 def application(environ, start_response):
