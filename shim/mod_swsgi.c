@@ -75,11 +75,15 @@ static apr_pool_t *process_pool;
 
 static void daemon_event(int reason, void *data, apr_wait_t status)
 {
+    (void)status; /* decoded: an exit code or a signal, no telling which (daemon_exit.c) */
     apr_proc_t *proc = data;
+    if (reason == APR_OC_REASON_UNREGISTER)
+        swsgi_exit_status(proc->pid); /* no more reports about it: forget the pid */
     if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST)
         return;
+    int wait_status = swsgi_exit_status(proc->pid);
     apr_proc_other_child_unregister(data);
-    swsgi_daemon_died(proc->pid, status);
+    swsgi_daemon_died(proc->pid, wait_status);
     free(proc);
 }
 
@@ -89,6 +93,7 @@ static void daemon_spawned(int pid)
     if (!proc)
         return;
     proc->pid = pid;
+    swsgi_exit_watch(pid);
     apr_proc_other_child_register(proc, daemon_event, proc, NULL, process_pool);
 }
 
@@ -130,6 +135,7 @@ static apr_status_t child_exit(void *unused)
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    swsgi_exit_unwatch_in_child();
     apr_pool_cleanup_register(pchild, NULL, child_exit, apr_pool_cleanup_null);
     /* As mod_wsgi: several threads or processes possible under this MPM's limits. */
     int threads = 1, processes = 1;

@@ -35,4 +35,11 @@ void *swsgi_merge_conf(apr_pool_t *p, void *base, void *add);
 int swsgi_translate_name(request_rec *r);
 int swsgi_handler(request_rec *r);
 
+/* daemon_exit.c, in the parent: watch a daemon process, so that its full wait status is known
+   when Apache reports its death; that status (reaping forgets the pid), or -1 when Apache
+   reaped it first. An Apache child puts SIGCHLD back as it was. */
+void swsgi_exit_watch(int pid);
+int swsgi_exit_status(int pid);
+void swsgi_exit_unwatch_in_child(void);
+
 #endif

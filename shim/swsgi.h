@@ -95,7 +95,8 @@ int swsgi_translate(int server_scope, const char *uri, char **target);
    seconds, the default socket-timeout. */
 int swsgi_daemons_start(const char *socket_prefix, unsigned uid, unsigned gid, unsigned timeout,
                         void (*spawned)(int pid));
-/* A daemon process died (Apache reaped it): logged, and its replacement spawned. */
+/* A daemon process died (Apache reaped it): logged, and its replacement spawned. wait_status
+   is waitpid's, or -1 when how it ended is unknown. */
 void swsgi_daemon_died(int pid, int wait_status);
 /* The generation ends (pconf cleanup): the sockets are closed and removed, the processes told
    to stop within their shutdown-timeout; when Apache is exiting, waits for them (and kills

@@ -72,6 +72,23 @@ def test_kill_9_of_a_daemon(apache_factory):
 
 
 @pytest.mark.swsgi_only
+# mod_wsgi logs "has died", and decodes the exit code as a signal too.
+@pytest.mark.swsgi_only
+@pytest.mark.parametrize("code", [1, 9])
+def test_exit_status_of_a_daemon_is_not_taken_for_a_signal(apache_factory, code):
+    a = apache_factory(SOCKET_DIRECTIVE +
+                       "WSGIDaemonProcess x threads=2\n"
+                       "WSGIScriptAlias /info {apps}/daemon/info.wsgi process-group=x\n"
+                       "WSGIScriptAlias /exit {apps}/daemon/exit.wsgi process-group=x\n")
+    pid = get_json(a, "/info")["pid"]
+    mark = a.log_mark()
+    assert a.get("/exit?%d" % code).status >= 500
+    line = "daemon process %d of group 'x' exited with status %d" % (pid, code)
+    log = a.wait_log(mark, line)
+    assert line in log and "killed by signal" not in log, log
+    assert get_json(a, "/info")["pid"] != pid
+
+
 def test_request_timeout(apache_factory):
     # mod_wsgi 4.9.4 kills the process too, but answers 500 (truncated headers)
     a = apache_factory(SOCKET_DIRECTIVE +

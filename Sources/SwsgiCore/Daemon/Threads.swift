@@ -32,8 +32,10 @@ func epochMicroseconds() -> Int {
     return now.tv_sec * 1_000_000 + now.tv_nsec / 1000
 }
 
-/// How a process ended, as words: "exited with status 1", "was killed by signal 9 (Killed)".
+/// How a process ended, as words: "exited with status 1", "was killed by signal 9 (Killed)";
+/// status is waitpid's, or -1 when it is unknown.
 func describeWaitStatus(_ status: Int32) -> String {
+    if status < 0 { return "ended (how is unknown: Apache reaped it before swsgi could see)" }
     let signal = status & 0x7f
     if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
     let name = strsignal(signal).map { String(cString: $0) } ?? "unknown"
