@@ -103,6 +103,12 @@ void swsgi_daemon_died(int pid, int wait_status);
    those that overstay). */
 void swsgi_daemons_stop(int exiting);
 
+/* ---- daemon process: C the core calls, where Swift cannot be used ---- */
+
+/* Installs async-signal-safe handlers for signals (and unblocks them): each signal that
+   arrives is its number as one byte on a non-blocking pipe. The read end, or -1 (errno). */
+int swsgi_signal_pipe(const int *signals, int count);
+
 /* ---- Apache child ---- */
 
 /* child_init. threads and processes are the MPM's limits per child and of children, for

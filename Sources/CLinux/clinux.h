@@ -1,5 +1,6 @@
-/* Linux interfaces Swift's Glibc module leaves out: epoll and prctl, for the daemons. */
+/* Linux interfaces Swift's Glibc module leaves out: epoll, eventfd and prctl, for the daemons. */
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 
 /* prctl is variadic, which Swift cannot call. */

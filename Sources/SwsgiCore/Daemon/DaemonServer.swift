@@ -21,6 +21,7 @@ final class DaemonServer {
     private var config: DaemonProcess { plan.config }
     private let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
     private let work = Condition()
+    private let workerFree = Doorbell()
     // Guarded by work:
     private var channels: [Int32: FrameChannel] = [:]
     private var states: [Int32: State] = [:]
@@ -52,7 +53,8 @@ final class DaemonServer {
         self.plan = plan
         _ = fcntl(plan.listener, F_SETFL, fcntl(plan.listener, F_GETFL) | O_NONBLOCK)
         watch(plan.listener, events: EPOLLIN.rawValue)
-        watch(SelfPipe.fds[0], events: EPOLLIN.rawValue)
+        watch(SelfPipe.fd, events: EPOLLIN.rawValue)
+        watch(workerFree.fd, events: EPOLLIN.rawValue)
     }
 
     func run() -> Never {
@@ -66,8 +68,10 @@ final class DaemonServer {
                 let fd = event.data.fd
                 if fd == plan.listener {
                     acceptConnections()
-                } else if fd == SelfPipe.fds[0] {
+                } else if fd == SelfPipe.fd {
                     handleSignals(SelfPipe.drain())
+                } else if fd == workerFree.fd {
+                    workerFree.answer()
                 } else {
                     work.withLock { readRequest(fd) }
                 }
@@ -194,7 +198,7 @@ final class DaemonServer {
                     beginStop("it served its maximum-requests of \(config.maximumRequests)", within: config.gracefulTimeout)
                 }
                 // The poller may be waiting with the listener unwatched: a worker is free now.
-                if !listening { var byte: UInt8 = 0; _ = write(SelfPipe.fds[1], &byte, 1) }
+                if !listening { workerFree.ring() }
             }
         }
     }
@@ -237,8 +241,8 @@ final class DaemonServer {
 
     // MARK: lifecycle
 
-    private func handleSignals(_ seen: UInt64) {
-        if SelfPipe.saw(SIGTERM, in: seen) || SelfPipe.saw(SIGINT, in: seen) || SelfPipe.saw(SIGHUP, in: seen) {
+    private func handleSignals(_ seen: Set<Int32>) {
+        if !seen.isDisjoint(with: [SIGTERM, SIGINT, SIGHUP]) {
             work.withLock {
                 guard drainDeadline == nil else { return }
                 drainDeadline = monotonicSeconds() + Double(max(1, config.shutdownTimeout))
@@ -247,7 +251,7 @@ final class DaemonServer {
                 // (SIGALRM), should this loop ever be stuck past its deadline.
                 alarm(UInt32(max(1, config.shutdownTimeout)) + 1)
             }
-        } else if SelfPipe.saw(SIGUSR1, in: seen) {
+        } else if seen.contains(SIGUSR1) {
             work.withLock { beginStop("it was told to restart", within: config.evictionTimeout > 0 ? config.evictionTimeout : config.gracefulTimeout) }
         }
     }
