@@ -15,7 +15,6 @@
 static _Atomic int watched[WATCHED];  /* pid; 0: a free slot */
 static _Atomic int ended[WATCHED];    /* 1 + the wait status once seen; 0 before */
 static struct sigaction previous;
-static int installed;
 
 static int wait_status(const siginfo_t *info)
 {
@@ -47,15 +46,23 @@ static void on_child(int number, siginfo_t *info, void *context)
     errno = saved;
 }
 
+static int installed(void)
+{
+    struct sigaction current;
+    return sigaction(SIGCHLD, NULL, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
+           current.sa_sigaction == on_child;
+}
+
 void swsgi_exit_watch(int pid)
 {
-    if (!installed) {
+    /* Checked each time: a restart of Apache may have put another handler in place. */
+    if (!installed()) {
         struct sigaction action;
         memset(&action, 0, sizeof action);
         action.sa_sigaction = on_child;
         action.sa_flags = SA_SIGINFO | SA_RESTART | SA_NOCLDSTOP;
         sigemptyset(&action.sa_mask);
-        installed = sigaction(SIGCHLD, &action, &previous) == 0;
+        sigaction(SIGCHLD, &action, &previous);
     }
     for (int i = 0; i < WATCHED; i++) {
         if (atomic_load(&watched[i]) == 0) {
@@ -80,7 +87,6 @@ int swsgi_exit_status(int pid)
 
 void swsgi_exit_unwatch_in_child(void)
 {
-    if (installed)
+    if (installed())
         sigaction(SIGCHLD, &previous, NULL);
-    installed = 0;
 }

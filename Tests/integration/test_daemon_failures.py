@@ -80,13 +80,17 @@ def test_exit_status_of_a_daemon_is_not_taken_for_a_signal(apache_factory, code)
                        "WSGIDaemonProcess x threads=2\n"
                        "WSGIScriptAlias /info {apps}/daemon/info.wsgi process-group=x\n"
                        "WSGIScriptAlias /exit {apps}/daemon/exit.wsgi process-group=x\n")
-    pid = get_json(a, "/info")["pid"]
-    mark = a.log_mark()
-    assert a.get("/exit?%d" % code).status >= 500
-    line = "daemon process %d of group 'x' exited with status %d" % (pid, code)
-    log = a.wait_log(mark, line)
-    assert line in log and "killed by signal" not in log, log
-    assert get_json(a, "/info")["pid"] != pid
+    for generation in range(2):
+        if generation:
+            a.graceful()
+            time.sleep(1)
+        pid = get_json(a, "/info")["pid"]
+        mark = a.log_mark()
+        assert a.get("/exit?%d" % code).status >= 500
+        line = "daemon process %d of group 'x' exited with status %d" % (pid, code)
+        log = a.wait_log(mark, line)
+        assert line in log and "killed by signal" not in log, log
+        assert get_json(a, "/info")["pid"] != pid
 
 
 def test_request_timeout(apache_factory):

@@ -34,7 +34,8 @@ func call(_ callable: PyPtr, _ args: PyPtr...) -> PyPtr? {
     args.map(Optional.some).withUnsafeBufferPointer { PyObject_Vectorcall(callable, $0.baseAddress, args.count, nil) }
 }
 
-/// The interned Python str for a name that lives as long as the process (attribute names).
+/// The interned Python str, in the current interpreter, for a name that lives as long as the
+/// interpreter (attribute names).
 func internedName(_ name: String) -> PyPtr {
     PyUnicode_InternFromString(name)
 }
