@@ -71,7 +71,6 @@ def test_kill_9_of_a_daemon(apache_factory):
         assert "daemon process %d of group 'k' was killed by signal 9" % old in log, log
 
 
-@pytest.mark.swsgi_only
 # mod_wsgi logs "has died", and decodes the exit code as a signal too.
 @pytest.mark.swsgi_only
 @pytest.mark.parametrize("code", [1, 9])
@@ -93,6 +92,7 @@ def test_exit_status_of_a_daemon_is_not_taken_for_a_signal(apache_factory, code)
         assert get_json(a, "/info")["pid"] != pid
 
 
+@pytest.mark.swsgi_only
 def test_request_timeout(apache_factory):
     # mod_wsgi 4.9.4 kills the process too, but answers 500 (truncated headers)
     a = apache_factory(SOCKET_DIRECTIVE +

@@ -4,12 +4,16 @@ import os
 import signal
 import time
 
+import pytest
+
 from conftest import TARGET, pid_alive, wait_until
 from daemon_support import SOCKET_DIRECTIVE, Load, get_json
 
 FLOOD = (signal.SIGUSR1, signal.SIGHUP, signal.SIGINT)
 
 
+# mod_wsgi 4.9.4 answers requests with 500s while its daemon restarts.
+@pytest.mark.swsgi_only
 def test_signals_in_a_tight_loop_under_load(apache_factory):
     a = apache_factory(SOCKET_DIRECTIVE +
                        "WSGIDaemonProcess s threads=8 graceful-timeout=5 shutdown-timeout=5\n"
