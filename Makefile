@@ -36,7 +36,9 @@ TEST_PYTHON_VERSIONS := 3.10 3.12 3.13
 
 .PHONY: all deps python-check install run test unit-test integration-test bench clean FORCE
 
+# build/mod_swsgi.so names the module of the last `make`, for whoever wants one path.
 all: $(MODULE)
+	@ln -sfn $(PY_TAG)/mod_swsgi.so $(BUILD)/mod_swsgi.so
 
 # Installs what is missing: as root through apt-get, otherwise says what to install.
 deps:
@@ -64,14 +66,12 @@ $(CORE): $(CORE_SOURCES) shim/swsgi.h $(STAMP)
 # parts of the Swift runtime it uses: the module needs no Swift toolchain at run time, and
 # Apache's processes map less. It is never unmapped (-z nodelete): Apache unloads and reloads
 # modules on every restart, which the Swift runtime and CPython do not survive.
-# build/mod_swsgi.so names the module built last.
 $(MODULE): $(SHIM_SOURCES) $(SHIM_HEADERS) $(CORE) Makefile
 	@rm -rf $(PYBUILD)/shim && mkdir -p $(PYBUILD)/shim && cp $(SHIM_SOURCES) $(SHIM_HEADERS) $(PYBUILD)/shim/
 	cd $(PYBUILD)/shim && $(APXS) -c -Wc,-Wall $(notdir $(SHIM_SOURCES)) >/dev/null
 	swiftc -emit-library -static-stdlib -o $@ $(PYBUILD)/shim/.libs/*.o \
 		-Xlinker --whole-archive $(CORE) -Xlinker --no-whole-archive \
 		$(PY_LINK) -Xlinker -z -Xlinker nodelete -Xlinker --gc-sections
-	ln -sfn $(PY_TAG)/mod_swsgi.so $(BUILD)/mod_swsgi.so
 
 install: $(MODULE)
 	install -m 644 $(MODULE) $$($(APXS) -q LIBEXECDIR)/mod_swsgi.so

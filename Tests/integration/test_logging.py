@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import free_port
+from conftest import BASE_PREFIX, PY_VERSION, free_port
 from daemon_support import SOCKET_DIRECTIVE
 
 CONF = SOCKET_DIRECTIVE + """
@@ -83,9 +83,9 @@ def test_reload_is_logged_in_embedded_mode(apache):
 @pytest.mark.swsgi_only
 def test_python_version_and_home_logged(apache_factory):
     # mod_wsgi logs "Python home" only when one is set, and no version.
-    a = apache_factory("WSGIPythonHome /usr\nWSGIScriptAlias / {apps}/hello.wsgi\n")
+    a = apache_factory("WSGIPythonHome %s\nWSGIScriptAlias / {apps}/hello.wsgi\n" % BASE_PREFIX)
     mark = a.log_mark()
     assert a.get("/").status == 200
     text = a.wait_log(mark, "initialised Python")
-    assert re.search(r"\[wsgi:info\] .*Apache child \d+ initialised Python 3\.\d+\.\d+ with sys.prefix '/usr' "
-                     r"\(WSGIPythonHome '/usr'\)", text), text
+    assert re.search(r"\[wsgi:info\] .*Apache child \d+ initialised Python %s\.\d+ with sys.prefix '%s' "
+                     r"\(WSGIPythonHome '%s'\)" % ((re.escape(PY_VERSION),) + (re.escape(BASE_PREFIX),) * 2), text), text
