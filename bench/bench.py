@@ -3,7 +3,7 @@
 Every scenario runs against three targets on identical Apache configurations that differ
 only in the LoadModule line (the WSGI directives sit in <IfDirective WSGIScriptAlias>):
 
-    swsgi     LoadModule swsgi_module build/mod_swsgi.so
+    swsgi     LoadModule wsgi_module build/pyX.Y/mod_swsgi.so
     mod_wsgi  LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
     floor     no WSGI module: the same URL is a static file of the same response size
     granian   granian --interface wsgi, the same app from the same venv (no Apache)
@@ -63,7 +63,7 @@ MODELESS = ("floor", "granian", "gunicorn")
 PEERS = ("granian", "gunicorn")
 PEER_THREADS = 16
 MODULE_LINES = {
-    "swsgi": "LoadModule swsgi_module %s" % SWSGI_MODULE,
+    "swsgi": "LoadModule wsgi_module %s" % SWSGI_MODULE,
     "mod_wsgi": "LoadModule wsgi_module %s" % MOD_WSGI_MODULE,
     "floor": "# (floor: no WSGI module; the URLs below are static files)",
 }
