@@ -63,7 +63,8 @@ MODELESS = ("floor", "granian", "gunicorn")
 PEERS = ("granian", "gunicorn")
 PEER_THREADS = 16
 MODULE_LINES = {
-    "swsgi": "LoadModule wsgi_module %s" % SWSGI_MODULE,
+    # SWSGI_MODULE_ID=swsgi_module measures builds older than mod_wsgi's name.
+    "swsgi": "LoadModule %s %s" % (os.environ.get("SWSGI_MODULE_ID", "wsgi_module"), SWSGI_MODULE),
     "mod_wsgi": "LoadModule wsgi_module %s" % MOD_WSGI_MODULE,
     "floor": "# (floor: no WSGI module; the URLs below are static files)",
 }

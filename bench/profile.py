@@ -17,10 +17,9 @@ import collections
 import http.client
 import os
 import re
+import shutil
 import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
@@ -93,6 +92,7 @@ def main():
     p.add_argument("--scenarios", default="hello,flask,django")
     p.add_argument("--targets", default="swsgi,mod_wsgi")
     p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--keep", help="a directory to copy the callgrind files into, for callgrind_annotate")
     a = p.parse_args()
     scenarios = a.scenarios.split(",")
     venv = bench.bench_venv() if any(bench.SCENARIOS[s].get("venv") for s in scenarios) else None
@@ -100,6 +100,11 @@ def main():
     b = bench.Bench(args, venv)
     try:
         rows = {(t, s): profile(b, t, s, a.requests) for s in scenarios for t in a.targets.split(",")}
+        if a.keep:
+            os.makedirs(a.keep, exist_ok=True)
+            for name in os.listdir(b.root):
+                if name.startswith("callgrind."):
+                    shutil.copy(os.path.join(b.root, name), a.keep)
     finally:
         b.cleanup()
     labels = [name for name, _ in GROUPS] + ["other"]
