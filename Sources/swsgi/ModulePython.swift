@@ -1,0 +1,41 @@
+import Foundation
+
+/// The Python a mod_swsgi.so is built for, read from the file itself so that it cannot
+/// disagree with it: the libpython it needs (its dynamic section names `libpythonX.Y.so`) and
+/// the program it embeds as the landmark CPython finds its prefix by (`<prefix>/bin/pythonX.Y`).
+struct ModulePython {
+    let version: (major: Int, minor: Int)
+    let program: String
+    var versionText: String { "\(version.major).\(version.minor)" }
+    /// <prefix> of <prefix>/bin/pythonX.Y: sys.prefix without a home.
+    var prefix: String { ((program as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent }
+
+    init(module: String) throws {
+        guard let bytes = FileManager.default.contents(atPath: module) else { throw Failure("the module '\(module)' cannot be read") }
+        var library: (Int, Int)?
+        var programs: [String] = []
+        // The C strings of the file that could be either.
+        for piece in bytes.split(separator: 0) where piece.count >= 8 && piece.count < 4096 {
+            guard let text = String(bytes: piece, encoding: .utf8) else { continue }
+            if library == nil, text.hasPrefix("libpython"), let version = Self.version(text.dropFirst(9)) {
+                library = version
+            } else if text.hasPrefix("/"), text.contains("/bin/python"), !text.contains(" ") {
+                programs.append(text)
+            }
+        }
+        guard let library else { throw Failure("'\(module)' does not look like mod_swsgi.so: it names no libpython") }
+        let suffix = "/bin/python\(library.0).\(library.1)"
+        guard let program = programs.first(where: { $0.hasSuffix(suffix) }) else {
+            throw Failure("'\(module)' does not look like mod_swsgi.so: it names no Python program")
+        }
+        version = library
+        self.program = program
+    }
+
+    /// (X, Y) from text beginning with "X.Y".
+    static func version(_ text: Substring) -> (major: Int, minor: Int)? {
+        let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1].prefix { $0.isNumber }), !parts[1].isEmpty else { return nil }
+        return (major, minor)
+    }
+}
