@@ -132,7 +132,11 @@ struct Serve: ParsableCommand {
         defer { if temporary { try? FileManager.default.removeItem(atPath: plan.root) } }
 
         let test = execute([plan.apache, "-f", plan.configPath, "-t"])
-        guard test.succeeded else { throw Failure(apacheComplaint(test.output + test.errors, config: plan.configPath)) }
+        guard test.succeeded else {
+            let complaint = apacheComplaint(test.output + test.errors, config: plan.configPath)
+            let who = plan.user.map { " (run as root, swsgi serve runs the application as --user, here '\($0)')" } ?? ""
+            throw Failure(complaint + (complaint.contains("cannot be read by") ? who : ""))
+        }
         if setupOnly {
             print("Configuration written to \(plan.configPath).")
             print("Start it with \(plan.controlScript) start, stop it with \(plan.controlScript) stop; it serves \(plan.url).")
@@ -280,11 +284,12 @@ private func pythonString(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
 }
 
-/// What Apache said, as the one sentence that matters: its last line names the problem; the
-/// "Syntax error on line N of FILE:" before it does not help with a generated file.
+/// What Apache said, as the one sentence that matters: the module's sentence, without the
+/// "Syntax error on line N of FILE:" and "Configuration check failed" around it, which do
+/// not help with a generated file.
 func apacheComplaint(_ text: String, config: String) -> String {
     let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        .filter { !$0.isEmpty && !$0.hasPrefix("AH00526") && !$0.hasPrefix("Syntax error on line") }
+        .filter { !$0.isEmpty && !$0.hasPrefix("AH00526") && !$0.hasPrefix("AH00014") && !$0.contains("Syntax error on line") }
     return lines.last.map { "Apache refuses the configuration: \($0)" } ?? "Apache refuses the configuration \(config)."
 }
 
