@@ -21,6 +21,8 @@ final class ApacheConfigReader {
     private(set) var modules: [Loaded] = []
     /// Directive errors, each "FILE:LINE: sentence".
     private(set) var errors: [String] = []
+    /// WSGIDaemonProcess lines the module refuses, by group name: the group does not exist then.
+    private(set) var refusedGroups: [(name: String, error: String)] = []
     private var variables: [String: String]
     private var defines: Set<String>
     private let builtIn: Set<String>
@@ -172,7 +174,9 @@ final class ApacheConfigReader {
             var words = args
             // Relative to ServerRoot, as the shim makes it.
             if lowered == "wsgisocketprefix", words.count == 1 { words[0] = resolved(words[0]) }
-            record(configuration.apply(scope: scope, context: context, name: name, args: words), place)
+            let error = configuration.apply(scope: scope, context: context, name: name, args: words)
+            record(error, place)
+            if let error, lowered == "wsgidaemonprocess", let group = words.first { refusedGroups.append((group, "\(place): \(error)")) }
         default:
             break
         }

@@ -79,7 +79,11 @@ struct Doctor: ParsableCommand {
         }
         problems += reader.errors
         let apacheUser = try account(reader.user ?? "www-data", group: reader.group)
-        problems += reader.configuration.problems(apacheUID: apacheUser.uid, apacheGID: apacheUser.gid)
+        // A group whose definition is refused is reported once, not again wherever it is used.
+        let refused = Set(reader.refusedGroups.map(\.name))
+        problems += reader.configuration.problems(apacheUID: apacheUser.uid, apacheGID: apacheUser.gid).filter { problem in
+            !refused.contains { problem.hasSuffix("process group '\($0)' is used but no WSGIDaemonProcess defines it") }
+        }
 
         let global = reader.configuration.global
         var groups: [GroupReport] = []
@@ -94,6 +98,10 @@ struct Doctor: ParsableCommand {
             groups.append(group(name: daemon.name, home: daemon.pythonHome ?? global.pythonHome,
                                 homeDirective: daemon.pythonHome != nil ? "WSGIDaemonProcess \(daemon.name) python-home" : "WSGIPythonHome",
                                 sitePath: daemon.pythonPath, identity: user, directory: directory, built: built, environment: environment))
+        }
+        for (name, error) in reader.refusedGroups {
+            groups.append(GroupReport(name: name, mode: "daemon", user: "", python_home: nil, python_path: [], python: nil, problems: [error]))
+            problems.removeAll { $0 == error }
         }
         var sockets: SocketReport?
         if !global.daemons.isEmpty {

@@ -16,7 +16,7 @@ struct DoctorReport: Encodable {
         if groups.isEmpty { lines += ["No Python runs: embedded mode is restricted and no WSGIDaemonProcess is defined.", ""] }
         for group in groups {
             lines.append(group.mode == "embedded" ? "Embedded mode (Apache's children, as \(group.user))"
-                                                  : "WSGIDaemonProcess \(group.name) (as \(group.user))")
+                                                  : "WSGIDaemonProcess \(group.name)" + (group.user.isEmpty ? " (refused)" : " (as \(group.user))"))
             lines.append("  python-home      \(group.python_home ?? "(none: the module's own Python)")")
             if !group.python_path.isEmpty { lines.append("  python-path      \(group.python_path.joined(separator: ":"))") }
             if let python = group.python {
@@ -48,6 +48,22 @@ struct GroupReport: Encodable {
     let python_path: [String]
     var python: PythonFacts?
     var problems: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case name, mode, user, python_home, python_path, python, problems
+    }
+
+    /// Absent values as null, so that scripts find every key.
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(user, forKey: .user)
+        try container.encode(python_home, forKey: .python_home)
+        try container.encode(python_path, forKey: .python_path)
+        try container.encode(python, forKey: .python)
+        try container.encode(problems, forKey: .problems)
+    }
 }
 
 struct SocketReport: Encodable {
