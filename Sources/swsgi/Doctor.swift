@@ -15,7 +15,7 @@ struct Doctor: ParsableCommand {
         """
     )
 
-    @Option(name: .customShort("f"), help: "The Apache configuration file.")
+    @Option(name: .customShort("f"), help: ArgumentHelp("The Apache configuration file.", valueName: "file"))
     var config = "/etc/apache2/apache2.conf"
 
     @Option(name: .customShort("D"), help: ArgumentHelp("A name defined for <IfDefine>, as apache2 -D; repeatable.", valueName: "name"))
