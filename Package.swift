@@ -37,6 +37,7 @@ let package = Package(
             dependencies: ["SwsgiConfig", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/swsgi"
         ),
+        .testTarget(name: "SwsgiToolTests", dependencies: ["swsgi"], path: "Tests/SwsgiToolTests"),
         .testTarget(name: "SwsgiConfigTests", dependencies: ["SwsgiConfig"], path: "Tests/SwsgiConfigTests"),
         .testTarget(name: "SwsgiHTTPTests", dependencies: ["SwsgiHTTP"], path: "Tests/SwsgiHTTPTests"),
         .testTarget(name: "SwsgiProtocolTests", dependencies: ["SwsgiProtocol"], path: "Tests/SwsgiProtocolTests"),
