@@ -18,11 +18,11 @@ enum Installation {
 
     static func apache(_ given: String?) throws -> String {
         if let given {
-            guard isExecutable(given) else { throw Failure("--httpd '\(given)' is not an executable file") }
-            return given
+            guard isExecutable(given) else { throw Failure("--httpd '\(given)' is not an executable file.") }
+            return absolute(given)
         }
         guard let found = apacheCandidates.first(where: isExecutable) else {
-            throw Failure("Apache httpd was not found at \(apacheCandidates.joined(separator: " or ")); install it (apt-get install apache2) or give --httpd PATH")
+            throw Failure("Apache httpd was not found at \(apacheCandidates.joined(separator: " or ")); install it (apt-get install apache2) or give --httpd PATH.")
         }
         return found
     }
@@ -31,15 +31,15 @@ enum Installation {
     /// home asks for one) or the one built last; else the installed one.
     static func module(_ given: String?, python: String?) throws -> String {
         if let given {
-            guard FileManager.default.isReadableFile(atPath: given) else { throw Failure("--module '\(given)' is not a readable file") }
-            return given
+            guard FileManager.default.isReadableFile(atPath: given) else { throw Failure("--module '\(given)' is not a readable file.") }
+            return absolute(given)
         }
         let buildTree = (executablePath as NSString).deletingLastPathComponent
         var candidates = [String]()
         if let python { candidates.append("\(buildTree)/py\(python)/mod_swsgi.so") }
         candidates += ["\(buildTree)/mod_swsgi.so", "\(moduleDirectory)/mod_swsgi.so"]
         guard let found = candidates.first(where: FileManager.default.isReadableFile) else {
-            throw Failure("mod_swsgi.so was found neither beside this tool nor in \(moduleDirectory); build it with make (or make install), or give --module PATH")
+            throw Failure("mod_swsgi.so was found neither beside this tool nor in \(moduleDirectory); build it with make (or make install), or give --module PATH.")
         }
         return found
     }

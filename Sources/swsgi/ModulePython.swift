@@ -11,7 +11,7 @@ struct ModulePython {
     var prefix: String { ((program as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent }
 
     init(module: String) throws {
-        guard let bytes = FileManager.default.contents(atPath: module) else { throw Failure("the module '\(module)' cannot be read") }
+        guard let bytes = FileManager.default.contents(atPath: module) else { throw Failure("The module '\(module)' cannot be read.") }
         var library: (Int, Int)?
         var programs: [String] = []
         // The C strings of the file that could be either.
@@ -23,10 +23,10 @@ struct ModulePython {
                 programs.append(text)
             }
         }
-        guard let library else { throw Failure("'\(module)' does not look like mod_swsgi.so: it names no libpython") }
+        guard let library else { throw Failure("The file '\(module)' does not look like mod_swsgi.so: it names no libpython.") }
         let suffix = "/bin/python\(library.0).\(library.1)"
         guard let program = programs.first(where: { $0.hasSuffix(suffix) }) else {
-            throw Failure("'\(module)' does not look like mod_swsgi.so: it names no Python program")
+            throw Failure("The file '\(module)' does not look like mod_swsgi.so: it names no Python program.")
         }
         version = library
         self.program = program

@@ -97,6 +97,10 @@ struct Serve: ParsableCommand {
     func validate() throws {
         if application != nil && entryPoint != nil { throw ValidationError("Give the application either as the argument or with --entry-point, not both.") }
         if application == nil && entryPoint == nil { throw ValidationError("Name the application to serve: swsgi serve app.wsgi.") }
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else {
+            throw ValidationError("--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, not '\(host)'.")
+        }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535, not \(port).") }
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1, not \(processes).") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads).") }
@@ -160,20 +164,14 @@ struct Serve: ParsableCommand {
         if let home, let problem = checkPythonHome(home, directive: pythonHome != nil ? "--python-home" : "VIRTUAL_ENV", expected: built.version) {
             throw Failure(problem + "; or build swsgi for that Python (make PYTHON=...) and give --module")
         }
-        let root = try serverRoot.map { absolute($0) } ?? makeTemporaryRoot()
-        var script: String
-        var working: String
+        var working = FileManager.default.currentDirectoryPath
         if applicationType == .script {
-            script = absolute(name)
+            let script = absolute(name)
             guard FileManager.default.isReadableFile(atPath: script), !isDirectory(script) else {
                 throw Failure("The WSGI script '\(name)' is not a readable file.")
             }
             working = (script as NSString).deletingLastPathComponent
-        } else {
-            script = root + "/loader.wsgi"
-            working = FileManager.default.currentDirectoryPath
         }
-        if reloadOnChanges { script = root + "/loader.wsgi" }
         working = try workingDirectory.map { try existingDirectory($0, option: "--working-directory") } ?? working
         var aliases: [(url: String, path: String)] = []
         for index in stride(from: 0, to: urlAlias.count, by: 2) {
@@ -183,19 +181,25 @@ struct Serve: ParsableCommand {
             guard FileManager.default.isReadableFile(atPath: file) else { throw Failure("--include-file '\(file)' is not a readable file.") }
             return absolute(file)
         }
+        let apache = try Installation.apache(httpd)
         let asRoot = geteuid() == 0
         let runUser = user ?? "www-data"
         guard !asRoot || getpwnam(runUser) != nil else { throw Failure("--user '\(runUser)' is not a known user.") }
         let runGroup = try group ?? primaryGroup(of: runUser)
         guard !asRoot || getgrnam(runGroup) != nil else { throw Failure("--group '\(runGroup)' is not a known group.") }
+        let paths = try pythonPath.map { try existingDirectory($0, option: "--python-path") }
+        let documents = try documentRoot.map { try existingDirectory($0, option: "--document-root") }
+        // Made last, so that nothing is left behind when a check above fails.
+        let root = try serverRoot.map { absolute($0) } ?? makeTemporaryRoot()
+        let script = applicationType == .module || reloadOnChanges ? root + "/loader.wsgi" : absolute(name)
         return ServerPlan(
-            root: root, apache: try Installation.apache(httpd), module: module, apacheModules: Installation.moduleDirectory,
+            root: root, apache: apache, module: module, apacheModules: Installation.moduleDirectory,
             host: host, port: port, script: script,
             callable: script == absolute(name) && callableObject != "application" ? callableObject : nil,
             processes: processes, threads: threads, pythonHome: home,
-            pythonPath: try pythonPath.map { try existingDirectory($0, option: "--python-path") },
+            pythonPath: paths,
             workingDirectory: working, urlAliases: aliases,
-            documentRoot: try documentRoot.map { try existingDirectory($0, option: "--document-root") },
+            documentRoot: documents,
             maximumRequests: maximumRequests, requestTimeout: requestTimeout, accessLog: accessLog,
             logLevel: logLevel.lowercased(), user: asRoot ? runUser : nil, group: asRoot ? runGroup : nil,
             includeFiles: includes, logToTerminal: !setupOnly
@@ -288,8 +292,11 @@ private func pythonString(_ text: String) -> String {
 /// "Syntax error on line N of FILE:" and "Configuration check failed" around it, which do
 /// not help with a generated file.
 func apacheComplaint(_ text: String, config: String) -> String {
-    let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        .filter { !$0.isEmpty && !$0.hasPrefix("AH00526") && !$0.hasPrefix("AH00014") && !$0.contains("Syntax error on line") }
+    let lines = text.split(separator: "\n").map { line -> String in
+        // "apache2: Syntax error on line 13 of FILE: why" keeps only the why.
+        guard let place = line.range(of: config + ":") else { return line.trimmingCharacters(in: .whitespaces) }
+        return line[place.upperBound...].trimmingCharacters(in: .whitespaces)
+    }.filter { !$0.isEmpty && !$0.hasPrefix("AH00014") }
     return lines.last.map { "Apache refuses the configuration: \($0)" } ?? "Apache refuses the configuration \(config)."
 }
 
@@ -302,7 +309,7 @@ private func checkPortIsFree(host: String, port: Int) throws {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
-    guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw Failure("--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, not '\(host)'.") }
+    inet_pton(AF_INET, host, &address.sin_addr)  // checked by validate()
     let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     if bound != 0 {
         throw Failure("Port \(port) on \(host) cannot be used (\(String(cString: strerror(errno)))); choose another with --port.")

@@ -85,5 +85,8 @@ final class ApacheConfigReaderTests: XCTestCase {
             """
         XCTAssertEqual(apacheComplaint(output, config: "/tmp/r/httpd.conf"),
                        "Apache refuses the configuration: WSGIDaemonProcess: option 'threads=0' must be at least 1")
+        let loading = "apache2: Syntax error on line 13 of /tmp/r/httpd.conf: Cannot load x.so into server: No such file\n"
+        XCTAssertEqual(apacheComplaint(loading, config: "/tmp/r/httpd.conf"),
+                       "Apache refuses the configuration: Cannot load x.so into server: No such file")
     }
 }

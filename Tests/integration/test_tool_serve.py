@@ -1,4 +1,5 @@
 """`swsgi serve`: one command runs an app under a real Apache, and stops it leaving nothing."""
+import glob
 import http.client
 import json
 import os
@@ -154,6 +155,20 @@ def test_serve_url_alias_serves_static_files(workdir):
         served.kill()
 
 
+def test_serve_document_root_files_first_then_the_app(workdir):
+    write(os.path.join(workdir, "hello.wsgi"), HELLO)
+    write(os.path.join(workdir, "htdocs", "robots.txt"), "User-agent: *\n")
+    served = Served(workdir, "hello.wsgi", "--document-root", "htdocs")
+    try:
+        served.wait_ready()
+        assert served.get("/robots.txt") == (200, b"User-agent: *\n")
+        assert served.get("/robots.txt/x")[1].startswith(b"hello from")
+        assert served.get("/nothere.txt")[1].startswith(b"hello from")
+        assert served.stop() == 0
+    finally:
+        served.kill()
+
+
 def test_serve_application_type_module(workdir):
     write(os.path.join(workdir, "pkg", "__init__.py"), "")
     write(os.path.join(workdir, "pkg", "web.py"),
@@ -229,17 +244,23 @@ def test_serve_setup_only_and_the_generated_apachectl(workdir):
     (["--log-level", "loud"], "--log-level must be one of"),
     (["--url-alias", "/static"], "--url-alias takes two values"),
     (["--python-home", "/nonexistent/venv"], "--python-home '/nonexistent/venv' is not a directory."),
+    (["--python-path", "/nonexistent/dir"], "--python-path '/nonexistent/dir' is not a directory."),
+    (["--host", "localhost"], "--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, not 'localhost'."),
 ])
 def test_serve_wrong_option_gets_one_sentence(workdir, args, sentence):
     write(os.path.join(workdir, "hello.wsgi"), HELLO)
+    before = set(glob.glob("/tmp/swsgi-serve-*"))
     p = tool("serve", "hello.wsgi", *args, cwd=workdir)
+    assert set(glob.glob("/tmp/swsgi-serve-*")) <= before  # no server root left behind
     assert p.returncode != 0
     assert sentence in p.stderr.splitlines()[0], p.stderr
     assert "AH0" not in p.stderr  # no Apache stack
 
 
 def test_serve_missing_script(workdir):
+    before = set(glob.glob("/tmp/swsgi-serve-*"))
     p = tool("serve", "nothere.wsgi", cwd=workdir)
+    assert set(glob.glob("/tmp/swsgi-serve-*")) <= before
     assert p.returncode == 1
     assert p.stderr.strip() == "Error: The WSGI script 'nothere.wsgi' is not a readable file."
 
