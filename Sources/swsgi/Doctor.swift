@@ -95,9 +95,13 @@ struct Doctor: ParsableCommand {
             let user = daemon.uid.map { uid in account(uid: uid, gid: daemon.gid, groups: daemon.supplementaryGroups) }
                 ?? Identity(uid: apacheUser.uid, gid: daemon.gid ?? apacheUser.gid, groups: daemon.supplementaryGroups, name: apacheUser.name)
             let directory = daemon.home ?? user.name.flatMap { homeDirectory(of: $0) } ?? "/"
+            // The daemon's locale settings, as it sets them before Python starts.
+            var daemonEnvironment = environment
+            if let lang = daemon.lang { daemonEnvironment["LANG"] = lang }
+            if let locale = daemon.locale { daemonEnvironment["LC_ALL"] = locale }
             groups.append(group(name: daemon.name, home: daemon.pythonHome ?? global.pythonHome,
                                 homeDirective: daemon.pythonHome != nil ? "WSGIDaemonProcess \(daemon.name) python-home" : "WSGIPythonHome",
-                                sitePath: daemon.pythonPath, identity: user, directory: directory, built: built, environment: environment))
+                                sitePath: daemon.pythonPath, identity: user, directory: directory, built: built, environment: daemonEnvironment))
         }
         for (name, error) in reader.refusedGroups {
             groups.append(GroupReport(name: name, mode: "daemon", user: "", python_home: nil, python_path: [], python: nil, problems: [error]))
@@ -138,6 +142,7 @@ struct Doctor: ParsableCommand {
             report.problems.append("\(subject): python-path entry '\(entry)' is not a directory, so nothing is imported from it; correct or remove it.")
         }
         var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": environment["LANG"] ?? "C"]
+        env["LC_ALL"] = environment["LC_ALL"]
         if let user = identity.name {
             env["USER"] = user
             env["LOGNAME"] = user

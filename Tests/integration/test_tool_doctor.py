@@ -145,6 +145,29 @@ def test_doctor_home_unreadable_by_the_daemon_user(apache_factory):
     assert any("does not start as user www-data" in q for q in group(report, "g")["problems"])
 
 
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to ask as Apache's User")
+def test_doctor_socket_directory_apache_cannot_search(apache_factory):
+    a = apache_factory("WSGISocketPrefix {root}/private/sockets/w\nWSGIDaemonProcess g\n"
+                       "WSGIScriptAlias / %s process-group=g\n" % INFO, start=False)
+    os.makedirs(a.path("private", "sockets"))
+    a.prepare()
+    os.chmod(a.path("private"), 0o700)
+    report = json.loads(tool("doctor", "-f", a.conf, "--json").stdout)
+    assert report["sockets"] == {"prefix": a.path("private/sockets/w"), "directory": a.path("private/sockets")}
+    assert ("The daemon socket directory '%s' cannot be searched by Apache's User www-data, so its children cannot "
+            "reach the daemons (503); give that user x permission on it, or point WSGISocketPrefix elsewhere."
+            % a.path("private/sockets")) in report["problems"]
+
+
+def test_doctor_socket_directory_missing(apache_factory):
+    a = apache_factory("WSGISocketPrefix nothere/w\nWSGIDaemonProcess g\nWSGIScriptAlias / %s process-group=g\n" % INFO,
+                       start=False)
+    report = doctor(a)
+    assert report["problems"] == [
+        "The daemon socket directory '%s' does not exist: Apache cannot create the sockets there; create it (mkdir -p) "
+        "or point WSGISocketPrefix at a directory that exists." % a.path("nothere")]
+
+
 def test_doctor_reports_mod_wsgi_loaded_too(apache_factory):
     a = apache_factory("LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so\n"
                        "WSGIScriptAlias / {apps}/pyinfo.wsgi\n", start=False)
