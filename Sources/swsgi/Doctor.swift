@@ -24,11 +24,7 @@ struct Doctor: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
-    @Option(help: "The mod_swsgi.so to assume when the configuration loads none (default: the one beside this tool, else the installed one).")
-    var module: String?
-
-    @Option(help: "The Apache httpd binary, for its compiled-in modules (default: /usr/sbin/apache2).")
-    var httpd: String?
+    @OptionGroup var binaries: Binaries
 
     @Option(help: "The file of environment variables Apache is started with (Debian's apache2ctl reads it).")
     var envvars = "/etc/apache2/envvars"
@@ -48,7 +44,7 @@ struct Doctor: ParsableCommand {
     private func diagnose() throws -> DoctorReport {
         let file = absolute(config)
         guard FileManager.default.isReadableFile(atPath: file) else { throw Failure("The Apache configuration '\(config)' is not a readable file; give it with -f.") }
-        let apache = try Installation.apache(httpd)
+        let apache = try Installation.apache(binaries.httpd)
         let environment = apacheEnvironment()
         // The LoadModule lines first, read with any Python: they say which module judges the rest.
         let modules = try read(file, python: nil, apache: apache, environment: environment).modules
@@ -62,7 +58,7 @@ struct Doctor: ParsableCommand {
             }
             modulePath = loaded.path
         } else {
-            modulePath = try Installation.module(module, python: nil)
+            modulePath = try Installation.module(binaries.module, python: nil)
             problems.append(mod_wsgi.map { "\($0.place): this configuration loads mod_wsgi, not swsgi; to run swsgi, replace that line with LoadModule swsgi_module \(modulePath) (this report assumes that module)." }
                 ?? "The configuration loads no swsgi_module; add LoadModule swsgi_module \(modulePath) (this report assumes that module).")
         }

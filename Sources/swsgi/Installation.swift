@@ -1,4 +1,14 @@
+import ArgumentParser
 import Foundation
+
+/// The module and Apache, when not those the tool finds by itself.
+struct Binaries: ParsableArguments {
+    @Option(help: "The mod_swsgi.so (default: the one beside this tool, else the installed one; doctor: the one the configuration loads).")
+    var module: String?
+
+    @Option(help: "The Apache httpd binary (default: /usr/sbin/apache2).")
+    var httpd: String?
+}
 
 /// Where Apache and the module are: found without options from the build tree (the tool sits
 /// in build/, beside build/pyX.Y/mod_swsgi.so) and after `make install` (Apache's module

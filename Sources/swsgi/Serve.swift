@@ -86,11 +86,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Restart the daemon process when a file of any module it imported changes.")
     var reloadOnChanges = false
 
-    @Option(help: "The mod_swsgi.so to load (default: the one beside this tool, else the installed one).")
-    var module: String?
-
-    @Option(help: "The Apache httpd binary (default: /usr/sbin/apache2).")
-    var httpd: String?
+    @OptionGroup var binaries: Binaries
 
     static let logLevels = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
 
@@ -159,7 +155,7 @@ struct Serve: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let home = try (pythonHome.map { try existingDirectory($0, option: "--python-home") })
             ?? environment["VIRTUAL_ENV"].map { try existingDirectory($0, option: "VIRTUAL_ENV (the active virtual environment)") }
-        let module = try Installation.module(module, python: home.flatMap { virtualEnvironmentVersion(home: $0) })
+        let module = try Installation.module(binaries.module, python: home.flatMap { virtualEnvironmentVersion(home: $0) })
         let built = try ModulePython(module: module)
         if let home, let problem = checkPythonHome(home, directive: pythonHome != nil ? "--python-home" : "VIRTUAL_ENV", expected: built.version) {
             throw Failure(problem + "; or build swsgi for that Python (make PYTHON=...) and give --module")
@@ -181,7 +177,7 @@ struct Serve: ParsableCommand {
             guard FileManager.default.isReadableFile(atPath: file) else { throw Failure("--include-file '\(file)' is not a readable file.") }
             return absolute(file)
         }
-        let apache = try Installation.apache(httpd)
+        let apache = try Installation.apache(binaries.httpd)
         let asRoot = geteuid() == 0
         let runUser = user ?? "www-data"
         guard !asRoot || getpwnam(runUser) != nil else { throw Failure("--user '\(runUser)' is not a known user.") }

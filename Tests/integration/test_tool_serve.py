@@ -1,4 +1,5 @@
 """`swsgi serve`: one command runs an app under a real Apache, and stops it leaving nothing."""
+import contextlib
 import glob
 import http.client
 import json
@@ -72,6 +73,18 @@ class Served:
         self.log.close()
 
 
+@contextlib.contextmanager
+def serving(workdir, *args, env=None, ready="/"):
+    """Serves ARGS until the block ends, then stops it with Ctrl-C, which must exit 0."""
+    served = Served(workdir, *args, env=env)
+    try:
+        served.wait_ready(ready)
+        yield served
+        assert served.stop() == 0, served.output()
+    finally:
+        served.kill()
+
+
 @pytest.fixture
 def workdir():
     path = tempfile.mkdtemp(prefix="swsgi-it-serve-")
@@ -128,45 +141,30 @@ def test_serve_stops_on_sigterm_with_status_0(workdir):
 
 def test_serve_flask_in_the_active_venv(workdir, flask_venv):
     env = dict(os.environ, VIRTUAL_ENV=flask_venv)
-    served = Served(workdir, os.path.join(EXAMPLES, "flask", "app.wsgi"), env=env)
-    try:
-        served.wait_ready("/api")
+    with serving(workdir, os.path.join(EXAMPLES, "flask", "app.wsgi"), env=env, ready="/api") as served:
         status, body = served.get("/api?x=1")
         assert status == 200, served.output()
         data = json.loads(body)
         assert data["prefix"] == flask_venv
         assert data["args"] == {"x": "1"}
-        assert served.stop() == 0
-    finally:
-        served.kill()
 
 
 def test_serve_url_alias_serves_static_files(workdir):
     write(os.path.join(workdir, "hello.wsgi"), HELLO)
     write(os.path.join(workdir, "assets", "site.css"), "body { color: red }\n")
-    served = Served(workdir, "hello.wsgi", "--url-alias", "/static", "assets")
-    try:
-        served.wait_ready()
+    with serving(workdir, "hello.wsgi", "--url-alias", "/static", "assets") as served:
         assert served.get("/static/site.css") == (200, b"body { color: red }\n")
         assert served.get("/static/missing.css")[0] == 404
         assert served.get("/other")[1].startswith(b"hello from")
-        assert served.stop() == 0
-    finally:
-        served.kill()
 
 
 def test_serve_document_root_files_first_then_the_app(workdir):
     write(os.path.join(workdir, "hello.wsgi"), HELLO)
     write(os.path.join(workdir, "htdocs", "robots.txt"), "User-agent: *\n")
-    served = Served(workdir, "hello.wsgi", "--document-root", "htdocs")
-    try:
-        served.wait_ready()
+    with serving(workdir, "hello.wsgi", "--document-root", "htdocs") as served:
         assert served.get("/robots.txt") == (200, b"User-agent: *\n")
         assert served.get("/robots.txt/x")[1].startswith(b"hello from")
         assert served.get("/nothere.txt")[1].startswith(b"hello from")
-        assert served.stop() == 0
-    finally:
-        served.kill()
 
 
 def test_serve_application_type_module(workdir):
@@ -175,14 +173,9 @@ def test_serve_application_type_module(workdir):
           "def app(environ, start_response):\n"
           "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
           "    return [b'from a module']\n")
-    served = Served(workdir, "--application-type", "module", "pkg.web", "--callable-object", "app",
-                    "--working-directory", workdir)
-    try:
-        served.wait_ready()
+    with serving(workdir, "--application-type", "module", "pkg.web", "--callable-object", "app",
+                 "--working-directory", workdir) as served:
         assert served.get("/") == (200, b"from a module")
-        assert served.stop() == 0
-    finally:
-        served.kill()
 
 
 def test_serve_reload_on_changes_picks_up_an_edited_module(workdir):
@@ -192,9 +185,7 @@ def test_serve_reload_on_changes_picks_up_an_edited_module(workdir):
           "def application(environ, start_response):\n"
           "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
           "    return [greeting.TEXT.encode()]\n")
-    served = Served(workdir, "app.wsgi", "--reload-on-changes")
-    try:
-        served.wait_ready()
+    with serving(workdir, "app.wsgi", "--reload-on-changes") as served:
         assert served.get("/") == (200, b"first")
         time.sleep(1.1)  # a new modification time
         write(os.path.join(workdir, "greeting.py"), "TEXT = 'second'\n")
@@ -205,9 +196,6 @@ def test_serve_reload_on_changes_picks_up_an_edited_module(workdir):
             except OSError:
                 return False
         assert wait_until(reloaded, 20, 0.3), served.output()
-        assert served.stop() == 0
-    finally:
-        served.kill()
 
 
 def test_serve_setup_only_and_the_generated_apachectl(workdir):
@@ -283,10 +271,5 @@ def test_serve_user_option_runs_the_daemon_as_that_user(workdir):
           "def application(environ, start_response):\n"
           "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
           "    return [pwd.getpwuid(os.getuid()).pw_name.encode()]\n")
-    served = Served(workdir, "whoami.wsgi", "--user", "nobody", "--group", "nogroup")
-    try:
-        served.wait_ready()
+    with serving(workdir, "whoami.wsgi", "--user", "nobody", "--group", "nogroup") as served:
         assert served.get("/") == (200, b"nobody")
-        assert served.stop() == 0
-    finally:
-        served.kill()
