@@ -11,6 +11,8 @@ final class ApacheConfigReader {
         let name: String
         let path: String
         let place: String
+        /// swsgi, under whichever word (wsgi_module, as Debian's swsgi.load has it, or swsgi_module).
+        let isSwsgi: Bool
     }
 
     let configuration: Configuration
@@ -169,7 +171,9 @@ final class ApacheConfigReader {
         case "defaultruntimedir": runtimeDirectory = args.first.map(resolved)
         case "loadmodule":
             guard args.count >= 2 else { return }
-            modules.append(Loaded(name: args[0], path: resolved(args[1]), place: place))
+            let path = resolved(args[1])
+            let mayBeSwsgi = args[0] == "wsgi_module" || args[0] == "swsgi_module"
+            modules.append(Loaded(name: args[0], path: path, place: place, isSwsgi: mayBeSwsgi && ModulePython.isSwsgi(path)))
         case let lowered where lowered.hasPrefix("wsgi"):
             var words = args
             // Relative to ServerRoot, as the shim makes it.
@@ -186,15 +190,22 @@ final class ApacheConfigReader {
         if let error { errors.append("\(place): \(error)") }
     }
 
-    /// Whether a module is loaded, by its identifier (wsgi_module) or source file (mod_wsgi.c).
+    /// The LoadModule lines Apache acts on: the first of each word (it skips the others, AH01574).
+    var effectiveModules: [Loaded] {
+        var seen = Set<String>()
+        return modules.filter { seen.insert($0.name).inserted }
+    }
+
+    /// Whether a module is loaded, by its word (wsgi_module) or record name (mod_wsgi.c).
     func isLoaded(_ module: String) -> Bool {
-        let identifier: String
-        if module.hasPrefix("mod_"), module.hasSuffix(".c") {
-            identifier = String(module.dropFirst(4).dropLast(2)) + "_module"
-        } else {
-            identifier = module
+        var identifier = module
+        if module.hasPrefix("mod_"), module.hasSuffix(".c") { identifier = String(module.dropFirst(4).dropLast(2)) + "_module" }
+        let loaded = effectiveModules
+        if identifier == "wsgi_module" || identifier == "swsgi_module" {
+            // swsgi answers to both words and to mod_wsgi.c (shim/identity.c); mod_wsgi to its own.
+            return loaded.contains { ($0.name == "wsgi_module" || $0.name == "swsgi_module") && ($0.isSwsgi || identifier == "wsgi_module") }
         }
-        return modules.contains { $0.name == identifier } || builtIn.contains(identifier)
+        return loaded.contains { $0.name == identifier } || builtIn.contains(identifier)
     }
 
     private func resolved(_ path: String) -> String {

@@ -38,4 +38,10 @@ struct ModulePython {
         guard parts.count >= 2, let major = Int(parts[0]), let minor = Int(parts[1].prefix { $0.isNumber }), !parts[1].isEmpty else { return nil }
         return (major, minor)
     }
+
+    /// Whether the file at path is swsgi (it defines swsgi_module) rather than mod_wsgi.
+    static func isSwsgi(_ path: String) -> Bool {
+        guard let bytes = FileManager.default.contents(atPath: path) else { return false }
+        return bytes.range(of: Data("swsgi_module".utf8)) != nil
+    }
 }

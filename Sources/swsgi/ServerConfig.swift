@@ -49,7 +49,7 @@ struct ServerPlan {
         for name in modules where FileManager.default.fileExists(atPath: "\(apacheModules)/mod_\(name).so") {
             lines.append("LoadModule \(name)_module \(quoted("\(apacheModules)/mod_\(name).so"))")
         }
-        lines.append("LoadModule swsgi_module \(quoted(module))")
+        lines.append("LoadModule wsgi_module \(quoted(module))")  // mod_wsgi's word, as conf/swsgi.load
         if let user { lines.append("User \(user)") }
         if let group { lines.append("Group \(group)") }
         lines += [

@@ -30,12 +30,16 @@ final class ApacheConfigReaderTests: XCTestCase {
     func testSectionsIncludesAndVariables() throws {
         try write("main.conf", """
             User ${RUN_USER}
-            LoadModule swsgi_module /x/mod_swsgi.so
+            LoadModule wsgi_module mod_swsgi.so
+            LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
             Define SITE
             IncludeOptional conf.d/*.conf
             IncludeOptional missing/*.conf
-            <IfModule !mod_swsgi.c>
+            <IfModule !mod_wsgi.c>
                 WSGIDaemonProcess never
+            </IfModule>
+            <IfModule swsgi_module>
+                WSGIDaemonProcess swsgi
             </IfModule>
             <IfDefine !SITE>
                 WSGIDaemonProcess nor
@@ -49,12 +53,14 @@ final class ApacheConfigReaderTests: XCTestCase {
             </IfModule>
             """)
         try write("conf.d/b.conf", "<IfDefine SITE>\n<VirtualHost *:80>\nWSGIDaemonProcess second\n</VirtualHost>\n</IfDefine>\n")
+        try write("mod_swsgi.so", "... swsgi_module ...")
         try write("conf.d/a.conf", "# first by name\nWSGIDaemonProcess \"first\" processes=2\n")
         let reader = try read()
         XCTAssertEqual(reader.errors, [])
         XCTAssertEqual(reader.user, "www-data")
-        XCTAssertEqual(reader.modules.map(\.name), ["swsgi_module"])
-        XCTAssertEqual(reader.configuration.global.daemons.map(\.name), ["first", "second", "logged"])
+        XCTAssertEqual(reader.modules.map(\.isSwsgi), [true, false])
+        XCTAssertEqual(reader.effectiveModules.map(\.path), [directory + "/mod_swsgi.so"])  // Apache skips the second
+        XCTAssertEqual(reader.configuration.global.daemons.map(\.name), ["first", "second", "swsgi", "logged"])
         XCTAssertEqual(reader.configuration.global.daemons.last?.threads, 2)
     }
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import IS_ROOT, PY_VERSION, make_venv, venv_site_packages
+from conftest import BASE_PREFIX, IS_ROOT, MODULE_PATH, PY_VERSION, make_venv, venv_site_packages
 from daemon_support import SOCKET_DIRECTIVE, get_json
 from tool_support import TOOL, tool
 
@@ -168,12 +168,33 @@ def test_doctor_socket_directory_missing(apache_factory):
         "or point WSGISocketPrefix at a directory that exists." % a.path("nothere")]
 
 
+MOD_WSGI = "/usr/lib/apache2/modules/mod_wsgi.so"
+
+
 def test_doctor_reports_mod_wsgi_loaded_too(apache_factory):
-    a = apache_factory("LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so\n"
-                       "WSGIScriptAlias / {apps}/pyinfo.wsgi\n", start=False)
+    # under another word: configtest would fail
+    a = apache_factory("WSGIScriptAlias / {apps}/pyinfo.wsgi\n", start=False,
+                       modules=[("swsgi_module", MODULE_PATH), ("wsgi_module", MOD_WSGI)])
     report = doctor(a)
-    assert any(q.startswith("%s:" % a.conf) and "mod_wsgi is loaded too" in q and "a2dismod wsgi" in q
-               for q in report["problems"]), report["problems"]
+    assert report["problems"] == ["%s:%d: mod_wsgi is loaded too, and one Apache can run only one of them (configtest "
+                                  "fails); remove that LoadModule line (a2dismod wsgi)."
+                                  % (a.conf, line_of(a, "LoadModule wsgi_module"))]
+    # under the same word: Apache skips the second line
+    a = apache_factory("WSGIScriptAlias / {apps}/pyinfo.wsgi\n", start=False,
+                       modules=[("wsgi_module", MODULE_PATH), ("wsgi_module", MOD_WSGI)])
+    [problem] = doctor(a)["problems"]
+    assert problem.startswith("%s:%d: Apache skips this LoadModule of mod_wsgi, as wsgi_module is swsgi already"
+                              % (a.conf, line_of(a, "LoadModule wsgi_module " + MOD_WSGI)))
+
+
+def test_doctor_configuration_of_mod_wsgi(apache_factory):
+    a = apache_factory("WSGIScriptAlias / {apps}/pyinfo.wsgi\n", start=False, modules=[("wsgi_module", MOD_WSGI)])
+    report = doctor(a)
+    assert report["problems"] == ["%s:%d: this configuration loads mod_wsgi, not swsgi; to run swsgi, make that line "
+                                  "LoadModule wsgi_module %s (this report assumes that module)."
+                                  % (a.conf, line_of(a, "LoadModule wsgi_module"), MODULE_PATH)]
+    assert report["module"] == MODULE_PATH
+    assert group(report, "(embedded)")["python"]["prefix"] == BASE_PREFIX
 
 
 def test_doctor_follows_includes_and_sections(apache_factory):
