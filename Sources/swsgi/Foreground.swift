@@ -5,8 +5,8 @@ import Glibc
 /// (Ctrl-C), SIGTERM or SIGHUP, which stop Apache as `apachectl stop` would: its parent gets
 /// SIGTERM and takes its children and daemon processes down with it. Apache runs in a process
 /// group of its own, so that Ctrl-C reaches only this process, which then stops it in order;
-/// it also gets SIGTERM should this process die. Returns whether a signal stopped it, and
-/// Apache's exit status.
+/// it also gets SIGTERM should this process die. A second signal kills Apache's process group.
+/// Returns whether a signal stopped it, and Apache's exit status.
 func runInForeground(apache: String, config: String) -> (stopped: Bool, status: Int32) {
     var signals = sigset_t()
     sigemptyset(&signals)
@@ -41,6 +41,8 @@ func runInForeground(apache: String, config: String) -> (stopped: Bool, status: 
         if !stopped {
             stopped = true
             kill(child, SIGTERM)
+        } else {
+            kill(-child, SIGKILL)  // a second Ctrl-C: Apache's whole process group, at once
         }
     }
 }
