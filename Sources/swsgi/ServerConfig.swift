@@ -50,8 +50,10 @@ struct ServerPlan {
             lines.append("LoadModule \(name)_module \(quoted("\(apacheModules)/mod_\(name).so"))")
         }
         lines.append("LoadModule wsgi_module \(quoted(module))")  // mod_wsgi's word, as conf/swsgi.load
-        if let user { lines.append("User \(user)") }
-        if let group { lines.append("Group \(group)") }
+        // Not root, Apache runs as the user who started it; saying so gives the module the
+        // uid its daemons accept connections from (it takes User's, which defaults to #-1).
+        lines.append("User \(user ?? "#\(geteuid())")")
+        lines.append("Group \(group ?? "#\(getegid())")")
         lines += [
             "ErrorLog \(quoted(logToTerminal ? "/dev/stderr" : root + "/error_log"))",
             "LogLevel \(logLevel)",

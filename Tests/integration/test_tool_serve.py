@@ -4,6 +4,7 @@ import glob
 import http.client
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -26,15 +27,24 @@ def application(environ, start_response):
     return [('hello from %s %s' % (environ['mod_wsgi.process_group'], os.getcwd())).encode()]
 """
 
+WHOAMI = """\
+import os, pwd
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [pwd.getpwuid(os.getuid()).pw_name.encode()]
+"""
+
 
 class Served:
     """`swsgi serve ARGS` running in the background on a free port."""
 
-    def __init__(self, workdir, *args, env=None):
+    def __init__(self, workdir, *args, env=None, prefix=()):
         self.port = free_port()
         self.log_path = os.path.join(workdir, "serve.log")
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([TOOL, "serve", "--port", str(self.port), "--module", MODULE_PATH] + list(args),
+        if prefix:  # run as another user, who must be able to reopen its stderr (/dev/stderr)
+            os.chown(self.log_path, pwd.getpwnam("nobody").pw_uid, -1)
+        self.process = subprocess.Popen(list(prefix) + [TOOL, "serve", "--port", str(self.port), "--module", MODULE_PATH] + list(args),
                                         stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
 
     def output(self):
@@ -74,9 +84,9 @@ class Served:
 
 
 @contextlib.contextmanager
-def serving(workdir, *args, env=None, ready="/"):
+def serving(workdir, *args, env=None, ready="/", prefix=()):
     """Serves ARGS until the block ends, then stops it with Ctrl-C, which must exit 0."""
-    served = Served(workdir, *args, env=env)
+    served = Served(workdir, *args, env=env, prefix=prefix)
     try:
         served.wait_ready(ready)
         yield served
@@ -266,10 +276,15 @@ def test_serve_venv_of_another_python_is_one_sentence(workdir):
 
 @pytest.mark.skipif(not IS_ROOT, reason="--user needs root")
 def test_serve_user_option_runs_the_daemon_as_that_user(workdir):
-    write(os.path.join(workdir, "whoami.wsgi"),
-          "import os, pwd\n"
-          "def application(environ, start_response):\n"
-          "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
-          "    return [pwd.getpwuid(os.getuid()).pw_name.encode()]\n")
+    write(os.path.join(workdir, "whoami.wsgi"), WHOAMI)
     with serving(workdir, "whoami.wsgi", "--user", "nobody", "--group", "nogroup") as served:
+        assert served.get("/") == (200, b"nobody")
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs root to become another user")
+def test_serve_as_an_ordinary_user(workdir):
+    """Not root, Apache and the daemon run as the user who started swsgi."""
+    write(os.path.join(workdir, "whoami.wsgi"), WHOAMI)
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    with serving(workdir, "whoami.wsgi", prefix=as_nobody) as served:
         assert served.get("/") == (200, b"nobody")
