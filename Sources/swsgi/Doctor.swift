@@ -124,7 +124,11 @@ struct Doctor: ParsableCommand {
             if let problem = socketDirectoryProblem(directory, apacheUser: apacheUser, environment: environment) { problems.append(problem) }
         }
         problems += groups.flatMap(\.problems)
-        return DoctorReport(config: file, module: modulePath, module_python: built.versionText, module_program: built.program,
+        var notes: [String] = []
+        if geteuid() != 0 {
+            notes.append("Not run as root: each Python was asked as \(NSUserName()), and what other users can read was not checked; run swsgi doctor as root for the real answer.")
+        }
+        return DoctorReport(config: file, notes: notes, module: modulePath, module_python: built.versionText, module_program: built.program,
                             apache_user: apacheUser.name ?? "#\(apacheUser.uid)", groups: groups, sockets: sockets, problems: problems)
     }
 
@@ -151,6 +155,9 @@ struct Doctor: ParsableCommand {
         }
         var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": environment["LANG"] ?? "C"]
         env["LC_ALL"] = environment["LC_ALL"]
+        // The module does not isolate Python from Apache's environment: PYTHONPATH and the
+        // like that envvars exports reach every process's Python.
+        for (key, value) in environment where key.hasPrefix("PYTHON") { env[key] = value }
         if let user = identity.name {
             env["USER"] = user
             env["LOGNAME"] = user

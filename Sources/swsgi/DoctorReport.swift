@@ -1,12 +1,14 @@
 /// What `swsgi doctor` found; `--json` prints it as it is (the field names are the JSON's).
 struct DoctorReport: Encodable {
     let config: String
+    /// What limits the report (not run as root).
+    let notes: [String]
     let module: String
     let module_python: String
     let module_program: String
     let apache_user: String
     let groups: [GroupReport]
-    let sockets: SocketReport?
+    @Null var sockets: SocketReport?
     /// Every problem, each one sentence with its fix: the groups' own ones included.
     let problems: [String]
 
@@ -30,6 +32,7 @@ struct DoctorReport: Encodable {
             lines.append("")
         }
         if let sockets { lines += ["Daemon sockets   \(sockets.prefix).<pid>.<generation>.<n>.sock", ""] }
+        lines += notes + (notes.isEmpty ? [] : [""])
         if problems.isEmpty {
             lines.append("No problems found.")
         } else {
@@ -44,29 +47,28 @@ struct GroupReport: Encodable {
     let name: String
     let mode: String
     let user: String
-    let python_home: String?
+    @Null var python_home: String?
     let python_path: [String]
-    var python: PythonFacts?
+    @Null var python: PythonFacts?
     var problems: [String]
-
-    private enum CodingKeys: String, CodingKey {
-        case name, mode, user, python_home, python_path, python, problems
-    }
-
-    /// Absent values as null, so that scripts find every key.
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(mode, forKey: .mode)
-        try container.encode(user, forKey: .user)
-        try container.encode(python_home, forKey: .python_home)
-        try container.encode(python_path, forKey: .python_path)
-        try container.encode(python, forKey: .python)
-        try container.encode(problems, forKey: .problems)
-    }
 }
 
 struct SocketReport: Encodable {
     let prefix: String
     let directory: String
+}
+
+/// An absent value encoded as null rather than left out, so that scripts find every key.
+@propertyWrapper
+struct Null<Value: Encodable>: Encodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue)
+    }
 }
