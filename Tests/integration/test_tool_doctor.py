@@ -126,6 +126,17 @@ def test_doctor_home_of_another_version(apache_factory):
     assert "- " + problem in text.stdout.splitlines()
 
 
+def test_doctor_prefix_home_of_another_version(apache_factory):
+    def setup(a):
+        write(a.path("py39", "lib", "python3.9", "os.py"), "")
+    a = apache_factory("WSGIPythonHome {root}/py39\nWSGIScriptAlias / {apps}/pyinfo.wsgi\n", setup=setup, start=False)
+    report = doctor(a)
+    assert report["problems"] == [
+        "%s:%d: WSGIPythonHome '%s' is a Python 3.9 installation, but this module is built for Python %s; WSGIPythonHome "
+        "must be sys.prefix of a Python %s installation or virtual environment (not the bin/python file, not site-packages)"
+        % (a.conf, line_of(a, "WSGIPythonHome"), a.path("py39"), PY_VERSION, PY_VERSION)]
+
+
 @pytest.mark.skipif(not IS_ROOT, reason="needs root to run the daemon as www-data")
 def test_doctor_home_unreadable_by_the_daemon_user(apache_factory):
     def setup(a):

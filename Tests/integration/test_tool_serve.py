@@ -177,6 +177,44 @@ def test_serve_document_root_files_first_then_the_app(workdir):
         assert served.get("/nothere.txt")[1].startswith(b"hello from")
 
 
+def test_serve_include_file_adds_directives(workdir):
+    write(os.path.join(workdir, "hello.wsgi"), HELLO)
+    write(os.path.join(workdir, "extra", "note.txt"), "included\n")
+    write(os.path.join(workdir, "extra.conf"),
+          'Alias /extra "%s/extra"\n<Directory "%s/extra">\n    Require all granted\n</Directory>\n' % (workdir, workdir))
+    with serving(workdir, "hello.wsgi", "--include-file", "extra.conf") as served:
+        assert served.get("/extra/note.txt") == (200, b"included\n")
+
+
+PID = """\
+import os
+def application(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [str(os.getpid()).encode()]
+"""
+
+
+def test_serve_processes_threads_and_maximum_requests_reach_the_daemon(workdir):
+    write(os.path.join(workdir, "pid.wsgi"), PID)
+    root = os.path.join(workdir, "server")
+    p = tool("serve", "pid.wsgi", "--setup-only", "--server-root", root, "--processes", "2", "--threads", "3",
+             "--maximum-requests", "1", "--request-timeout", "7", "--python-path", workdir, cwd=workdir)
+    assert p.returncode == 0, p.stderr
+    conf = open(os.path.join(root, "httpd.conf")).read()
+    daemon = next(line for line in conf.splitlines() if line.startswith("WSGIDaemonProcess"))
+    for option in ('"processes=2"', '"threads=3"', '"maximum-requests=1"', '"request-timeout=7"',
+                   '"python-path=%s:%s"' % (workdir, workdir), '"home=%s"' % workdir):
+        assert option in daemon, daemon
+    # maximum-requests=1: every request is answered by a fresh process
+    with serving(workdir, "pid.wsgi", "--maximum-requests", "1") as served:
+        pids = set()
+        for _ in range(3):
+            status, body = served.get("/")
+            assert status == 200
+            pids.add(body)
+        assert len(pids) == 3
+
+
 def test_serve_application_type_module(workdir):
     write(os.path.join(workdir, "pkg", "__init__.py"), "")
     write(os.path.join(workdir, "pkg", "web.py"),
