@@ -28,7 +28,7 @@ SWIFT_PYTHON_FLAGS := --scratch-path $(SCRATCH) -Xcc -I$(PY_INCLUDE) -Xcc '-DSWS
 PY_LINK := -L$(PY_LIBDIR) -l$(PY_LIBNAME) $(if $(PY_RPATH),-Xlinker -rpath -Xlinker $(PY_RPATH))
 SHIM_SOURCES := $(wildcard shim/*.c)
 SHIM_HEADERS := $(wildcard shim/*.h)
-CORE_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
+CORE_SOURCES := $(shell find Sources -path Sources/swsgi -prune -o \( -name '*.swift' -o -name '*.h' -o -name '*.modulemap' \) -print) Package.swift
 # Debian packages the build, `make run` and the tests need (and Debian's Python's own).
 comma := ,
 PACKAGES := apache2 apache2-dev python3-pytest curl $(subst $(comma), ,$(PY_PACKAGES))

@@ -47,39 +47,8 @@ struct Doctor: ParsableCommand {
         let apache = try Installation.apache(binaries.httpd)
         let environment = apacheEnvironment()
         // The LoadModule lines first, read with any Python: they say which module judges the rest.
-        let first = try read(file, python: nil, apache: apache, environment: environment)
-        var problems: [String] = []
-        let effective = first.effectiveModules
-        let swsgi = effective.first { $0.isSwsgi }
-        let modWsgi = effective.first { $0.name == "wsgi_module" && !$0.isSwsgi }
-        let skipped = first.modules.filter { line in
-            (line.name == "wsgi_module" || line.name == "swsgi_module") && !effective.contains { $0.place == line.place }
-        }
-        let modulePath: String
-        if let swsgi {
-            guard FileManager.default.isReadableFile(atPath: swsgi.path) else {
-                throw Failure("\(swsgi.place): the module '\(swsgi.path)' is not a readable file; build and install swsgi (make install) or correct the path.")
-            }
-            modulePath = swsgi.path
-            if let modWsgi {
-                problems.append("\(modWsgi.place): mod_wsgi is loaded too, and one Apache can run only one of them (configtest fails); remove that LoadModule line (a2dismod wsgi).")
-            }
-            for line in skipped where !line.isSwsgi {
-                problems.append("\(line.place): Apache skips this LoadModule of mod_wsgi, as \(line.name) is swsgi already (\(swsgi.place)); remove it (a2dismod wsgi).")
-            }
-        } else {
-            modulePath = try Installation.module(binaries.module, python: nil)
-            if let modWsgi, let line = skipped.first(where: \.isSwsgi) {
-                problems.append("\(line.place): Apache skips this LoadModule of swsgi, as \(line.name) is mod_wsgi already (\(modWsgi.place)); remove that line (a2dismod wsgi) (this report assumes swsgi).")
-            } else if let modWsgi {
-                problems.append("\(modWsgi.place): this configuration loads mod_wsgi, not swsgi; to run swsgi, make that line LoadModule wsgi_module \(modulePath) (this report assumes that module).")
-            } else {
-                problems.append("The configuration loads no swsgi; add LoadModule wsgi_module \(modulePath) (this report assumes that module).")
-            }
-        }
-        if let python = effective.first(where: { $0.name == "python_module" }) {
-            problems.append("\(python.place): mod_python is loaded too: two modules embedding Python in one Apache do not mix; remove that LoadModule line (a2dismod python).")
-        }
+        let (modulePath, moduleProblems) = try module(of: try read(file, python: nil, apache: apache, environment: environment))
+        var problems = moduleProblems
         let built = try ModulePython(module: modulePath)
         let reader = try read(file, python: built, apache: apache, environment: environment)
         if !isExecutable(built.program) {
@@ -130,6 +99,44 @@ struct Doctor: ParsableCommand {
         }
         return DoctorReport(config: file, notes: notes, module: modulePath, module_python: built.versionText, module_program: built.program,
                             apache_user: apacheUser.name ?? "#\(apacheUser.uid)", groups: groups, sockets: sockets, problems: problems)
+    }
+
+    /// The swsgi module the configuration loads (else the one this tool finds), and what is
+    /// wrong with the modules it loads: mod_wsgi instead or as well, mod_python.
+    private func module(of first: ApacheConfigReader) throws -> (String, [String]) {
+        var problems: [String] = []
+        let effective = first.effectiveModules
+        let swsgi = effective.first { $0.isSwsgi }
+        let modWsgi = effective.first { $0.name == "wsgi_module" && !$0.isSwsgi }
+        let skipped = first.modules.filter { line in
+            (line.name == "wsgi_module" || line.name == "swsgi_module") && !effective.contains { $0.place == line.place }
+        }
+        let modulePath: String
+        if let swsgi {
+            guard FileManager.default.isReadableFile(atPath: swsgi.path) else {
+                throw Failure("\(swsgi.place): the module '\(swsgi.path)' is not a readable file; build and install swsgi (make install) or correct the path.")
+            }
+            modulePath = swsgi.path
+            if let modWsgi {
+                problems.append("\(modWsgi.place): mod_wsgi is loaded too, and one Apache can run only one of them (configtest fails); remove that LoadModule line (a2dismod wsgi).")
+            }
+            for line in skipped where !line.isSwsgi {
+                problems.append("\(line.place): Apache skips this LoadModule of mod_wsgi, as \(line.name) is swsgi already (\(swsgi.place)); remove it (a2dismod wsgi).")
+            }
+        } else {
+            modulePath = try Installation.module(binaries.module, python: nil)
+            if let modWsgi, let line = skipped.first(where: \.isSwsgi) {
+                problems.append("\(line.place): Apache skips this LoadModule of swsgi, as \(line.name) is mod_wsgi already (\(modWsgi.place)); remove that line (a2dismod wsgi) (this report assumes swsgi).")
+            } else if let modWsgi {
+                problems.append("\(modWsgi.place): this configuration loads mod_wsgi, not swsgi; to run swsgi, make that line LoadModule wsgi_module \(modulePath) (this report assumes that module).")
+            } else {
+                problems.append("The configuration loads no swsgi; add LoadModule wsgi_module \(modulePath) (this report assumes that module).")
+            }
+        }
+        if let python = effective.first(where: { $0.name == "python_module" }) {
+            problems.append("\(python.place): mod_python is loaded too: two modules embedding Python in one Apache do not mix; remove that LoadModule line (a2dismod python).")
+        }
+        return (modulePath, problems)
     }
 
     /// The configuration read with the module's Python (nil: the LoadModule lines are all that count).
