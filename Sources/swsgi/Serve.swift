@@ -29,6 +29,9 @@ struct Serve: ParsableCommand {
     @Option(help: "The name of the WSGI callable in the script or module.")
     var callableObject = "application"
 
+    @Option(help: "The URL path the application is mounted at.")
+    var mountPoint = "/"
+
     @Option(help: "The address to listen on (0.0.0.0 for every interface).")
     var host = "127.0.0.1"
 
@@ -105,6 +108,7 @@ struct Serve: ParsableCommand {
         guard Self.logLevels.contains(logLevel.lowercased()) else {
             throw ValidationError("--log-level must be one of \(Self.logLevels.joined(separator: ", ")), not '\(logLevel)'.")
         }
+        guard mountPoint.hasPrefix("/") else { throw ValidationError("--mount-point must begin with '/', not '\(mountPoint)'.") }
         guard urlAlias.count % 2 == 0 else { throw ValidationError("--url-alias takes two values, a URL path and a directory: --url-alias /static ./static.") }
         for url in stride(from: 0, to: urlAlias.count, by: 2).map({ urlAlias[$0] }) where !url.hasPrefix("/") {
             throw ValidationError("--url-alias: the URL path '\(url)' must begin with '/'.")
@@ -190,7 +194,7 @@ struct Serve: ParsableCommand {
         let script = applicationType == .module || reloadOnChanges ? root + "/loader.wsgi" : absolute(name)
         return ServerPlan(
             root: root, apache: apache, module: module, apacheModules: Installation.moduleDirectory,
-            host: host, port: port, script: script,
+            host: host, port: port, mountPoint: mountPoint, script: script,
             callable: script == absolute(name) && callableObject != "application" ? callableObject : nil,
             processes: processes, threads: threads, pythonHome: home,
             pythonPath: paths,

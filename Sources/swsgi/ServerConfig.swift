@@ -8,6 +8,7 @@ struct ServerPlan {
     var apacheModules: String
     var host: String
     var port: Int
+    var mountPoint: String
     /// The file WSGIScriptAlias mounts: the user's script, or the generated loader.
     var script: String
     var callable: String?
@@ -31,7 +32,7 @@ struct ServerPlan {
     var configPath: String { root + "/httpd.conf" }
     var controlScript: String { root + "/apachectl" }
     var groupName: String { "\(host):\(port)" }
-    var url: String { "http://\(host == "0.0.0.0" ? "localhost" : host):\(port)/" }
+    var url: String { "http://\(host == "0.0.0.0" ? "localhost" : host):\(port)\(mountPoint)" }
 
     /// The Apache configuration: one daemon process group runs the application, Apache's
     /// own children only pass requests to it, and carry no Python (WSGIRestrictEmbedded).
@@ -85,7 +86,7 @@ struct ServerPlan {
                       "RewriteCond \(quoted(documentRoot + "%{REQUEST_URI}")) -f",
                       "RewriteRule ^(.*)$ \(quoted(documentRoot + "$1")) [L]"] + granted(documentRoot)
         }
-        var alias = ["WSGIScriptAlias", "/", quoted(script), quoted("process-group=\(groupName)"), "application-group=%{GLOBAL}"]
+        var alias = ["WSGIScriptAlias", quoted(mountPoint), quoted(script), quoted("process-group=\(groupName)"), "application-group=%{GLOBAL}"]
         if let callable { alias.append(quoted("callable-object=\(callable)")) }
         lines.append(alias.joined(separator: " "))
         lines += granted((script as NSString).deletingLastPathComponent)

@@ -177,6 +177,14 @@ def test_serve_document_root_files_first_then_the_app(workdir):
         assert served.get("/nothere.txt")[1].startswith(b"hello from")
 
 
+def test_serve_mount_point(workdir):
+    write(os.path.join(workdir, "hello.wsgi"), HELLO)
+    with serving(workdir, "hello.wsgi", "--mount-point", "/app", ready="/app") as served:
+        assert served.get("/app/x")[1].startswith(b"hello from")
+        assert served.get("/")[0] in (403, 404)  # nothing else is served
+        assert "on http://127.0.0.1:%d/app " % served.port in served.output()
+
+
 def test_serve_include_file_adds_directives(workdir):
     write(os.path.join(workdir, "hello.wsgi"), HELLO)
     write(os.path.join(workdir, "extra", "note.txt"), "included\n")
