@@ -110,8 +110,8 @@ endif
 unit-test: $(STAMP)
 	$(SWIFT) test --disable-swift-testing $(SWIFT_PYTHON_FLAGS)
 
-integration-test: $(MODULE)
-	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(HARNESS) -m pytest -q Tests/integration
+integration-test: $(MODULE) $(TOOL)
+	SWSGI_MODULE=$(CURDIR)/$(MODULE) SWSGI_TOOL=$(CURDIR)/$(TOOL) PYTHON=$(PYTHON) $(HARNESS) -m pytest -q Tests/integration
 
 # PYTHON given: that Python. Otherwise Debian's and the pyenv builds this machine has, each
 # through a readable copy (Tests/pythons.py): the unit tests once, the integration suite each.
