@@ -20,6 +20,7 @@ func probePython(home: String?, sitePath: [String], built: ModulePython, as iden
                  directory: String, environment: [String: String]) -> Result<PythonFacts, Failure> {
     var env = environment
     var program = built.program
+    if let directory = built.libraryDirectory { env["LD_LIBRARY_PATH"] = directory }
     if let home {
         if FileManager.default.fileExists(atPath: home + "/pyvenv.cfg") {
             program = home + "/bin/python"
