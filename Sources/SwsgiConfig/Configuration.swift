@@ -130,10 +130,8 @@ public final class Configuration: @unchecked Sendable {
                 }
             }
             for (reader, paths) in state.neededPaths(apacheUID: apacheUID, apacheGID: apacheGID) {
-                if let problem = unreadablePath(paths, by: reader) {
-                    found.append(problem)
-                    if !all { return found }
-                }
+                found += unreadablePaths(paths, by: reader, all: all)
+                if !all, !found.isEmpty { return found }
             }
             return found
         }

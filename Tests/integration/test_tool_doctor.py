@@ -141,7 +141,8 @@ def test_doctor_prefix_home_of_another_version(apache_factory):
 def test_doctor_home_unreadable_by_the_daemon_user(apache_factory):
     def setup(a):
         make_venv(a.path("private", "venv"))
-    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess g python-home={root}/private/venv user=www-data\n"
+        os.makedirs(a.path("private", "pp"))
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess g python-home={root}/private/venv python-path={root}/private/pp user=www-data\n"
                        "WSGIScriptAlias / %s process-group=g\n" % INFO, setup=setup, start=False)
     a.prepare()
     os.chmod(a.path("private"), 0o700)
@@ -149,7 +150,10 @@ def test_doctor_home_unreadable_by_the_daemon_user(apache_factory):
     report = json.loads(p.stdout)
     assert p.returncode == 1
     readable = [q for q in report["problems"] if "cannot be read by user 'www-data'" in q]
-    assert readable and readable[0].startswith("WSGIDaemonProcess python-home '%s'" % a.path("private", "venv"))
+    # every path that user cannot read, each in its sentence
+    assert [q.split(" cannot be read")[0] for q in readable] == [
+        "WSGIDaemonProcess python-home '%s'" % a.path("private", "venv"),
+        "WSGIDaemonProcess python-path '%s'" % a.path("private", "pp")]
     assert "directory '%s' is not searchable (x) for it" % a.path("private") in readable[0]
     # and the Python asked as that user indeed does not start
     assert group(report, "g")["python"] is None
