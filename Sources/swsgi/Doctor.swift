@@ -174,6 +174,11 @@ struct Doctor: ParsableCommand {
         switch probePython(home: home, sitePath: sitePath, built: built, as: runAs, directory: isDirectory(directory) ? directory : "/", environment: env) {
         case .success(let facts):
             report.python = facts
+            // libpython is the module's; a standard library of another installation of the
+            // same version may not match its extension modules and build options.
+            if realPath(facts.base_prefix) != realPath(built.prefix) {
+                report.problems.append("\(subject): its standard library is that of the Python at '\(facts.base_prefix)', but the module embeds the one at '\(built.prefix)' (\(built.program)); make the home with that Python (\(built.program) -m venv), or build swsgi for the other (make PYTHON=...).")
+            }
         case .failure(let why):
             report.problems.append("\(subject): its Python does not start as user \(report.user) (\(why)); check the home and that this user can read it.")
         }
@@ -233,4 +238,10 @@ private func account(uid: UInt32, gid: UInt32?, groups: [UInt32]?) -> Identity {
 
 private func homeDirectory(of user: String) -> String? {
     getpwnam(user).map { String(cString: $0.pointee.pw_dir) }
+}
+
+private func realPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }

@@ -137,6 +137,22 @@ def test_doctor_prefix_home_of_another_version(apache_factory):
         % (a.conf, line_of(a, "WSGIPythonHome"), a.path("py39"), PY_VERSION, PY_VERSION)]
 
 
+def test_doctor_home_of_another_installation_of_the_same_version(apache_factory):
+    """A prefix whose standard library is another installation's than the module's libpython."""
+    def setup(a):
+        os.makedirs(a.path("other", "lib"))
+        os.symlink(os.path.join(BASE_PREFIX, "lib", "python" + PY_VERSION), a.path("other", "lib", "python" + PY_VERSION))
+    a = apache_factory("WSGIPythonHome {root}/other\nWSGIScriptAlias / {apps}/pyinfo.wsgi\n", setup=setup, start=False)
+    report = doctor(a)
+    embedded = group(report, "(embedded)")
+    assert embedded["python"]["base_prefix"] == a.path("other")
+    [problem] = report["problems"]
+    assert problem.startswith("Embedded mode: its standard library is that of the Python at '%s', but the module "
+                              "embeds the one at '%s'" % (a.path("other"), BASE_PREFIX))
+    a.start()
+    assert a.get_json("/")["base_prefix"] == a.path("other")  # what doctor predicted
+
+
 @pytest.mark.skipif(not IS_ROOT, reason="needs root to run the daemon as www-data")
 def test_doctor_home_unreadable_by_the_daemon_user(apache_factory):
     def setup(a):
