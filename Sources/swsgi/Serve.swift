@@ -147,7 +147,7 @@ struct Serve: ParsableCommand {
             return
         }
         try checkPortIsFree(host: plan.host, port: plan.port)
-        print("swsgi: serving \(application ?? entryPoint!) on \(plan.url) (server root \(plan.root)); Ctrl-C stops.")
+        print("swsgi: serving \(application ?? entryPoint!) on \(plan.url) with Python \(plan.python) (server root \(plan.root)); Ctrl-C stops.")
         fflush(stdout)
         let (stopped, status) = runInForeground(apache: plan.apache, config: plan.configPath)
         if !stopped && status != 0 { throw ExitCode(status) }
@@ -196,7 +196,7 @@ struct Serve: ParsableCommand {
             root: root, apache: apache, module: module, apacheModules: Installation.moduleDirectory,
             host: host, port: port, mountPoint: mountPoint, script: script,
             callable: script == absolute(name) && callableObject != "application" ? callableObject : nil,
-            processes: processes, threads: threads, pythonHome: home,
+            processes: processes, threads: threads, pythonHome: home, python: "\(built.versionText) at \(home ?? built.prefix)",
             pythonPath: paths,
             workingDirectory: working, urlAliases: aliases,
             documentRoot: documents,

@@ -15,6 +15,8 @@ struct ServerPlan {
     var processes: Int
     var threads: Int
     var pythonHome: String?
+    /// Which Python runs the application, for the start-up line: "3.11 at /srv/venv".
+    var python: String
     var pythonPath: [String]
     var workingDirectory: String
     var urlAliases: [(url: String, path: String)]

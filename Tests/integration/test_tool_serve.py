@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import EXAMPLES, IS_ROOT, MODULE_PATH, free_port, make_tree_readable, pid_alive, wait_until
+from conftest import EXAMPLES, IS_ROOT, MODULE_PATH, PY_VERSION, free_port, make_tree_readable, pid_alive, wait_until
 from daemon_support import descendants
 from tool_support import TOOL, tool
 
@@ -157,6 +157,7 @@ def test_serve_flask_in_the_active_venv(workdir, flask_venv):
         data = json.loads(body)
         assert data["prefix"] == flask_venv
         assert data["args"] == {"x": "1"}
+        assert "with Python %s at %s " % (PY_VERSION, flask_venv) in served.output()
 
 
 def test_serve_url_alias_serves_static_files(workdir):
