@@ -13,6 +13,9 @@ final class ApacheConfigReader {
         let place: String
         /// swsgi, under whichever word (wsgi_module, as Debian's swsgi.load has it, or swsgi_module).
         let isSwsgi: Bool
+        /// The words swsgi is loaded under; mod_wsgi has the first.
+        static let wsgiWords: Set = ["wsgi_module", "swsgi_module"]
+        var hasWsgiWord: Bool { Self.wsgiWords.contains(name) }
     }
 
     let configuration: Configuration
@@ -172,7 +175,7 @@ final class ApacheConfigReader {
         case "loadmodule":
             guard args.count >= 2 else { return }
             let path = resolved(args[1])
-            let mayBeSwsgi = args[0] == "wsgi_module" || args[0] == "swsgi_module"
+            let mayBeSwsgi = Loaded.wsgiWords.contains(args[0])
             modules.append(Loaded(name: args[0], path: path, place: place, isSwsgi: mayBeSwsgi && ModulePython.isSwsgi(path)))
         case let lowered where lowered.hasPrefix("wsgi"):
             var words = args
@@ -201,9 +204,9 @@ final class ApacheConfigReader {
         var identifier = module
         if module.hasPrefix("mod_"), module.hasSuffix(".c") { identifier = String(module.dropFirst(4).dropLast(2)) + "_module" }
         let loaded = effectiveModules
-        if identifier == "wsgi_module" || identifier == "swsgi_module" {
+        if Loaded.wsgiWords.contains(identifier) {
             // swsgi answers to both words and to mod_wsgi.c (shim/identity.c); mod_wsgi to its own.
-            return loaded.contains { ($0.name == "wsgi_module" || $0.name == "swsgi_module") && ($0.isSwsgi || identifier == "wsgi_module") }
+            return loaded.contains { $0.hasWsgiWord && ($0.isSwsgi || identifier == "wsgi_module") }
         }
         return loaded.contains { $0.name == identifier } || builtIn.contains(identifier)
     }

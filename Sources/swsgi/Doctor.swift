@@ -109,7 +109,7 @@ struct Doctor: ParsableCommand {
         let swsgi = effective.first { $0.isSwsgi }
         let modWsgi = effective.first { $0.name == "wsgi_module" && !$0.isSwsgi }
         let skipped = first.modules.filter { line in
-            (line.name == "wsgi_module" || line.name == "swsgi_module") && !effective.contains { $0.place == line.place }
+            line.hasWsgiWord && !effective.contains { $0.place == line.place }
         }
         let modulePath: String
         if let swsgi {
