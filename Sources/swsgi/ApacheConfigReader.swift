@@ -156,10 +156,11 @@ final class ApacheConfigReader {
         switch name.lowercased() {
         case "include", "includeoptional":
             guard let pattern = args.first else { return }
-            for file in expand(resolved(pattern), optional: name.lowercased() == "includeoptional") {
+            let files = expand(resolved(pattern))
+            for file in files {
                 try read(file: file, scope: scope, context: context)
             }
-            if name.lowercased() == "include", expand(resolved(pattern), optional: true).isEmpty, !pattern.contains("*") {
+            if name.lowercased() == "include", files.isEmpty, !pattern.contains("*") {
                 errors.append("\(place): Include '\(pattern)' names no file.")
             }
         case "serverroot": if let root = args.first { serverRoot = root }
@@ -229,16 +230,21 @@ final class ApacheConfigReader {
         return result + rest
     }
 
-    /// The files an Include names: a file, every file of a directory, or a glob, sorted.
-    private func expand(_ pattern: String, optional: Bool) -> [String] {
-        if isDirectory(pattern) {
-            return ((try? FileManager.default.contentsOfDirectory(atPath: pattern)) ?? []).sorted()
-                .map { pattern + "/" + $0 }.filter { !isDirectory($0) }
-        }
+    /// The files an Include names, sorted: a file, a glob, and for a directory every file in
+    /// it and below, as Apache reads them.
+    private func expand(_ pattern: String) -> [String] {
         var found = glob_t()
         defer { globfree(&found) }
         guard glob(pattern, 0, nil, &found) == 0 else { return [] }
-        return (0..<Int(found.gl_pathc)).compactMap { found.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+        let matches = (0..<Int(found.gl_pathc)).compactMap { found.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+        return matches.flatMap { isDirectory($0) ? filesBelow($0) : [$0] }
+    }
+
+    private func filesBelow(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted().flatMap { name in
+            let path = directory + "/" + name
+            return isDirectory(path) ? filesBelow(path) : [path]
+        }
     }
 }
 

@@ -35,6 +35,7 @@ final class ApacheConfigReaderTests: XCTestCase {
             Define SITE
             IncludeOptional conf.d/*.conf
             IncludeOptional missing/*.conf
+            Include sub
             <IfModule !mod_wsgi.c>
                 WSGIDaemonProcess never
             </IfModule>
@@ -54,13 +55,15 @@ final class ApacheConfigReaderTests: XCTestCase {
             """)
         try write("conf.d/b.conf", "<IfDefine SITE>\n<VirtualHost *:80>\nWSGIDaemonProcess second\n</VirtualHost>\n</IfDefine>\n")
         try write("mod_swsgi.so", "... swsgi_module ...")
+        try FileManager.default.createDirectory(atPath: directory + "/sub/deeper", withIntermediateDirectories: true)
+        try write("sub/deeper/x.conf", "WSGIDaemonProcess deep\n")
         try write("conf.d/a.conf", "# first by name\nWSGIDaemonProcess \"first\" processes=2\n")
         let reader = try read()
         XCTAssertEqual(reader.errors, [])
         XCTAssertEqual(reader.user, "www-data")
         XCTAssertEqual(reader.modules.map(\.isSwsgi), [true, false])
         XCTAssertEqual(reader.effectiveModules.map(\.path), [directory + "/mod_swsgi.so"])  // Apache skips the second
-        XCTAssertEqual(reader.configuration.global.daemons.map(\.name), ["first", "second", "swsgi", "logged"])
+        XCTAssertEqual(reader.configuration.global.daemons.map(\.name), ["first", "second", "deep", "swsgi", "logged"])
         XCTAssertEqual(reader.configuration.global.daemons.last?.threads, 2)
     }
 
