@@ -93,32 +93,33 @@ struct Serve: ParsableCommand {
 
     static let logLevels = ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]
 
+    /// Each wrong value is one sentence (a Failure: no usage text after it).
     func validate() throws {
-        if application != nil && entryPoint != nil { throw ValidationError("Give the application either as the argument or with --entry-point, not both.") }
-        if application == nil && entryPoint == nil { throw ValidationError("Name the application to serve: swsgi serve app.wsgi.") }
+        if application != nil && entryPoint != nil { throw Failure("Give the application either as the argument or with --entry-point, not both.") }
+        if application == nil && entryPoint == nil { throw Failure("Name the application to serve: swsgi serve app.wsgi.") }
         var address = in_addr()
         guard inet_pton(AF_INET, host, &address) == 1 else {
-            throw ValidationError("--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, not '\(host)'.")
+            throw Failure("--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0, not '\(host)'.")
         }
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535, not \(port).") }
-        guard processes >= 1 else { throw ValidationError("--processes must be at least 1, not \(processes).") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, not \(threads).") }
-        guard maximumRequests >= 0 else { throw ValidationError("--maximum-requests must be 0 or more, not \(maximumRequests).") }
-        guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must be 0 or more seconds, not \(requestTimeout).") }
+        guard (1...65535).contains(port) else { throw Failure("--port must be from 1 to 65535, not \(port).") }
+        guard processes >= 1 else { throw Failure("--processes must be at least 1, not \(processes).") }
+        guard threads >= 1 else { throw Failure("--threads must be at least 1, not \(threads).") }
+        guard maximumRequests >= 0 else { throw Failure("--maximum-requests must be 0 or more, not \(maximumRequests).") }
+        guard requestTimeout >= 0 else { throw Failure("--request-timeout must be 0 or more seconds, not \(requestTimeout).") }
         guard Self.logLevels.contains(logLevel.lowercased()) else {
-            throw ValidationError("--log-level must be one of \(Self.logLevels.joined(separator: ", ")), not '\(logLevel)'.")
+            throw Failure("--log-level must be one of \(Self.logLevels.joined(separator: ", ")), not '\(logLevel)'.")
         }
-        guard mountPoint.hasPrefix("/") else { throw ValidationError("--mount-point must begin with '/', not '\(mountPoint)'.") }
-        guard urlAlias.count % 2 == 0 else { throw ValidationError("--url-alias takes two values, a URL path and a directory: --url-alias /static ./static.") }
+        guard mountPoint.hasPrefix("/") else { throw Failure("--mount-point must begin with '/', not '\(mountPoint)'.") }
+        guard urlAlias.count % 2 == 0 else { throw Failure("--url-alias takes two values, a URL path and a directory: --url-alias /static ./static.") }
         for url in stride(from: 0, to: urlAlias.count, by: 2).map({ urlAlias[$0] }) where !url.hasPrefix("/") {
-            throw ValidationError("--url-alias: the URL path '\(url)' must begin with '/'.")
+            throw Failure("--url-alias: the URL path '\(url)' must begin with '/'.")
         }
         if (user != nil || group != nil) && geteuid() != 0 {
-            throw ValidationError("--user and --group can only be used when swsgi runs as root.")
+            throw Failure("--user and --group can only be used when swsgi runs as root.")
         }
         if applicationType == .module, let name = application ?? entryPoint,
            !name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isIdentifier) {
-            throw ValidationError("--application-type module needs a Python module name such as mysite.wsgi, not '\(name)'.")
+            throw Failure("--application-type module needs a Python module name such as mysite.wsgi, not '\(name)'.")
         }
     }
 
