@@ -40,7 +40,7 @@ struct ServerPlan {
     /// own children only pass requests to it, and carry no Python (WSGIRestrictEmbedded).
     var configuration: String {
         var lines = [
-            "# Written by swsgi serve; swsgi serve --setup-only writes it again.",
+            "# Written by swsgi serve, which writes it anew each time it serves from this server root.",
             "ServerRoot \(quoted(root))",
             "DefaultRuntimeDir \(quoted(root))",
             "PidFile \(quoted(root + "/httpd.pid"))",
