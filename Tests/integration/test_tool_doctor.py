@@ -51,11 +51,11 @@ def setup_two_venvs(a):
 
 TWO_GROUPS = SOCKET_DIRECTIVE + """\
 WSGIRestrictEmbedded On
-WSGIDaemonProcess a python-home={root}/venvA
+WSGIDaemonProcess a python-home={root}/venvA %s
 WSGIDaemonProcess b python-home={root}/venvB python-path={root}/ppB threads=2
 WSGIScriptAlias /a %s process-group=a
 WSGIScriptAlias /b %s process-group=b
-""" % (INFO, INFO)
+""" % ("user=nobody" if IS_ROOT else "", INFO, INFO)
 
 
 def test_doctor_predicts_the_python_of_two_groups_with_their_own_venvs(apache_factory):
@@ -63,6 +63,8 @@ def test_doctor_predicts_the_python_of_two_groups_with_their_own_venvs(apache_fa
     report = doctor(a)
     assert report["problems"] == [], report["problems"]
     assert [g["name"] for g in report["groups"]] == ["a", "b"]  # embedded mode is restricted
+    if IS_ROOT:
+        assert [g["user"] for g in report["groups"]] == ["nobody", "www-data"]
     predicted = {name: group(report, name)["python"] for name in ("a", "b")}
     assert predicted["a"]["prefix"] == a.path("venvA")
     assert predicted["b"]["prefix"] == a.path("venvB")
