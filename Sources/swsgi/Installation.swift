@@ -16,15 +16,15 @@ struct Binaries: ParsableArguments {
 enum Installation {
     static let apacheCandidates = ["/usr/sbin/apache2", "/usr/sbin/httpd"]
 
-    /// Apache's own module directory (mpm_event and the others serve loads).
-    static var moduleDirectory: String {
+    /// Apache's own module directory (mpm_event and the others serve loads), asked once.
+    static let moduleDirectory: String = {
         if let apxs = ["/usr/bin/apxs", "/usr/bin/apxs2"].first(where: isExecutable) {
             let answer = execute([apxs, "-q", "LIBEXECDIR"])
             let directory = answer.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if answer.succeeded, !directory.isEmpty { return directory }
         }
         return "/usr/lib/apache2/modules"
-    }
+    }()
 
     static func apache(_ given: String?) throws -> String {
         if let given {
