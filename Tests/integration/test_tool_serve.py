@@ -77,9 +77,14 @@ class Served:
             self.log.close()
 
     def kill(self):
+        """After a failure: stops the tool as SIGTERM does (it then cleans up), else kills it."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.log.close()
 
 
