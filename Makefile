@@ -1,4 +1,5 @@
-# swsgi: `make` builds the module; `make run` serves the examples; `make test` tests.
+# swsgi: `make` builds the module and the swsgi command; `make run` serves an example with it;
+# `make test` tests.
 # PYTHON selects the CPython (3.10+) the module embeds: the build, `run`, `test` and `bench`
 # follow it. The default is Debian's; the python3 first on PATH may be another build.
 PYTHON ?= /usr/bin/python3
@@ -27,17 +28,23 @@ SWIFT_PYTHON_FLAGS := --scratch-path $(SCRATCH) -Xcc -I$(PY_INCLUDE) -Xcc '-DSWS
 PY_LINK := -L$(PY_LIBDIR) -l$(PY_LIBNAME) $(if $(PY_RPATH),-Xlinker -rpath -Xlinker $(PY_RPATH))
 SHIM_SOURCES := $(wildcard shim/*.c)
 SHIM_HEADERS := $(wildcard shim/*.h)
-CORE_SOURCES := $(shell find Sources -name '*.swift' -o -name '*.h' -o -name '*.modulemap') Package.swift
+CORE_SOURCES := $(shell find Sources -path Sources/swsgi -prune -o \( -name '*.swift' -o -name '*.h' -o -name '*.modulemap' \) -print) Package.swift
 # Debian packages the build, `make run` and the tests need (and Debian's Python's own).
 comma := ,
 PACKAGES := apache2 apache2-dev python3-pytest curl $(subst $(comma), ,$(PY_PACKAGES))
+# The swsgi command embeds no Python: one build for every Python's module, beside them in build/.
+TOOL := $(BUILD)/swsgi
+TOOL_SOURCES := $(shell find Sources/swsgi Sources/SwsgiConfig Sources/CLinux -type f) Package.swift
+# What `make run` serves: the Flask example in a venv under run/ (the hello one without PyPI).
+APP ?= examples/flask/app.wsgi
+PORT ?= 8000
 # The Pythons beside Debian's that `make test` covers when PYTHON is not given (Tests/pythons.py).
 TEST_PYTHON_VERSIONS := 3.10 3.12 3.13
 
 .PHONY: all deps python-check install run test unit-test integration-test bench clean FORCE
 
 # build/mod_swsgi.so names the module of the last `make`, for whoever wants one path.
-all: $(MODULE)
+all: $(MODULE) $(TOOL)
 	@ln -sfn $(PY_TAG)/mod_swsgi.so $(BUILD)/mod_swsgi.so
 
 # Installs what is missing: as root through apt-get, otherwise says what to install.
@@ -73,8 +80,15 @@ $(MODULE): $(SHIM_SOURCES) $(SHIM_HEADERS) $(CORE) Makefile
 		-Xlinker --whole-archive $(CORE) -Xlinker --no-whole-archive \
 		$(PY_LINK) -Xlinker -z -Xlinker nodelete -Xlinker --gc-sections
 
-install: $(MODULE)
+# The Swift runtime is linked in statically: the command runs without a Swift toolchain.
+$(TOOL): $(TOOL_SOURCES)
+	$(SWIFT) build -c release --product swsgi --static-swift-stdlib
+	@mkdir -p $(BUILD)
+	strip -o $@ .build/release/swsgi
+
+install: $(MODULE) $(TOOL)
 	install -m 644 $(MODULE) $$($(APXS) -q LIBEXECDIR)/mod_swsgi.so
+	install -m 755 $(TOOL) /usr/local/bin/swsgi
 	install -m 644 conf/swsgi.load conf/swsgi.conf /etc/apache2/mods-available/
 
 # The benchmark also needs wrk and Debian's mod_wsgi to compare against.
@@ -82,14 +96,22 @@ bench: deps $(MODULE)
 	@$(MAKE) --no-print-directory deps PACKAGES="wrk libapache2-mod-wsgi-py3"
 	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(HARNESS) bench/bench.py $(BENCH_ARGS)
 
-run: deps $(MODULE)
-	PYTHON=$(PYTHON) $(HARNESS) examples/serve.py $(MODULE)
+run: deps $(MODULE) $(TOOL)
+ifeq ($(APP),examples/flask/app.wsgi)
+	@test -x run/venv/bin/python || $(PYTHON) -m venv run/venv
+	@if run/venv/bin/python -c 'import flask' 2>/dev/null || run/venv/bin/pip install -q -r examples/flask/requirements.txt; then \
+		VIRTUAL_ENV=$(CURDIR)/run/venv $(TOOL) serve $(APP) --port $(PORT) --module $(MODULE); \
+	else echo "Flask could not be installed; serving the hello example."; \
+		$(TOOL) serve examples/hello/hello.wsgi --port $(PORT) --module $(MODULE); fi
+else
+	$(TOOL) serve $(APP) --port $(PORT) --module $(MODULE)
+endif
 
 unit-test: $(STAMP)
 	$(SWIFT) test --disable-swift-testing $(SWIFT_PYTHON_FLAGS)
 
-integration-test: $(MODULE)
-	SWSGI_MODULE=$(CURDIR)/$(MODULE) PYTHON=$(PYTHON) $(HARNESS) -m pytest -q Tests/integration
+integration-test: $(MODULE) $(TOOL)
+	SWSGI_MODULE=$(CURDIR)/$(MODULE) SWSGI_TOOL=$(CURDIR)/$(TOOL) PYTHON=$(PYTHON) $(HARNESS) -m pytest -q Tests/integration
 
 # PYTHON given: that Python. Otherwise Debian's and the pyenv builds this machine has, each
 # through a readable copy (Tests/pythons.py): the unit tests once, the integration suite each.

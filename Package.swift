@@ -2,11 +2,16 @@
 import PackageDescription
 
 // The Swift core of mod_swsgi. `make` builds the static library product and links it,
-// together with the C shim compiled by apxs, into mod_swsgi.so.
+// together with the C shim compiled by apxs, into mod_swsgi.so; and the `swsgi` tool.
 let package = Package(
     name: "swsgi",
     products: [
         .library(name: "SwsgiCore", type: .static, targets: ["SwsgiCore"]),
+        .executable(name: "swsgi", targets: ["swsgi"]),
+    ],
+    // Only the command-line tool uses it: the module itself has no dependencies.
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // Python.h of the Python chosen with `make PYTHON=...`: the Makefile passes its include
@@ -26,6 +31,13 @@ let package = Package(
             dependencies: ["CPython", "CLinux", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP", "SwsgiProtocol"],
             path: "Sources/SwsgiCore"
         ),
+        // The `swsgi` command (serve, doctor): reads configurations with SwsgiConfig itself.
+        .executableTarget(
+            name: "swsgi",
+            dependencies: ["SwsgiConfig", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/swsgi"
+        ),
+        .testTarget(name: "SwsgiToolTests", dependencies: ["swsgi"], path: "Tests/SwsgiToolTests"),
         .testTarget(name: "SwsgiConfigTests", dependencies: ["SwsgiConfig"], path: "Tests/SwsgiConfigTests"),
         .testTarget(name: "SwsgiHTTPTests", dependencies: ["SwsgiHTTP"], path: "Tests/SwsgiHTTPTests"),
         .testTarget(name: "SwsgiProtocolTests", dependencies: ["SwsgiProtocol"], path: "Tests/SwsgiProtocolTests"),

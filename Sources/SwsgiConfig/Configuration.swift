@@ -102,24 +102,38 @@ public final class Configuration: @unchecked Sendable {
     /// Cross-checks that need the whole configuration. Every scope is examined, so `mainScope`
     /// (the shim's contract) is not needed to find them. apacheUID/GID: Apache's User and Group.
     public func check(mainScope _: Int32, apacheUID: UInt32, apacheGID: UInt32) -> String? {
+        problems(apacheUID: apacheUID, apacheGID: apacheGID, all: false).first
+    }
+
+    /// Every problem the cross-checks find, each one sentence (what `swsgi doctor` reports).
+    public func problems(apacheUID: UInt32, apacheGID: UInt32) -> [String] {
+        problems(apacheUID: apacheUID, apacheGID: apacheGID, all: true)
+    }
+
+    private func problems(apacheUID: UInt32, apacheGID: UInt32, all: Bool) -> [String] {
         state.withLock { state in
+            var found: [String] = []
             let defined = Set(state.global.daemons.map(\.name))
             for scope in state.scopes {
                 let uses = [("WSGIProcessGroup", scope.processGroup)] + scope.scriptAliases.map { ("WSGIScriptAlias", $0.processGroup) }
                     + state.global.importScripts.map { ("WSGIImportScript", $0.processGroup) }
                 for case let (directive, .named(group)?) in uses where !defined.contains(group) {
-                    return "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
+                    let problem = "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
+                    if !found.contains(problem) { found.append(problem) }
+                    if !all { return found }
                 }
             }
             for options in state.global.interpreterOptions {
                 if let group = options.processGroup, !group.isEmpty, !defined.contains(group) {
-                    return "\(InterpreterOptions.directive): process group '\(group)' is not defined by any WSGIDaemonProcess"
+                    found.append("\(InterpreterOptions.directive): process group '\(group)' is not defined by any WSGIDaemonProcess")
+                    if !all { return found }
                 }
             }
             for (reader, paths) in state.neededPaths(apacheUID: apacheUID, apacheGID: apacheGID) {
-                if let problem = unreadablePath(paths, by: reader) { return problem }
+                found += unreadablePaths(paths, by: reader, all: all)
+                if !all, !found.isEmpty { return found }
             }
-            return nil
+            return found
         }
     }
 

@@ -58,3 +58,8 @@ func trimmed(_ text: Substring) -> Substring {
           let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
     return text[first...last]
 }
+
+/// "X.Y" of the virtual environment at home (its pyvenv.cfg), nil for anything else.
+public func virtualEnvironmentVersion(home: String) -> String? {
+    readText(join(home, "pyvenv.cfg")).flatMap(venvVersion)
+}

@@ -15,16 +15,17 @@ struct NeededPath {
     let directive: String
 }
 
-/// The first needed path the reader cannot open (read, and search for a directory), as the
-/// kernel itself answers for that user, ACLs included, with the sentence that says so. Asking
+/// The needed paths the reader cannot open (read, and search for a directory), as the kernel
+/// itself answers for that user, ACLs included, each with the sentence that says so; only the
+/// first unless `all` (configtest stops at one, `swsgi doctor` lists them). Asking
 /// needs the reader's identity, which only root can take: run as anyone else, configtest
 /// checks nothing here (the daemon or child would then run as the same user anyway).
 /// Paths that do not exist are left to the checks that report them.
-func unreadablePath(_ paths: [NeededPath], by reader: Reader) -> String? {
+func unreadablePaths(_ paths: [NeededPath], by reader: Reader, all: Bool) -> [String] {
     let existing = paths.filter { fileKind($0.path) != .missing }
-    guard !existing.isEmpty, geteuid() == 0, reader.uid != 0 else { return nil }
+    guard !existing.isEmpty, geteuid() == 0, reader.uid != 0 else { return [] }
     var pipeEnds: [Int32] = [0, 0]
-    guard pipe(&pipeEnds) == 0 else { return nil }
+    guard pipe(&pipeEnds) == 0 else { return [] }
     // Everything the child needs is made before fork: it only calls async-signal-safe functions.
     let cPaths = existing.map { strdup($0.path)! }
     let modes = existing.map { fileKind($0.path) == .directory ? R_OK | X_OK : R_OK }
@@ -43,23 +44,27 @@ func unreadablePath(_ paths: [NeededPath], by reader: Reader) -> String? {
         for index in cPaths.indices where access(cPaths[index], modes[index]) != 0 {
             var failed = Int32(index)
             _ = write(pipeEnds[1], &failed, 4)
-            break
+            if !all { break }
         }
         _exit(0)
     }
     close(pipeEnds[1])
+    var failures: [Int] = []
     var failed: Int32 = -1
-    let got = child > 0 ? read(pipeEnds[0], &failed, 4) : 0
+    while child > 0, read(pipeEnds[0], &failed, 4) == 4, existing.indices.contains(Int(failed)) {
+        failures.append(Int(failed))
+    }
     close(pipeEnds[0])
     if child > 0 {
         var status: Int32 = 0
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
     }
-    guard got == 4, existing.indices.contains(Int(failed)) else { return nil }
-    let needed = existing[Int(failed)]
-    let blocking = blockingDirectory(needed.path)
-    let where_ = blocking.map { "; directory '\($0)' is not searchable (x) for it" } ?? ""
-    return "\(needed.directive) '\(needed.path)' cannot be read by \(reader.role)\(where_): Python would fail in every process that runs as it; make it readable for that user, or install Python and the application under a directory it can read"
+    return failures.map { index in
+        let needed = existing[index]
+        let blocking = blockingDirectory(needed.path)
+        let where_ = blocking.map { "; directory '\($0)' is not searchable (x) for it" } ?? ""
+        return "\(needed.directive) '\(needed.path)' cannot be read by \(reader.role)\(where_): Python would fail in every process that runs as it; make it readable for that user, or install Python and the application under a directory it can read"
+    }
 }
 
 /// The first ancestor directory of path that only some users may enter (no x for others),

@@ -205,4 +205,18 @@ final class DaemonProcessTests: XCTestCase {
         f.ok("WSGIDaemonProcess other")
         XCTAssertNil(f.check())
     }
+
+    func testProblemsListsEveryProblemOnceWhereCheckStopsAtTheFirst() {
+        let f = Fixture()
+        let dir = f.config.newScope()
+        f.ok("WSGIProcessGroup site", in: .directory, scope: dir)
+        f.ok("WSGIScriptAlias /x /srv/x.wsgi process-group=other")
+        f.ok("WSGIImportScript /srv/x.wsgi process-group=other application-group=%{GLOBAL}")
+        XCTAssertEqual(f.config.problems(apacheUID: nobody.uid, apacheGID: nobody.gid), [
+            "WSGIScriptAlias: process group 'other' is used but no WSGIDaemonProcess defines it",
+            "WSGIImportScript: process group 'other' is used but no WSGIDaemonProcess defines it",
+            "WSGIProcessGroup: process group 'site' is used but no WSGIDaemonProcess defines it",
+        ])
+        XCTAssertEqual(f.check(), "WSGIScriptAlias: process group 'other' is used but no WSGIDaemonProcess defines it")
+    }
 }

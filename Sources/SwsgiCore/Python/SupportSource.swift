@@ -1,3 +1,5 @@
+import SwsgiConfig
+
 /// The Python half of the gateway, executed as module `_swsgi_support` in every interpreter:
 /// the objects apps touch (start_response, wsgi.input, wsgi.errors, wsgi.file_wrapper) are
 /// plain Python classes over a few native calls into the core (module `_swsgi`). Request
@@ -237,15 +239,11 @@ def _isolation_hint(value):
     return None
 
 
-def add_site_dirs(dirs):
-    """WSGIPythonPath / python-path=: site.addsitedir each, new entries moved to the front."""
-    import site
-    before = set(sys.path)
-    for d in dirs:
-        _log(None, INFO, "swsgi: adding '%s' to path." % d)
-        site.addsitedir(d)
-    added = [p for p in sys.path if p not in before]
-    sys.path[:] = added + [p for p in sys.path if p in before]
+def _note_site_dir(d):
+    _log(None, INFO, "swsgi: adding '%s' to path." % d)
+
+
+\#(sitePathSource)
 
 
 # `import mod_wsgi`: what mod_wsgi 4.9 offers apps, as far as swsgi can tell it truthfully.
