@@ -36,8 +36,10 @@ enum DaemonGroups {
     static func plan(_ configuration: Configuration, defaultPrefix: String, uid: uid_t, gid: gid_t, apacheTimeout: Int) {
         let global = configuration.global
         let prefix = global.socketPrefix ?? defaultPrefix
-        apacheUID = uid
-        apacheGID = gid
+        // User and Group only take effect when Apache starts as root; otherwise its children
+        // run as the user who started it (and User may be unset: -1).
+        apacheUID = geteuid() == 0 ? uid : geteuid()
+        apacheGID = geteuid() == 0 ? gid : getegid()
         self.apacheTimeout = max(1, apacheTimeout)
         groups = global.daemons.enumerated().map { index, daemon in
             if let old = handedOver.removeValue(forKey: daemon.name), old.prefix == prefix {
