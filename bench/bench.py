@@ -55,6 +55,17 @@ IS_ROOT = os.geteuid() == 0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1 << 20
 
+
+
+def linked_python(module):
+    """(major, minor) of the libpython a module links, or None."""
+    out = subprocess.run(["readelf", "-d", module], capture_output=True, text=True).stdout
+    m = re.search(r"libpython(\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+# Debian's mod_wsgi embeds Debian's Python: a venv of another Python is not for it.
+MOD_WSGI_PYTHON = linked_python(MOD_WSGI_MODULE) if os.path.exists(MOD_WSGI_MODULE) else None
 TARGETS = ["swsgi", "mod_wsgi", "floor", "granian", "gunicorn"]
 # Targets that do not depend on the mode: they run once per scenario and round and are paired
 # with every mode of it. The peers serve the app with as many Python processes as swsgi has
@@ -622,7 +633,8 @@ def plan(scenarios, modes, targets, rounds):
             for m in smodes:
                 order = wsgi_targets[r % len(wsgi_targets):] + wsgi_targets[:r % len(wsgi_targets)] \
                     if wsgi_targets else []
-                units += [(t, s, m) for t in order if not (t == "mod_wsgi" and m in OWN_GIL_MODES)]
+                units += [(t, s, m) for t in order if not (t == "mod_wsgi" and (
+                    m in OWN_GIL_MODES or (SCENARIOS[s].get("venv") and MOD_WSGI_PYTHON != PY_VERSION)))]
             modeless = [(t, s, "-") for t in MODELESS if t in targets
                         and (t == "floor" or "paths" not in SCENARIOS[s])]  # peers have no app groups
             units = modeless + units if r % 2 == 0 else units + modeless
