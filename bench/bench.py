@@ -987,6 +987,9 @@ def main():
             log("bench: " + notes[-1])
             args.scenarios = [s for s in args.scenarios if not SCENARIOS[s].get("venv")]
             args.targets = [t for t in args.targets if t not in PEERS]
+    if "mod_wsgi" in args.targets and MOD_WSGI_PYTHON != PY_VERSION and any(SCENARIOS[s].get("venv") for s in args.scenarios):
+        notes.append("mod_wsgi is left out of the venv scenarios: it embeds Python %s, the venv is Python %s."
+                     % (".".join(map(str, MOD_WSGI_PYTHON or ())), ".".join(map(str, PY_VERSION))))
     machine, versions = machine_facts()
     versions["swsgi_module"] = module_id(SWSGI_MODULE)
     if venv:
