@@ -46,6 +46,9 @@ public struct DaemonProcess: Sendable {
     public var receiveBufferSize = 0
     public var headerBufferSize = 32768
     public var responseBufferSize = 65536
+    /// swsgi's own: how much of a request body the Apache child reads before it hands the
+    /// request to the group, so that a slow client holds no worker thread; 0 reads nothing ahead.
+    public var requestBufferSize = 1 << 20
     /// 0: the operating system's default.
     public var stackSize = 0
     public var socketUser: String?
@@ -133,6 +136,7 @@ public struct DaemonProcess: Sendable {
         case "receive-buffer-size": receiveBufferSize = try Limit.zeroOrAtLeast(512).parse(value)
         case "header-buffer-size": headerBufferSize = try Limit.zeroOrAtLeast(8192).parse(value)
         case "response-buffer-size": responseBufferSize = try Limit.zeroOrAtLeast(65536).parse(value)
+        case "request-buffer-size": requestBufferSize = try Limit.atLeast(0).parse(value)
         // Below 16 KiB pthread_attr_setstacksize() fails (PTHREAD_STACK_MIN).
         case "stack-size": stackSize = try Limit.zeroOrAtLeast(16384).parse(value)
         case "socket-user": socketUser = try systemUser(value).name

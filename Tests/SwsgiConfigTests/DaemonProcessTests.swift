@@ -30,6 +30,7 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(d.headerBufferSize, 32768)
         XCTAssertEqual(d.responseBufferSize, 65536)
         XCTAssertEqual(d.stackSize, 0)
+        XCTAssertEqual(d.requestBufferSize, 1 << 20)
         XCTAssertEqual(d.scope, Int(f.main))
         XCTAssertNil(f.config.daemon(named: "other"))
     }
@@ -42,7 +43,7 @@ final class DaemonProcessTests: XCTestCase {
             + "inactivity-timeout=300 request-timeout=60 socket-timeout=30 queue-timeout=45 graceful-timeout=20 "
             + "eviction-timeout=25 shutdown-timeout=6 restart-interval=3600 startup-timeout=15 connect-timeout=10 "
             + "deadlock-timeout=120 listen-backlog=50 send-buffer-size=512 receive-buffer-size=1024 "
-            + "header-buffer-size=8192 response-buffer-size=131072 stack-size=524288 socket-user=daemon "
+            + "header-buffer-size=8192 response-buffer-size=131072 request-buffer-size=0 stack-size=524288 socket-user=daemon "
             + "script-user=nobody cpu-time-limit=100 cpu-priority=-5 memory-limit=1000000 "
             + "virtual-memory-limit=2000000 server-metrics=On newrelic-environment=prod"
         f.ok(line)
@@ -82,6 +83,7 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(d.receiveBufferSize, 1024)
         XCTAssertEqual(d.headerBufferSize, 8192)
         XCTAssertEqual(d.responseBufferSize, 131072)
+        XCTAssertEqual(d.requestBufferSize, 0)
         XCTAssertEqual(d.stackSize, 524288)
         XCTAssertEqual(d.socketUser, "daemon")
         XCTAssertEqual(d.scriptUser, "nobody")
@@ -116,6 +118,8 @@ final class DaemonProcessTests: XCTestCase {
             ("request-timeout=1m", "option 'request-timeout=1m' is not a whole number"),
             ("header-buffer-size=4096", "option 'header-buffer-size=4096' must be 0 (the default) or at least 8192"),
             ("response-buffer-size=100", "option 'response-buffer-size=100' must be 0 (the default) or at least 65536"),
+            ("request-buffer-size=-1", "option 'request-buffer-size=-1' must not be negative"),
+            ("request-buffer-size=1M", "option 'request-buffer-size=1M' is not a whole number"),
             ("send-buffer-size=511", "option 'send-buffer-size=511' must be 0 (the default) or at least 512"),
             ("receive-buffer-size=1", "option 'receive-buffer-size=1' must be 0 (the default) or at least 512"),
             ("stack-size=1024", "option 'stack-size=1024' must be 0 (the default) or at least 16384"),

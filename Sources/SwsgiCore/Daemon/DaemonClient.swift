@@ -8,11 +8,17 @@ import SwsgiProtocol
 enum DaemonClient {
     private static let pool = ConnectionPool()
 
-    static func forward(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch, transport: ApacheTransport) -> Int32 {
+    static func forward(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, dispatch: Dispatch, transport: ApacheTransport) -> Int32 {
         guard let plan = DaemonGroups.group(named: dispatch.processGroup) else {
             transport.log(SWSGI_LOG_ERR, "swsgi: no WSGI daemon process called '\(dispatch.processGroup)' has been configured")
             return 500
         }
+        let body = BodyReadAhead(client: transport)
+        if facts.chunked || (facts.contentLength ?? 0) > 0, !body.fill(upTo: plan.config.requestBufferSize) {
+            transport.log(SWSGI_LOG_ERR, bodyReadFailed)
+            return 400
+        }
+        // Queued from here: the time spent reading ahead is the client's, not the group's.
         let payload = environPayload(request, dispatch: dispatch)
         // A daemon that stops says so on its connections (.rejected), and one that is gone
         // makes the send fail: in both cases the request was not started, so it is sent
@@ -23,7 +29,7 @@ enum DaemonClient {
                 transport.log(SWSGI_LOG_ERR, "swsgi: unable to connect to WSGI daemon process '\(plan.config.name)' on '\(plan.socketPath)': \(String(cString: strerror(errno)))")
                 return 503
             }
-            switch exchange(channel, payload: payload, transport: transport, plan: plan) {
+            switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan) {
             case .done(let result):
                 pool.give(channel, to: plan.index)
                 return result
@@ -40,7 +46,9 @@ enum DaemonClient {
 
     private enum Outcome { case done(Int32), failed(Int32), notStarted }
 
-    private static func exchange(_ channel: FrameChannel, payload: [UInt8], transport: ApacheTransport, plan: GroupPlan) -> Outcome {
+    private static let bodyReadFailed = "swsgi: reading the request body from the client failed"
+
+    private static func exchange(_ channel: FrameChannel, payload: [UInt8], body: BodyReadAhead, transport: ApacheTransport, plan: GroupPlan) -> Outcome {
         var started = false
         func broken(_ error: ProtocolError) -> Outcome {
             let what = error == .timedOut ? "timed out waiting for" : "lost the connection to"
@@ -64,9 +72,9 @@ enum DaemonClient {
                         buffer.deallocate()
                         buffer = .allocate(capacity: min(want, 1 << 20))
                     }
-                    let got = fill(buffer, upTo: min(want, buffer.count), from: transport)
+                    let got = fill(buffer, upTo: min(want, buffer.count), from: body)
                     if got < 0 {
-                        transport.log(SWSGI_LOG_ERR, "swsgi: reading the request body from the client failed")
+                        transport.log(SWSGI_LOG_ERR, bodyReadFailed)
                         return .failed(started ? -1 : 400)
                     }
                     if got == 0 { try channel.send(.bodyEnd, [UInt8]()) } else {
@@ -131,10 +139,10 @@ enum DaemonClient {
 
 /// Reads from the client until count bytes or the end of the body: one frame answers the
 /// daemon's request instead of one per network read. The count, or -1 on error.
-private func fill(_ buffer: UnsafeMutableBufferPointer<CChar>, upTo count: Int, from transport: ApacheTransport) -> Int {
+private func fill(_ buffer: UnsafeMutableBufferPointer<CChar>, upTo count: Int, from body: BodyReadAhead) -> Int {
     var filled = 0
     while filled < count {
-        let got = transport.read(into: buffer.baseAddress! + filled, count: count - filled)
+        let got = body.read(into: buffer.baseAddress! + filled, count: count - filled)
         if got < 0 { return filled > 0 ? filled : -1 }
         if got == 0 { break }
         filled += got

@@ -15,7 +15,7 @@ enum ChildRequest {
             return 411
         }
         if !dispatch.processGroup.isEmpty {
-            return DaemonClient.forward(request, dispatch: dispatch, transport: transport)
+            return DaemonClient.forward(request, facts: facts, dispatch: dispatch, transport: transport)
         }
         if configuration.restrictEmbedded {
             transport.log(SWSGI_LOG_ERR, "swsgi: embedded mode is disabled by WSGIRestrictEmbedded; refusing \(facts.scriptFilename ?? "the request")")
