@@ -1,4 +1,5 @@
-/* Linux interfaces Swift's Glibc module leaves out: epoll, eventfd and prctl, for the daemons. */
+/* Linux interfaces Swift's Glibc module leaves out: epoll, eventfd, prctl and mallopt, for the daemons. */
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>

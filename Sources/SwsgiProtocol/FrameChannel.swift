@@ -190,6 +190,7 @@ public final class FrameChannel {
     /// The next frame if the buffer holds all of it; a larger one moves into `gathering`.
     private func bufferedFrame() throws(ProtocolError) -> Frame? {
         if var large = gathering {
+            gathering = nil  // so that appending finds the payload unshared and does not copy it
             let take = min(end - start, large.length - large.payload.count)
             large.payload.append(contentsOf: buffer[start..<start + take])
             start += take

@@ -21,6 +21,11 @@ enum DaemonMain {
         }
         if let mask = config.umask { umask(mode_t(mask)) }
         applyLimits(config)
+        // glibc raises its mmap threshold to the largest block freed so far and then keeps the
+        // pages of such blocks for good: a peer's few 16 MiB frames (and their copies) would
+        // stay in the daemon's memory. From 1 MiB, the size of the body frames, blocks are
+        // mapped and handed back when freed.
+        mallopt(M_MMAP_THRESHOLD, 1 << 20)
         if let lang = config.lang { setenv("LANG", lang, 1) }
         if let locale = config.locale {
             setenv("LC_ALL", locale, 1)
