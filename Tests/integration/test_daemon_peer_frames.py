@@ -177,8 +177,14 @@ def test_fuzzed_frames_leave_the_daemon_serving(apache_factory):
     finally:
         for peer in held:
             peer.close()
-    print("fuzz seed %d: %d connections" % (seed, sent))
-    assert get_json(a, "/")["pid"] == pid, "seed %d: the daemon restarted" % seed
+    # A frame may ask for another callable or no reloading of the loaded script: the daemon
+    # then restarts as planned. Nothing may end it otherwise.
     log = a.error_log()
-    for fatal in ("Segmentation fault", "Bus error", "Aborted", "exited with status", "killed by signal"):
+    planned = log.count("because WSGI script")
+    print("fuzz seed %d: %d connections, %d planned restarts" % (seed, sent, planned))
+    assert get_json(a, "/")["pid"] == pid or planned, "seed %d: the daemon restarted" % seed
+    deaths = [line for line in log.splitlines() if "of group 'peer'" in line and
+              ("killed by signal" in line or "exited with status" in line and "status 0;" not in line)]
+    assert deaths == [], "seed %d: %s" % (seed, deaths)
+    for fatal in ("Segmentation fault", "Bus error", "Aborted"):
         assert fatal not in log, "seed %d: %s\n%s" % (seed, fatal, log[-3000:])
