@@ -166,3 +166,27 @@ def test_a_body_is_whole_when_no_temporary_file_can_be_made(apache_factory, monk
     got = json.loads(body)
     assert (got["length"], got["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
     assert "cannot make a temporary file for a request body in /nonexistent-swsgi-tmp" in a.error_log()
+
+
+def test_a_client_that_expects_100_continue_gets_it_and_its_answer(apache_factory):
+    # curl sends larger bodies only after "100 Continue": the child that reads ahead asks for it.
+    a = apache_factory(group())
+    data = os.urandom(300 * KIB)
+    s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    try:
+        s.sendall(b"POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(data))
+        assert s.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n")
+        s.sendall(data)
+        response = b""
+        while not response.endswith(b"}"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+    finally:
+        s.close()
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), response[:300]
+    got = json.loads(body)
+    assert (got["length"], got["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
