@@ -137,8 +137,8 @@ enum DaemonClient {
     }
 }
 
-/// Reads from the client until count bytes or the end of the body: one frame answers the
-/// daemon's request instead of one per network read. The count, or -1 on error.
+/// Reads the body (what was read ahead, then the client) until count bytes or its end: one
+/// frame answers the daemon's request instead of one per network read. The count, or -1 on error.
 private func fill(_ buffer: UnsafeMutableBufferPointer<CChar>, upTo count: Int, from body: BodyReadAhead) -> Int {
     var filled = 0
     while filled < count {
