@@ -26,9 +26,11 @@ let package = Package(
         // Status/header validation and environ helpers: pure Swift.
         .target(name: "SwsgiHTTP", path: "Sources/SwsgiHTTP"),
         .target(name: "SwsgiProtocol", path: "Sources/SwsgiProtocol"),
+        // The daemon's timing policies and connection registry: pure Swift, on a given clock.
+        .target(name: "SwsgiPolicy", path: "Sources/SwsgiPolicy"),
         .target(
             name: "SwsgiCore",
-            dependencies: ["CPython", "CLinux", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP", "SwsgiProtocol"],
+            dependencies: ["CPython", "CLinux", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP", "SwsgiPolicy", "SwsgiProtocol"],
             path: "Sources/SwsgiCore"
         ),
         // The `swsgi` command (serve, doctor): reads configurations with SwsgiConfig itself.
@@ -41,5 +43,6 @@ let package = Package(
         .testTarget(name: "SwsgiConfigTests", dependencies: ["SwsgiConfig"], path: "Tests/SwsgiConfigTests"),
         .testTarget(name: "SwsgiHTTPTests", dependencies: ["SwsgiHTTP"], path: "Tests/SwsgiHTTPTests"),
         .testTarget(name: "SwsgiProtocolTests", dependencies: ["SwsgiProtocol"], path: "Tests/SwsgiProtocolTests"),
+        .testTarget(name: "SwsgiPolicyTests", dependencies: ["SwsgiPolicy"], path: "Tests/SwsgiPolicyTests"),
     ]
 )

@@ -25,6 +25,9 @@ func monotonicSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
+/// Milliseconds on the monotonic clock: the daemon policy's.
+func monotonicMilliseconds() -> Int { Int(monotonicSeconds() * 1000) }
+
 /// Microseconds since the epoch, as mod_wsgi's request_start.
 func epochMicroseconds() -> Int {
     var now = timespec()

@@ -1,0 +1,50 @@
+/// Where one daemon connection is, from accept to close.
+public enum Phase: Equatable, Sendable {
+    /// Accepted, nothing received yet: an Apache child sends its request as it connects, so
+    /// this counts as a coming request (it will need a worker) until `freshFor` has passed.
+    case fresh(since: Milliseconds)
+    /// Between requests, or part of a request received: the poll loop watches it.
+    case idle
+    /// Its request arrived whole; waiting for a worker.
+    case queued
+    /// A worker runs its request.
+    case running(since: Milliseconds)
+    /// Past request-timeout: answered and cut, but its worker is still stuck in the app.
+    case overdue
+
+    /// Whether a worker holds it: the process must not exit under it.
+    var inFlight: Bool {
+        switch self {
+        case .running, .overdue: true
+        case .fresh, .idle, .queued: false
+        }
+    }
+}
+
+/// One connection's record: its phase, and what the server holds for it (`Link`: its socket
+/// and request), which the policy never looks into.
+public struct Connection<Link> {
+    public internal(set) var phase: Phase
+    public let link: Link
+}
+
+/// What the daemon server is to do; it executes these in order.
+public enum Decision<Link> {
+    /// Close the listening socket: it is the next daemons' from here on.
+    case stopAccepting
+    /// The kernel's backstop (SIGALRM) should the loop ever be stuck past its deadline.
+    case alarm(seconds: Int)
+    /// The process is stopping (to be restarted, or for good); log the reason.
+    case stopping(reason: String)
+    /// Close a connection, already out of the registry. farewell: the close is planned, so
+    /// the client is told that a request it may have sent meanwhile was not started.
+    case close(Int32, Link, farewell: Bool)
+    /// Watch an idle connection again for its next request.
+    case resume(Int32, Link)
+    /// request-timeout passed: answer the request 504 and cut its connection.
+    case timeOut(Int32, Link)
+    /// Run the atexit functions within that many seconds, then exit.
+    case exit(reason: String, exitFunctionsWithin: Int)
+}
+
+extension Decision: Equatable where Link: Equatable {}

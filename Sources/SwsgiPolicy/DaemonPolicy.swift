@@ -1,0 +1,222 @@
+/// Every timing decision of a daemon process, and the registry of its connections: pure code
+/// (no system calls), driven by events and a clock it is given. The daemon server tells it what
+/// happened and executes the decisions it returns; it keeps it behind one lock.
+///
+/// Each deadline is reached at its instant (the tick at or after `start + timeout`), never before.
+public struct DaemonPolicy<Link> {
+    public let limits: Limits
+    /// How long an accepted connection that sends nothing counts as a coming request.
+    public static var freshFor: Milliseconds { 1000 }
+    /// Told to stop: how long the process must have been idle before it exits early.
+    public static var quietBeforeExit: Milliseconds { 300 }
+
+    public private(set) var connections: [Int32: Connection<Link>] = [:]
+    /// The queued connections, oldest first.
+    private var queue: [Int32] = []
+    public private(set) var served = 0
+    /// The last request's end (or the start): inactivity-timeout counts from here.
+    private var lastActivity: Milliseconds
+    private let started: Milliseconds
+    /// Until told to stop or stopping: the listener is then the next daemons'.
+    public private(set) var accepting = true
+    /// Told to stop (SIGTERM): serve on until idle, for the requests of Apache children that
+    /// are finishing gracefully, then exit; by this instant at the latest.
+    private var drainDeadline: Milliseconds?
+    /// Stopping: no new requests; the running ones may finish until the deadline.
+    public private(set) var stop: (reason: String, deadline: Milliseconds)?
+
+    public enum Signal: Hashable, Sendable {
+        /// SIGTERM, SIGINT, SIGHUP: drain and exit.
+        case stop
+        /// SIGUSR1: restart within eviction-timeout.
+        case restart
+    }
+
+    public init(limits: Limits, now: Milliseconds) {
+        self.limits = limits
+        started = now
+        lastActivity = now
+    }
+
+    // MARK: what the server asks
+
+    /// Requests held by a worker (running or overdue).
+    public var inFlight: Int { connections.values.filter { $0.phase.inFlight }.count }
+
+    /// Workers not busy and not spoken for by a queued or fresh connection.
+    public var freeWorkers: Int {
+        var fresh = 0
+        for connection in connections.values { if case .fresh = connection.phase { fresh += 1 } }
+        return limits.threads - inFlight - queue.count - fresh
+    }
+
+    /// Whether to accept (and watch the listener): new connections are taken only while a
+    /// worker is free, so that the processes of a group share the load.
+    public var wantsConnections: Bool { accepting && freeWorkers > 0 }
+
+    // MARK: events
+
+    public mutating func accepted(_ id: Int32, _ link: Link, at now: Milliseconds) {
+        defer { checkInvariants() }
+        precondition(connections[id] == nil, "connection \(id) accepted twice")
+        connections[id] = Connection(phase: .fresh(since: now), link: link)
+    }
+
+    /// The connection has something to read. Returns its link when it may read a request
+    /// (it is fresh or idle); it is no longer fresh.
+    public mutating func readable(_ id: Int32) -> Link? {
+        defer { checkInvariants() }
+        guard let connection = connections[id] else { return nil }
+        switch connection.phase {
+        case .fresh: connections[id]?.phase = .idle
+        case .idle: break
+        case .queued, .running, .overdue: return nil
+        }
+        return connection.link
+    }
+
+    /// Its whole request frame arrived: it waits for a worker.
+    public mutating func requestArrived(_ id: Int32) {
+        defer { checkInvariants() }
+        guard connections[id]?.phase == .idle else { return assertionFailure("request on connection \(id) that is not idle") }
+        connections[id]?.phase = .queued
+        queue.append(id)
+    }
+
+    /// A worker is free: the oldest queued connection, now running.
+    public mutating func take(at now: Milliseconds) -> (id: Int32, link: Link)? {
+        defer { checkInvariants() }
+        guard !queue.isEmpty, let connection = connections[queue[0]] else { return nil }
+        let id = queue.removeFirst()
+        connections[id]?.phase = .running(since: now)
+        return (id, connection.link)
+    }
+
+    /// The server closes it (the peer went, or sent what is not a request): forgets it.
+    public mutating func closed(_ id: Int32) -> Link? {
+        defer { checkInvariants() }
+        queue.removeAll { $0 == id }
+        return connections.removeValue(forKey: id)?.link
+    }
+
+    /// A worker finished the connection's request. reusable: the connection can carry another
+    /// one. restartNeeded: the WSGI script changed, so the process restarts.
+    public mutating func finished(_ id: Int32, reusable: Bool, restartNeeded: Bool, at now: Milliseconds) -> [Decision<Link>] {
+        defer { checkInvariants() }
+        guard let connection = connections[id], connection.phase.inFlight else {
+            assertionFailure("connection \(id) finished a request it was not running")
+            return []
+        }
+        served += 1
+        lastActivity = now
+        var decisions: [Decision<Link>] = []
+        if restartNeeded { beginStop("its WSGI script changed", within: limits.gracefulTimeout, at: now, &decisions) }
+        if limits.maximumRequests > 0, served >= limits.maximumRequests {
+            beginStop("it served its maximum-requests of \(limits.maximumRequests)", within: limits.gracefulTimeout, at: now, &decisions)
+        }
+        if !reusable || connection.phase == .overdue || stop != nil {
+            connections[id] = nil
+            decisions.append(.close(id, connection.link, farewell: reusable && connection.phase != .overdue))
+        } else {
+            connections[id]?.phase = .idle
+            decisions.append(.resume(id, connection.link))
+        }
+        return decisions
+    }
+
+    /// Signals that arrived together; a stop outranks a restart.
+    public mutating func received(_ signals: Set<Signal>, at now: Milliseconds) -> [Decision<Link>] {
+        defer { checkInvariants() }
+        var decisions: [Decision<Link>] = []
+        if signals.contains(.stop) {
+            guard drainDeadline == nil else { return [] }
+            let within = max(1, limits.shutdownTimeout)
+            drainDeadline = now + within * 1000
+            stopAccepting(&decisions)
+            decisions.append(.alarm(seconds: within + 1))
+        } else if signals.contains(.restart) {
+            let within = limits.evictionTimeout > 0 ? limits.evictionTimeout : limits.gracefulTimeout
+            beginStop("it was told to restart", within: within, at: now, &decisions)
+        }
+        return decisions
+    }
+
+    /// The clock reached `now`. loadFailedSince: when loading the WSGI script first failed, if
+    /// no script has loaded since (startup-timeout).
+    public mutating func tick(at now: Milliseconds, loadFailedSince: Milliseconds? = nil) -> [Decision<Link>] {
+        defer { checkInvariants() }
+        var decisions: [Decision<Link>] = []
+        for id in connections.keys.sorted() {
+            guard let connection = connections[id] else { continue }
+            switch connection.phase {
+            case .fresh(let since) where now - since >= Self.freshFor:
+                connections[id]?.phase = .idle
+            case .running(let since) where limits.requestTimeout > 0 && now - since >= limits.requestTimeout * 1000:
+                connections[id]?.phase = .overdue
+                decisions.append(.timeOut(id, connection.link))
+                beginStop("request-timeout", within: limits.gracefulTimeout, at: now, &decisions)
+            default:
+                break
+            }
+        }
+        if limits.inactivityTimeout > 0, inFlight == 0, now - lastActivity >= limits.inactivityTimeout * 1000 {
+            beginStop("inactivity-timeout of \(limits.inactivityTimeout) s", within: 0, at: now, &decisions)
+        }
+        if limits.startupTimeout > 0, let failed = loadFailedSince, now - failed >= limits.startupTimeout * 1000 {
+            beginStop("startup-timeout of \(limits.startupTimeout) s passed before a WSGI script loaded", within: 0, at: now, &decisions)
+        }
+        if limits.restartInterval > 0, now - started >= limits.restartInterval * 1000 {
+            beginStop("restart-interval of \(limits.restartInterval) s", within: limits.gracefulTimeout, at: now, &decisions)
+        }
+        if let drain = drainDeadline, stop == nil,
+           now >= drain || (inFlight == 0 && queue.isEmpty && now - lastActivity >= Self.quietBeforeExit) {
+            beginStop("it was told to stop", within: 0, at: now, &decisions)
+        }
+        // Overdue requests hold no exit back: their workers may never come back.
+        if let stop, now >= stop.deadline || !connections.values.contains(where: { Self.isRunning($0.phase) }) {
+            // Told to stop: the atexit functions share the shutdown-timeout with the drain.
+            let within = drainDeadline.map { max(1, ($0 - now + 999) / 1000) } ?? max(1, limits.shutdownTimeout)
+            decisions.append(.exit(reason: stop.reason, exitFunctionsWithin: within))
+        }
+        return decisions
+    }
+
+    // MARK: stopping
+
+    private static func isRunning(_ phase: Phase) -> Bool {
+        if case .running = phase { return true }
+        return false
+    }
+
+    /// No new connections or requests; the running ones may finish until the deadline. Idle
+    /// and queued connections are closed: their clients retry on a new one, which the
+    /// restarted process (or a sibling) accepts.
+    private mutating func beginStop(_ reason: String, within seconds: Int, at now: Milliseconds, _ decisions: inout [Decision<Link>]) {
+        guard stop == nil else { return }
+        stop = (reason, now + seconds * 1000)
+        decisions.append(.stopping(reason: reason))
+        stopAccepting(&decisions)
+        // In the order of their ids: decisions are the same for the same events.
+        for id in connections.keys.sorted() where connections[id]?.phase.inFlight == false {
+            let connection = connections.removeValue(forKey: id)!
+            decisions.append(.close(id, connection.link, farewell: true))
+        }
+        queue.removeAll()
+    }
+
+    private mutating func stopAccepting(_ decisions: inout [Decision<Link>]) {
+        guard accepting else { return }
+        accepting = false
+        decisions.append(.stopAccepting)
+    }
+
+    /// Debug builds: the registry is consistent after every event.
+    private func checkInvariants() {
+        assert(Set(queue).count == queue.count, "a connection queued twice")
+        assert(queue.allSatisfy { connections[$0]?.phase == .queued }, "a queue entry that is not a queued connection")
+        assert(connections.values.filter { $0.phase == .queued }.count == queue.count, "a queued connection not in the queue")
+        assert(inFlight <= limits.threads, "more requests in flight than workers")
+        assert(stop == nil || connections.values.allSatisfy { $0.phase.inFlight }, "stopping with connections no worker holds")
+        assert((stop == nil && drainDeadline == nil) || !accepting, "stopping or draining while accepting")
+    }
+}

@@ -1,0 +1,294 @@
+// The daemon's timing policies on a fake clock, in milliseconds: each deadline is reached at
+// its instant and not a millisecond before; the registry's invariants are asserted (debug) on
+// every event.
+import SwsgiPolicy
+import XCTest
+
+typealias Policy = DaemonPolicy<String>
+
+extension Policy {
+    /// A connection with its request running since `now`.
+    mutating func run(_ id: Int32, at now: Milliseconds) {
+        accepted(id, "c\(id)", at: now)
+        XCTAssertEqual(readable(id), "c\(id)")
+        requestArrived(id)
+        XCTAssertEqual(take(at: now)?.id, id)
+    }
+
+    /// A connection between requests.
+    mutating func idle(_ id: Int32, at now: Milliseconds) {
+        accepted(id, "c\(id)", at: now)
+        _ = readable(id)
+    }
+
+    func phase(_ id: Int32) -> Phase? { connections[id]?.phase }
+}
+
+func exits(_ decisions: [Decision<String>]) -> [String] {
+    decisions.compactMap { if case .exit(let reason, _) = $0 { reason } else { nil } }
+}
+
+func stops(_ decisions: [Decision<String>]) -> [String] {
+    decisions.compactMap { if case .stopping(let reason) = $0 { reason } else { nil } }
+}
+
+final class FreshConnectionTests: XCTestCase {
+    func testASilentConnectionStopsCountingAfterOneSecond() {
+        var policy = Policy(limits: Limits(threads: 1), now: 0)
+        XCTAssertTrue(policy.wantsConnections)
+        policy.accepted(5, "c5", at: 100)
+        XCTAssertFalse(policy.wantsConnections, "a fresh connection speaks for the only worker")
+        XCTAssertEqual(policy.tick(at: 1099), [])
+        XCTAssertFalse(policy.wantsConnections)
+        XCTAssertEqual(policy.tick(at: 1100), [])
+        XCTAssertEqual(policy.phase(5), .idle)
+        XCTAssertTrue(policy.wantsConnections)
+    }
+
+    func testWhatItSendsEndsFreshnessAndItsRequestKeepsTheWorker() {
+        var policy = Policy(limits: Limits(threads: 1), now: 0)
+        policy.accepted(5, "c5", at: 0)
+        XCTAssertEqual(policy.readable(5), "c5")
+        XCTAssertEqual(policy.phase(5), .idle)
+        XCTAssertTrue(policy.wantsConnections, "part of a frame holds no worker")
+        policy.requestArrived(5)
+        XCTAssertFalse(policy.wantsConnections, "a queued request needs the worker")
+        XCTAssertNil(policy.readable(5), "a queued connection is not read")
+        XCTAssertEqual(policy.take(at: 10)?.link, "c5")
+        XCTAssertNil(policy.take(at: 10))
+        XCTAssertFalse(policy.wantsConnections)
+        XCTAssertEqual(policy.finished(5, reusable: true, restartNeeded: false, at: 20), [.resume(5, "c5")])
+        XCTAssertTrue(policy.wantsConnections)
+    }
+
+    func testQueuedRequestsAreTakenOldestFirst() {
+        var policy = Policy(limits: Limits(threads: 2), now: 0)
+        for id: Int32 in [7, 3, 9] { policy.idle(id, at: 0) }
+        for id: Int32 in [9, 3, 7] { policy.requestArrived(id) }
+        XCTAssertEqual(policy.take(at: 1)?.id, 9)
+        XCTAssertEqual(policy.take(at: 1)?.id, 3)
+        XCTAssertEqual(policy.closed(7), "c7")
+        XCTAssertNil(policy.take(at: 1), "a closed connection leaves the queue")
+    }
+}
+
+final class RequestTimeoutTests: XCTestCase {
+    func testFiresAtItsInstantAndTheProcessExitsWhenOnlyTheStuckRequestIsLeft() {
+        var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 100)
+        policy.idle(2, at: 100)
+        XCTAssertEqual(policy.tick(at: 5099), [])
+        let decisions = policy.tick(at: 5100)
+        XCTAssertEqual(decisions, [.timeOut(1, "c1"), .stopping(reason: "request-timeout"), .stopAccepting,
+                                   .close(2, "c2", farewell: true), .exit(reason: "request-timeout", exitFunctionsWithin: 5)])
+        XCTAssertEqual(policy.phase(1), .overdue)
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 6000), [.close(1, "c1", farewell: false)],
+                       "an aborted connection is never reused")
+    }
+
+    func testEveryRequestPastItIsAbortedAndTheProcessExitsWhenNoneIsLeftRunning() {
+        var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 0)
+        policy.run(2, at: 3000)
+        XCTAssertEqual(stops(policy.tick(at: 5000)), ["request-timeout"])
+        XCTAssertEqual(policy.phase(2), .running(since: 3000))
+        XCTAssertEqual(policy.tick(at: 7999), [])
+        XCTAssertEqual(policy.tick(at: 8000), [.timeOut(2, "c2"), .exit(reason: "request-timeout", exitFunctionsWithin: 5)])
+    }
+
+    func testOtherRunningRequestsMayFinishWithinGracefulTimeout() {
+        var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, gracefulTimeout: 2), now: 0)
+        policy.run(1, at: 0)
+        policy.run(2, at: 4000)
+        XCTAssertEqual(stops(policy.tick(at: 5000)), ["request-timeout"])
+        XCTAssertEqual(policy.tick(at: 6999), [])
+        XCTAssertEqual(exits(policy.tick(at: 7000)), ["request-timeout"])
+    }
+
+    func testAFinishedRequestIsNotTimedOut() {
+        var policy = Policy(limits: Limits(requestTimeout: 5), now: 0)
+        policy.run(1, at: 0)
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 4999), [.resume(1, "c1")])
+        XCTAssertEqual(policy.tick(at: 5000), [])
+        XCTAssertEqual(policy.tick(at: 60000), [])
+    }
+}
+
+final class InactivityTimeoutTests: XCTestCase {
+    func testFiresAfterTheStartWhenNothingCame() {
+        var policy = Policy(limits: Limits(inactivityTimeout: 10, gracefulTimeout: 15, shutdownTimeout: 5), now: 1000)
+        policy.idle(4, at: 1000)
+        XCTAssertEqual(policy.tick(at: 10999), [])
+        XCTAssertEqual(policy.tick(at: 11000), [.stopping(reason: "inactivity-timeout of 10 s"), .stopAccepting,
+                                                .close(4, "c4", farewell: true),
+                                                .exit(reason: "inactivity-timeout of 10 s", exitFunctionsWithin: 5)])
+    }
+
+    func testARequestFinishingJustBeforeTheDeadlineStartsItAgain() {
+        var policy = Policy(limits: Limits(inactivityTimeout: 10), now: 0)
+        policy.run(1, at: 5000)
+        _ = policy.finished(1, reusable: true, restartNeeded: false, at: 9999)
+        XCTAssertEqual(policy.tick(at: 10000), [])
+        XCTAssertEqual(policy.tick(at: 19998), [])
+        XCTAssertEqual(stops(policy.tick(at: 19999)), ["inactivity-timeout of 10 s"])
+    }
+
+    func testARunningRequestIsActivity() {
+        var policy = Policy(limits: Limits(inactivityTimeout: 10), now: 0)
+        policy.run(1, at: 1000)
+        XCTAssertEqual(policy.tick(at: 50000), [])
+        _ = policy.finished(1, reusable: true, restartNeeded: false, at: 50000)
+        XCTAssertEqual(policy.tick(at: 59999), [])
+        XCTAssertEqual(stops(policy.tick(at: 60000)), ["inactivity-timeout of 10 s"])
+    }
+}
+
+final class RestartTests: XCTestCase {
+    func testEvictionTimeoutAfterSIGUSR1BoundsABusyRequest() {
+        var policy = Policy(limits: Limits(threads: 2, gracefulTimeout: 15, evictionTimeout: 3, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 500)
+        policy.idle(2, at: 500)
+        XCTAssertEqual(policy.received([.restart], at: 1000), [.stopping(reason: "it was told to restart"), .stopAccepting,
+                                                             .close(2, "c2", farewell: true)])
+        XCTAssertFalse(policy.wantsConnections)
+        XCTAssertEqual(policy.tick(at: 3999), [])
+        XCTAssertEqual(policy.tick(at: 4000), [.exit(reason: "it was told to restart", exitFunctionsWithin: 5)])
+    }
+
+    func testSIGUSR1WithoutEvictionTimeoutWaitsNoLongerThanTheRequests() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15), now: 0)
+        policy.run(1, at: 0)
+        _ = policy.received([.restart], at: 1000)
+        XCTAssertEqual(policy.tick(at: 11999), [])
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 12000), [.close(1, "c1", farewell: true)])
+        XCTAssertEqual(exits(policy.tick(at: 12000)), ["it was told to restart"])
+    }
+
+    func testRestartIntervalWithABusyProcessWaitsForGracefulTimeout() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15, restartInterval: 60), now: 0)
+        policy.run(1, at: 59000)
+        XCTAssertEqual(policy.tick(at: 59999), [])
+        XCTAssertEqual(stops(policy.tick(at: 60000)), ["restart-interval of 60 s"])
+        XCTAssertEqual(policy.tick(at: 74999), [])
+        XCTAssertEqual(exits(policy.tick(at: 75000)), ["restart-interval of 60 s"])
+    }
+
+    func testRestartIntervalWithAnIdleProcessExitsAtOnce() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15, restartInterval: 60), now: 0)
+        policy.idle(1, at: 0)
+        XCTAssertEqual(policy.tick(at: 59999), [])
+        XCTAssertEqual(exits(policy.tick(at: 60000)), ["restart-interval of 60 s"])
+        XCTAssertTrue(policy.connections.isEmpty)
+    }
+
+    func testMaximumRequestsReachedWhileRequestsAreInFlight() {
+        var policy = Policy(limits: Limits(threads: 3, maximumRequests: 2, gracefulTimeout: 15), now: 0)
+        for id: Int32 in 1...3 { policy.run(id, at: 0) }
+        policy.idle(4, at: 0)
+        policy.requestArrived(4)
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 100), [.resume(1, "c1")])
+        let decisions = policy.finished(2, reusable: true, restartNeeded: false, at: 200)
+        XCTAssertEqual(stops(decisions), ["it served its maximum-requests of 2"])
+        XCTAssertTrue(decisions.contains(.close(1, "c1", farewell: true)), "idle connections are told")
+        XCTAssertTrue(decisions.contains(.close(4, "c4", farewell: true)), "a queued request is turned away unstarted")
+        XCTAssertEqual(decisions.last, .close(2, "c2", farewell: true))
+        XCTAssertNil(policy.take(at: 200), "nothing queued is started")
+        XCTAssertEqual(policy.tick(at: 300), [], "the third request may finish")
+        XCTAssertEqual(policy.finished(3, reusable: true, restartNeeded: false, at: 400), [.close(3, "c3", farewell: true)])
+        XCTAssertEqual(policy.served, 3)
+        XCTAssertEqual(exits(policy.tick(at: 400)), ["it served its maximum-requests of 2"])
+    }
+
+    func testMaximumRequestsWithAStuckRequestExitsAtGracefulTimeout() {
+        var policy = Policy(limits: Limits(threads: 2, maximumRequests: 1, gracefulTimeout: 15), now: 0)
+        policy.run(1, at: 0)
+        policy.run(2, at: 0)
+        _ = policy.finished(1, reusable: true, restartNeeded: false, at: 1000)
+        XCTAssertEqual(policy.tick(at: 15999), [])
+        XCTAssertEqual(exits(policy.tick(at: 16000)), ["it served its maximum-requests of 1"])
+    }
+
+    func testAChangedScriptRestartsWithinGracefulTimeout() {
+        var policy = Policy(limits: Limits(threads: 2, gracefulTimeout: 15), now: 0)
+        policy.run(1, at: 0)
+        policy.run(2, at: 0)
+        // The request was turned away unstarted on its connection, which cannot be reused.
+        XCTAssertEqual(policy.finished(1, reusable: false, restartNeeded: true, at: 100),
+                       [.stopping(reason: "its WSGI script changed"), .stopAccepting, .close(1, "c1", farewell: false)])
+        XCTAssertEqual(policy.tick(at: 15099), [])
+        XCTAssertEqual(exits(policy.tick(at: 15100)), ["its WSGI script changed"])
+    }
+
+    func testStartupTimeoutCountsFromTheFirstFailedLoad() {
+        var policy = Policy(limits: Limits(shutdownTimeout: 5, startupTimeout: 5), now: 0)
+        XCTAssertEqual(policy.tick(at: 100000), [], "no failed load, no startup-timeout")
+        XCTAssertEqual(policy.tick(at: 104999, loadFailedSince: 100000), [])
+        XCTAssertEqual(exits(policy.tick(at: 105000, loadFailedSince: 100000)),
+                       ["startup-timeout of 5 s passed before a WSGI script loaded"])
+    }
+}
+
+final class DrainTests: XCTestCase {
+    func testSIGTERMStopsAcceptingAndServesOnUntilQuiet() {
+        var policy = Policy(limits: Limits(threads: 3, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 0)
+        policy.run(2, at: 0)
+        policy.idle(3, at: 0)
+        XCTAssertEqual(policy.received([.stop], at: 1000), [.stopAccepting, .alarm(seconds: 6)])
+        XCTAssertFalse(policy.wantsConnections)
+        XCTAssertEqual(policy.tick(at: 2000), [], "busy workers hold the drain")
+        // An Apache child finishing gracefully may still send a request on its connection.
+        XCTAssertEqual(policy.readable(3), "c3")
+        policy.requestArrived(3)
+        XCTAssertEqual(policy.take(at: 2500)?.id, 3)
+        for id: Int32 in 1...3 { XCTAssertEqual(policy.finished(id, reusable: true, restartNeeded: false, at: 3000), [.resume(id, "c\(id)")]) }
+        XCTAssertEqual(policy.tick(at: 3299), [])
+        XCTAssertEqual(policy.tick(at: 3300), [.stopping(reason: "it was told to stop"),
+                                               .close(1, "c1", farewell: true), .close(2, "c2", farewell: true), .close(3, "c3", farewell: true),
+                                               .exit(reason: "it was told to stop", exitFunctionsWithin: 3)])
+    }
+
+    func testTheShutdownTimeoutEndsADrainWithBusyWorkers() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 0)
+        _ = policy.received([.stop], at: 1000)
+        XCTAssertEqual(policy.tick(at: 5999), [])
+        XCTAssertEqual(policy.tick(at: 6000), [.stopping(reason: "it was told to stop"),
+                                               .exit(reason: "it was told to stop", exitFunctionsWithin: 1)])
+    }
+
+    func testASecondSIGTERMDoesNotMoveTheDeadlineAndAStopOutranksARestart() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 0)
+        XCTAssertEqual(policy.received([.stop, .restart], at: 1000), [.stopAccepting, .alarm(seconds: 6)])
+        XCTAssertNil(policy.stop)
+        XCTAssertEqual(policy.received([.stop], at: 3000), [])
+        XCTAssertEqual(exits(policy.tick(at: 6000)), ["it was told to stop"])
+    }
+
+    func testARestartDuringADrainSharesTheShutdownTimeoutWithTheExitFunctions() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15, evictionTimeout: 2, shutdownTimeout: 8), now: 0)
+        policy.run(1, at: 0)
+        _ = policy.received([.stop], at: 0)
+        _ = policy.received([.restart], at: 1000)
+        XCTAssertEqual(policy.tick(at: 2999), [])
+        XCTAssertEqual(policy.tick(at: 3000), [.exit(reason: "it was told to restart", exitFunctionsWithin: 5)])
+    }
+
+    func testAZeroShutdownTimeoutStillDrainsForOneSecond() {
+        var policy = Policy(limits: Limits(shutdownTimeout: 0), now: 0)
+        policy.run(1, at: 0)
+        XCTAssertEqual(policy.received([.stop], at: 0), [.stopAccepting, .alarm(seconds: 2)])
+        XCTAssertEqual(policy.tick(at: 999), [])
+        XCTAssertEqual(exits(policy.tick(at: 1000)), ["it was told to stop"])
+    }
+}
+
+final class QueueTimeoutTests: XCTestCase {
+    func testARequestThatWaitedLongerThanQueueTimeoutIsTurnedAway() {
+        let limits = Limits(queueTimeout: 2)
+        XCTAssertFalse(limits.queueTimeoutPassed(requestStart: 1_000_000, now: 3_000_000))
+        XCTAssertTrue(limits.queueTimeoutPassed(requestStart: 1_000_000, now: 3_000_001))
+        XCTAssertFalse(Limits().queueTimeoutPassed(requestStart: 0, now: .max / 2), "0: off")
+    }
+}
