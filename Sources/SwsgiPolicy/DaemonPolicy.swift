@@ -56,10 +56,15 @@ public struct DaemonPolicy<Link> {
 
     // MARK: events
 
-    public mutating func accepted(_ id: Int32, _ link: Link, at now: Milliseconds) {
+    /// A connection was accepted. false: the process stopped accepting meanwhile (a worker
+    /// stopped it), so the server turns it away.
+    @discardableResult
+    public mutating func accepted(_ id: Int32, _ link: Link, at now: Milliseconds) -> Bool {
         defer { checkInvariants() }
         precondition(connections[id] == nil, "connection \(id) accepted twice")
+        guard accepting else { return false }
         connections[id] = Connection(phase: .fresh(since: now), link: link)
+        return true
     }
 
     /// The connection has something to read. Returns its link when it may read a request

@@ -61,6 +61,14 @@ final class FreshConnectionTests: XCTestCase {
         XCTAssertTrue(policy.wantsConnections)
     }
 
+    func testAConnectionAcceptedAsAWorkerStopsTheProcessIsTurnedAway() {
+        var policy = Policy(limits: Limits(threads: 2, maximumRequests: 1), now: 0)
+        policy.run(1, at: 0)
+        _ = policy.finished(1, reusable: true, restartNeeded: false, at: 10)
+        XCTAssertFalse(policy.accepted(2, "c2", at: 10))
+        XCTAssertTrue(policy.connections.isEmpty)
+    }
+
     func testQueuedRequestsAreTakenOldestFirst() {
         var policy = Policy(limits: Limits(threads: 2), now: 0)
         for id: Int32 in [7, 3, 9] { policy.idle(id, at: 0) }

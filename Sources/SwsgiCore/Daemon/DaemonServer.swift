@@ -95,8 +95,9 @@ final class DaemonServer {
     }
 
     private func acceptConnections() {
-        while work.withLock({ policy.wantsConnections }) {
-            let fd = accept(plan.listener, nil, nil)
+        while true {
+            // With work locked: a worker may stop the process, and close the listener, any time.
+            let fd = work.withLock { policy.wantsConnections ? accept(plan.listener, nil, nil) : -1 }
             if fd < 0 { return }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             // The socket is 0700 and Apache's user owns it; check the peer all the same.
@@ -106,8 +107,13 @@ final class DaemonServer {
                 continue
             }
             let link = Link(FrameChannel(fd: fd, timeoutMilliseconds: plan.socketTimeoutMilliseconds))
-            work.withLock { policy.accepted(fd, link, at: monotonicMilliseconds()) }
-            watch(fd, events: Self.oneShot)
+            work.withLock {
+                if policy.accepted(fd, link, at: monotonicMilliseconds()) {
+                    watch(fd, events: Self.oneShot)
+                } else {
+                    drop(fd, link, farewell: true)
+                }
+            }
         }
     }
 
