@@ -11,6 +11,10 @@ public struct DaemonPolicy<Link> {
     public static var quietBeforeExit: Milliseconds { 300 }
 
     public private(set) var connections: [Int32: Connection<Link>] = [:]
+    /// Requests held by a worker (running or overdue), and fresh connections: counts of
+    /// `connections` kept as they change, as the poll loop asks for them on every turn.
+    public private(set) var inFlight = 0
+    private var fresh = 0
     /// The queued connections, oldest first.
     private var queue: [Int32] = []
     public private(set) var served = 0
@@ -40,15 +44,8 @@ public struct DaemonPolicy<Link> {
 
     // MARK: what the server asks
 
-    /// Requests held by a worker (running or overdue).
-    public var inFlight: Int { connections.values.filter { $0.phase.inFlight }.count }
-
     /// Workers not busy and not spoken for by a queued or fresh connection.
-    public var freeWorkers: Int {
-        var fresh = 0
-        for connection in connections.values { if case .fresh = connection.phase { fresh += 1 } }
-        return limits.threads - inFlight - queue.count - fresh
-    }
+    public var freeWorkers: Int { limits.threads - inFlight - queue.count - fresh }
 
     /// Whether to accept (and watch the listener): new connections are taken only while a
     /// worker is free, so that the processes of a group share the load.
@@ -64,6 +61,7 @@ public struct DaemonPolicy<Link> {
         precondition(connections[id] == nil, "connection \(id) accepted twice")
         guard accepting else { return false }
         connections[id] = Connection(phase: .fresh(since: now), link: link)
+        count(.fresh(since: now), 1)
         return true
     }
 
@@ -73,7 +71,7 @@ public struct DaemonPolicy<Link> {
         defer { checkInvariants() }
         guard let connection = connections[id] else { return nil }
         switch connection.phase {
-        case .fresh: connections[id]?.phase = .idle
+        case .fresh: move(id, to: .idle)
         case .idle: break
         case .queued, .running, .overdue: return nil
         }
@@ -84,7 +82,7 @@ public struct DaemonPolicy<Link> {
     public mutating func requestArrived(_ id: Int32) {
         defer { checkInvariants() }
         guard connections[id]?.phase == .idle else { return assertionFailure("request on connection \(id) that is not idle") }
-        connections[id]?.phase = .queued
+        move(id, to: .queued)
         queue.append(id)
     }
 
@@ -93,7 +91,7 @@ public struct DaemonPolicy<Link> {
         defer { checkInvariants() }
         guard !queue.isEmpty, let connection = connections[queue[0]] else { return nil }
         let id = queue.removeFirst()
-        connections[id]?.phase = .running(since: now)
+        move(id, to: .running(since: now))
         return (id, connection.link)
     }
 
@@ -101,7 +99,7 @@ public struct DaemonPolicy<Link> {
     public mutating func closed(_ id: Int32) -> Link? {
         defer { checkInvariants() }
         queue.removeAll { $0 == id }
-        return connections.removeValue(forKey: id)?.link
+        return remove(id)?.link
     }
 
     /// A worker finished the connection's request. reusable: the connection can carry another
@@ -120,10 +118,10 @@ public struct DaemonPolicy<Link> {
             beginStop("it served its maximum-requests of \(limits.maximumRequests)", within: limits.gracefulTimeout, at: now, &decisions)
         }
         if !reusable || connection.phase == .overdue || stop != nil {
-            connections[id] = nil
+            _ = remove(id)
             decisions.append(.close(id, connection.link, farewell: reusable && connection.phase != .overdue))
         } else {
-            connections[id]?.phase = .idle
+            move(id, to: .idle)
             decisions.append(.resume(id, connection.link))
         }
         return decisions
@@ -151,17 +149,22 @@ public struct DaemonPolicy<Link> {
     public mutating func tick(at now: Milliseconds, loadFailedSince: Milliseconds? = nil) -> [Decision<Link>] {
         defer { checkInvariants() }
         var decisions: [Decision<Link>] = []
-        for id in connections.keys.sorted() {
-            guard let connection = connections[id] else { continue }
-            switch connection.phase {
-            case .fresh(let since) where now - since >= Self.freshFor:
-                connections[id]?.phase = .idle
-            case .running(let since) where limits.requestTimeout > 0 && now - since >= limits.requestTimeout * 1000:
-                connections[id]?.phase = .overdue
-                decisions.append(.timeOut(id, connection.link))
+        if fresh > 0 || (limits.requestTimeout > 0 && inFlight > 0) {
+            var overdue: [Int32] = []
+            for (id, connection) in connections {
+                switch connection.phase {
+                case .fresh(let since) where now - since >= Self.freshFor:
+                    move(id, to: .idle)
+                case .running(let since) where limits.requestTimeout > 0 && now - since >= limits.requestTimeout * 1000:
+                    overdue.append(id)
+                default:
+                    break
+                }
+            }
+            for id in overdue.sorted() {
+                move(id, to: .overdue)
+                decisions.append(.timeOut(id, connections[id]!.link))
                 beginStop("request-timeout", within: limits.gracefulTimeout, at: now, &decisions)
-            default:
-                break
             }
         }
         if limits.inactivityTimeout > 0, inFlight == 0, now - lastActivity >= limits.inactivityTimeout * 1000 {
@@ -203,10 +206,30 @@ public struct DaemonPolicy<Link> {
         stopAccepting(&decisions)
         // In the order of their ids: decisions are the same for the same events.
         for id in connections.keys.sorted() where connections[id]?.phase.inFlight == false {
-            let connection = connections.removeValue(forKey: id)!
+            let connection = remove(id)!
             decisions.append(.close(id, connection.link, farewell: true))
         }
         queue.removeAll()
+    }
+
+    // MARK: the registry
+
+    private mutating func move(_ id: Int32, to phase: Phase) {
+        guard let old = connections[id]?.phase else { return }
+        count(old, -1)
+        count(phase, 1)
+        connections[id]?.phase = phase
+    }
+
+    private mutating func remove(_ id: Int32) -> Connection<Link>? {
+        guard let connection = connections.removeValue(forKey: id) else { return nil }
+        count(connection.phase, -1)
+        return connection
+    }
+
+    private mutating func count(_ phase: Phase, _ change: Int) {
+        if phase.inFlight { inFlight += change }
+        if case .fresh = phase { fresh += change }
     }
 
     private mutating func stopAccepting(_ decisions: inout [Decision<Link>]) {
@@ -220,6 +243,8 @@ public struct DaemonPolicy<Link> {
         assert(Set(queue).count == queue.count, "a connection queued twice")
         assert(queue.allSatisfy { connections[$0]?.phase == .queued }, "a queue entry that is not a queued connection")
         assert(connections.values.filter { $0.phase == .queued }.count == queue.count, "a queued connection not in the queue")
+        assert(inFlight == connections.values.filter { $0.phase.inFlight }.count, "requests in flight miscounted")
+        assert(fresh == connections.values.filter { if case .fresh = $0.phase { true } else { false } }.count, "fresh connections miscounted")
         assert(inFlight <= limits.threads, "more requests in flight than workers")
         assert(stop == nil || connections.values.allSatisfy { $0.phase.inFlight }, "stopping with connections no worker holds")
         assert((stop == nil && drainDeadline == nil) || !accepting, "stopping or draining while accepting")
