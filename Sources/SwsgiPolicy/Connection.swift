@@ -28,6 +28,17 @@ public struct Connection<Link> {
     public let link: Link
 }
 
+/// The signals a daemon acts on, as they arrived together (a set: the poll loop reads them
+/// in batches, and one of a kind is as good as many).
+public struct Signals: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// SIGTERM, SIGINT, SIGHUP: drain and exit.
+    public static let stop = Signals(rawValue: 1)
+    /// SIGUSR1: restart within eviction-timeout.
+    public static let restart = Signals(rawValue: 2)
+}
+
 /// What the daemon server is to do; it executes these in order.
 public enum Decision<Link> {
     /// Close the listening socket: it is the next daemons' from here on.

@@ -9,6 +9,10 @@ public struct DaemonPolicy<Link> {
     public static var freshFor: Milliseconds { 1000 }
     /// Told to stop: how long the process must have been idle before it exits early.
     public static var quietBeforeExit: Milliseconds { 300 }
+    /// A stop that gives no time (the drain's end, inactivity- or startup-timeout, a zero
+    /// graceful-timeout) still lets running requests end for this long: the poll loop's
+    /// interval, which they have always had.
+    public static var stopGrace: Milliseconds { 200 }
 
     public private(set) var connections: [Int32: Connection<Link>] = [:]
     /// Requests held by a worker (running or overdue), and fresh connections: counts of
@@ -28,13 +32,6 @@ public struct DaemonPolicy<Link> {
     private var drainDeadline: Milliseconds?
     /// Stopping: no new requests; the running ones may finish until the deadline.
     public private(set) var stop: (reason: String, deadline: Milliseconds)?
-
-    public enum Signal: Hashable, Sendable {
-        /// SIGTERM, SIGINT, SIGHUP: drain and exit.
-        case stop
-        /// SIGUSR1: restart within eviction-timeout.
-        case restart
-    }
 
     public init(limits: Limits, now: Milliseconds) {
         self.limits = limits
@@ -128,7 +125,7 @@ public struct DaemonPolicy<Link> {
     }
 
     /// Signals that arrived together; a stop outranks a restart.
-    public mutating func received(_ signals: Set<Signal>, at now: Milliseconds) -> [Decision<Link>] {
+    public mutating func received(_ signals: Signals, at now: Milliseconds) -> [Decision<Link>] {
         defer { checkInvariants() }
         var decisions: [Decision<Link>] = []
         if signals.contains(.stop) {
@@ -201,7 +198,7 @@ public struct DaemonPolicy<Link> {
     /// restarted process (or a sibling) accepts.
     private mutating func beginStop(_ reason: String, within seconds: Int, at now: Milliseconds, _ decisions: inout [Decision<Link>]) {
         guard stop == nil else { return }
-        stop = (reason, now + seconds * 1000)
+        stop = (reason, now + max(seconds * 1000, Self.stopGrace))
         decisions.append(.stopping(reason: reason))
         stopAccepting(&decisions)
         // In the order of their ids: decisions are the same for the same events.

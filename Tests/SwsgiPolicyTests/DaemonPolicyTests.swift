@@ -261,8 +261,9 @@ final class DrainTests: XCTestCase {
         policy.run(1, at: 0)
         _ = policy.received([.stop], at: 1000)
         XCTAssertEqual(policy.tick(at: 5999), [])
-        XCTAssertEqual(policy.tick(at: 6000), [.stopping(reason: "it was told to stop"),
-                                               .exit(reason: "it was told to stop", exitFunctionsWithin: 1)])
+        XCTAssertEqual(policy.tick(at: 6000), [.stopping(reason: "it was told to stop")])
+        XCTAssertEqual(policy.tick(at: 6199), [], "running requests may still end for stopGrace")
+        XCTAssertEqual(policy.tick(at: 6200), [.exit(reason: "it was told to stop", exitFunctionsWithin: 1)])
     }
 
     func testASecondSIGTERMDoesNotMoveTheDeadlineAndAStopOutranksARestart() {
@@ -271,7 +272,9 @@ final class DrainTests: XCTestCase {
         XCTAssertEqual(policy.received([.stop, .restart], at: 1000), [.stopAccepting, .alarm(seconds: 6)])
         XCTAssertNil(policy.stop)
         XCTAssertEqual(policy.received([.stop], at: 3000), [])
-        XCTAssertEqual(exits(policy.tick(at: 6000)), ["it was told to stop"])
+        XCTAssertEqual(stops(policy.tick(at: 6000)), ["it was told to stop"])
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 6100), [.close(1, "c1", farewell: true)])
+        XCTAssertEqual(exits(policy.tick(at: 6100)), ["it was told to stop"], "no request left: at once")
     }
 
     func testARestartDuringADrainSharesTheShutdownTimeoutWithTheExitFunctions() {
@@ -288,7 +291,9 @@ final class DrainTests: XCTestCase {
         policy.run(1, at: 0)
         XCTAssertEqual(policy.received([.stop], at: 0), [.stopAccepting, .alarm(seconds: 2)])
         XCTAssertEqual(policy.tick(at: 999), [])
-        XCTAssertEqual(exits(policy.tick(at: 1000)), ["it was told to stop"])
+        XCTAssertEqual(stops(policy.tick(at: 1000)), ["it was told to stop"])
+        XCTAssertEqual(policy.tick(at: 1199), [])
+        XCTAssertEqual(exits(policy.tick(at: 1200)), ["it was told to stop"])
     }
 }
 

@@ -243,7 +243,7 @@ final class DaemonServer {
     // MARK: lifecycle
 
     private func handleSignals(_ seen: Set<Int32>) {
-        var signals = Set<DaemonPolicy<Link>.Signal>()
+        var signals: Signals = []
         if !seen.isDisjoint(with: [SIGTERM, SIGINT, SIGHUP]) { signals.insert(.stop) }
         if seen.contains(SIGUSR1) { signals.insert(.restart) }
         _ = work.withLock { execute(policy.received(signals, at: monotonicMilliseconds())) }
