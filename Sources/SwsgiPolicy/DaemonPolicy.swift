@@ -2,7 +2,8 @@
 /// (no system calls), driven by events and a clock it is given. The daemon server tells it what
 /// happened and executes the decisions it returns; it keeps it behind one lock.
 ///
-/// Each deadline is reached at its instant (the tick at or after `start + timeout`), never before.
+/// Each deadline is reached at its instant (the first tick at or after `start + timeout`),
+/// never before.
 public struct DaemonPolicy<Link> {
     public let limits: Limits
     /// How long an accepted connection that sends nothing counts as a coming request.
