@@ -23,6 +23,9 @@ public struct DaemonPolicy<Link> {
     /// The queued connections, oldest first.
     private var queue: [Int32] = []
     public private(set) var served = 0
+    /// Requests handed to a worker: maximum-requests counts these, as mod_wsgi does, so that
+    /// a process never starts more than its maximum, however many arrive at once.
+    private var requestsStarted = 0
     /// The last request's end (or the start): inactivity-timeout counts from here.
     private var lastActivity: Milliseconds
     private let started: Milliseconds
@@ -84,13 +87,20 @@ public struct DaemonPolicy<Link> {
         queue.append(id)
     }
 
-    /// A worker is free: the oldest queued connection, now running.
-    public mutating func take(at now: Milliseconds) -> (id: Int32, link: Link)? {
+    /// A worker is free: the oldest queued connection, now running, and what follows. The
+    /// request that reaches maximum-requests begins the stop, which turns away every request
+    /// not started yet (their Apache children send them to the next process).
+    public mutating func take(at now: Milliseconds) -> (id: Int32, link: Link, decisions: [Decision<Link>])? {
         defer { checkInvariants() }
         guard !queue.isEmpty, let connection = connections[queue[0]] else { return nil }
         let id = queue.removeFirst()
         move(id, to: .running(since: now))
-        return (id, connection.link)
+        requestsStarted += 1
+        var decisions: [Decision<Link>] = []
+        if limits.maximumRequests > 0, requestsStarted >= limits.maximumRequests {
+            beginStop("it reached its maximum-requests of \(limits.maximumRequests)", within: limits.gracefulTimeout, at: now, &decisions)
+        }
+        return (id, connection.link, decisions)
     }
 
     /// The server closes it (the peer went, or sent what is not a request): forgets it.
@@ -112,9 +122,6 @@ public struct DaemonPolicy<Link> {
         lastActivity = now
         var decisions: [Decision<Link>] = []
         if restartNeeded { beginStop("its WSGI script changed", within: limits.gracefulTimeout, at: now, &decisions) }
-        if limits.maximumRequests > 0, served >= limits.maximumRequests {
-            beginStop("it served its maximum-requests of \(limits.maximumRequests)", within: limits.gracefulTimeout, at: now, &decisions)
-        }
         if !reusable || connection.phase == .overdue || stop != nil {
             _ = remove(id)
             decisions.append(.close(id, connection.link, farewell: reusable && connection.phase != .overdue))

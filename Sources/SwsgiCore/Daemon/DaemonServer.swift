@@ -176,6 +176,7 @@ final class DaemonServer {
                 while true {
                     if let next = policy.take(at: monotonicMilliseconds()) {
                         defer { next.link.request = nil }
+                        execute(next.decisions)
                         return (next.id, next.link, next.link.request)
                     }
                     work.wait()
