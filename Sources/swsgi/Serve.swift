@@ -278,9 +278,11 @@ private func existingDirectory(_ path: String, option: String) throws -> String 
     return absolute(path)
 }
 
+/// A new directory under TMPDIR (default /tmp), as mod_wsgi-express's.
 private func makeTemporaryRoot() throws -> String {
-    var template = Array("/tmp/swsgi-serve-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw Failure("No directory could be made under /tmp: \(String(cString: strerror(errno))).") }
+    let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    var template = Array("\(base)/swsgi-serve-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw Failure("No directory could be made under \(base): \(String(cString: strerror(errno))).") }
     return String(cString: made)
 }
 

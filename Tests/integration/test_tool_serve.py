@@ -1,6 +1,5 @@
 """`swsgi serve`: one command runs an app under a real Apache, and stops it leaving nothing."""
 import contextlib
-import glob
 import http.client
 import json
 import os
@@ -288,6 +287,12 @@ def test_serve_setup_only_and_the_generated_apachectl(workdir):
     assert wait_until(lambda: not [p for p in processes if pid_alive(p)], 20)
 
 
+def private_tmpdir(workdir):
+    """An environment whose TMPDIR (where serve makes its server root) only this test uses."""
+    os.makedirs(os.path.join(workdir, "tmp"), exist_ok=True)
+    return dict(os.environ, TMPDIR=os.path.join(workdir, "tmp"))
+
+
 @pytest.mark.parametrize("args, sentence", [
     (["--port", "0"], "--port must be from 1 to 65535, not 0."),
     (["--processes", "0"], "--processes must be at least 1, not 0."),
@@ -299,18 +304,16 @@ def test_serve_setup_only_and_the_generated_apachectl(workdir):
 ])
 def test_serve_wrong_option_gets_one_sentence(workdir, args, sentence):
     write(os.path.join(workdir, "hello.wsgi"), HELLO)
-    before = set(glob.glob("/tmp/swsgi-serve-*"))
-    p = tool("serve", "hello.wsgi", *args, cwd=workdir)
-    assert set(glob.glob("/tmp/swsgi-serve-*")) <= before  # no server root left behind
+    p = tool("serve", "hello.wsgi", *args, cwd=workdir, env=private_tmpdir(workdir))
+    assert not os.listdir(os.path.join(workdir, "tmp"))  # no server root left behind
     assert p.returncode != 0
     assert sentence in p.stderr.splitlines()[0], p.stderr
     assert "AH0" not in p.stderr  # no Apache stack
 
 
 def test_serve_missing_script(workdir):
-    before = set(glob.glob("/tmp/swsgi-serve-*"))
-    p = tool("serve", "nothere.wsgi", cwd=workdir)
-    assert set(glob.glob("/tmp/swsgi-serve-*")) <= before
+    p = tool("serve", "nothere.wsgi", cwd=workdir, env=private_tmpdir(workdir))
+    assert not os.listdir(os.path.join(workdir, "tmp"))
     assert p.returncode == 1
     assert p.stderr.strip() == "Error: The WSGI script 'nothere.wsgi' is not a readable file."
 
