@@ -13,11 +13,9 @@ package struct DictBuilder: ~Copyable {
 
     /// A C string key (a str from keys) and the Latin-1 decoding of a C string value; false
     /// with an exception set.
-    @inlinable
     package func set(_ key: UnsafePointer<CChar>, latin1 value: UnsafePointer<CChar>, keys: KeyCache) -> Bool {
-        guard let k = keys.object(for: key), let v = PyRef(PyUnicode_DecodeLatin1(value, strlen(value), nil)) else { return false }
-        PyDict_SetItem(dict.ptr, k.ptr, v.ptr)
-        return true
+        guard let v = PyRef(PyUnicode_DecodeLatin1(value, strlen(value), nil)) else { return false }
+        return keys.withObject(for: key) { PyDict_SetItem(dict.ptr, $0, v.ptr) }
     }
 
     @inlinable package func set(_ key: PyConstant, _ value: borrowing PyRef) { PyDict_SetItem(dict.ptr, key.ptr, value.ptr) }

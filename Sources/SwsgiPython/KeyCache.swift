@@ -17,8 +17,8 @@ package final class KeyCache {
     private var entries = [Entry](repeating: Entry(), count: KeyCache.slots)
     private var count = 0
 
-    /// The str for key; nil with an exception set.
-    @usableFromInline func object(for key: UnsafePointer<CChar>) -> PyRef? {
+    /// Calls body with the str for key, borrowed for the call; false with an exception set.
+    func withObject(for key: UnsafePointer<CChar>, _ body: (PyPtr) -> Void) -> Bool {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var length = 0
         while key[length] != 0 {
@@ -27,13 +27,18 @@ package final class KeyCache {
         }
         var slot = Int(hash & UInt64(Self.slots - 1))
         while let bytes = entries[slot].bytes {
-            if entries[slot].hash == hash, strcmp(bytes, key) == 0 { return PyRef(borrowing: entries[slot].object!) }
+            if entries[slot].hash == hash, strcmp(bytes, key) == 0 {
+                body(entries[slot].object!)
+                return true
+            }
             slot = (slot + 1) & (Self.slots - 1)
         }
-        guard let object = PyRef(PyUnicode_InternFromString(key)) else { return nil }
-        guard count < Self.maximum else { return object }
-        entries[slot] = Entry(hash: hash, bytes: strdup(key), object: object.copy().take())
-        count += 1
-        return object
+        guard let object = PyRef(PyUnicode_InternFromString(key)) else { return false }
+        if count < Self.maximum {
+            entries[slot] = Entry(hash: hash, bytes: strdup(key), object: object.copy().take())
+            count += 1
+        }
+        body(object.ptr)
+        return true
     }
 }

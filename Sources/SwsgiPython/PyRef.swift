@@ -27,7 +27,7 @@ package struct PyRef: ~Copyable {
         return p
     }
 
-    deinit { swsgi_py_decref(ptr) }
+    @inlinable deinit { swsgi_py_decref(ptr) }
 }
 
 /// A borrowed reference to an object its interpreter keeps for its whole life: interned
