@@ -18,11 +18,13 @@ final class Exchange: PythonRequest {
     var headersSent = false
     /// The handle, start_response's object, wsgi.input and wsgi.errors, which carry the
     /// handle too: made by makeObjects, released by finish (with the GIL held, which the
-    /// exchange's own release may not be).
-    private var handle: PyRef?
-    private(set) var request: PyRef?
-    private(set) var input: PyRef?
-    private(set) var errors: PyRef?
+    /// exchange's own release may not be). Only touched with the GIL held, which serialises
+    /// every access: unchecked, since borrowing them would otherwise cost a tracked
+    /// exclusivity check each time.
+    @exclusivity(unchecked) private var handle: PyRef?
+    @exclusivity(unchecked) private(set) var request: PyRef?
+    @exclusivity(unchecked) private(set) var input: PyRef?
+    @exclusivity(unchecked) private(set) var errors: PyRef?
     /// Content-Length declared by the app (or computed by us), and what was written so far.
     var declaredLength: Int64?
     var written: Int64 = 0
