@@ -168,16 +168,17 @@ package final class Interpreter {
     /// Logs the pending Python exception (traceback included) and clears it; log is for a
     /// line when the traceback cannot be formatted.
     package func logPendingException(handle: borrowing PyRef?, log: (swsgi_level, String) -> Void, message: String) {
-        var type: PyPtr?, value: PyPtr?, traceback: PyPtr?
-        swsgi_py_take_exception(&type, &value, &traceback)
-        guard type != nil else { return }
+        var rawType: PyPtr?, rawValue: PyPtr?, rawTraceback: PyPtr?
+        swsgi_py_take_exception(&rawType, &rawValue, &rawTraceback)
+        let value = PyRef(rawValue), traceback = PyRef(rawTraceback)
+        guard let type = PyRef(rawType) else { return }
         let none: PyPtr = swsgi_py_none()
         if let text = PyRef(PyUnicode_FromString(message)),
-           PyRef(call(logException, pointer(handle) ?? none, text.ptr, type!, value ?? none, traceback ?? none)) == nil {
-            PyErr_Clear()
-            log(SWSGI_LOG_ERR, message + " (and the traceback could not be formatted)")
+           PyRef(call(logException, pointer(handle) ?? none, text.ptr, type.ptr, pointer(value) ?? none, pointer(traceback) ?? none)) != nil {
+            return
         }
-        swsgi_py_xdecref(type); swsgi_py_xdecref(value); swsgi_py_xdecref(traceback)
+        PyErr_Clear()
+        log(SWSGI_LOG_ERR, message + " (and the traceback could not be formatted)")
     }
 }
 
