@@ -36,9 +36,6 @@ package struct PyConstant {
     @usableFromInline let ptr: PyPtr
 
     @inlinable init(_ ptr: PyPtr) { self.ptr = ptr }
-
-    /// A new reference to it.
-    @inlinable package var reference: PyRef { PyRef(borrowing: ptr) }
 }
 
 /// The interned Python str, in the current interpreter, for a name that lives as long as the
