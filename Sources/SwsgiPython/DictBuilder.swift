@@ -1,4 +1,5 @@
 import CPython
+import SwsgiABI
 
 /// A dict with str keys being filled, e.g. the WSGI environ. A value that could not be made
 /// leaves its key out, with the exception set.
@@ -11,28 +12,35 @@ package struct DictBuilder: ~Copyable {
         self.dict = dict
     }
 
-    /// A C string key (a str from keys) and the Latin-1 decoding of a C string value; false
-    /// with an exception set.
-    package func set(_ key: UnsafePointer<CChar>, latin1 value: UnsafePointer<CChar>, keys: KeyCache) -> Bool {
-        guard let v = PyRef(PyUnicode_DecodeLatin1(value, strlen(value), nil)) else { return false }
-        return keys.withObject(for: key) { PyDict_SetItem(dict.ptr, $0, v.ptr) }
+    /// Apache's CGI variables, each value the Latin-1 decoding of its bytes (PEP 3333), each
+    /// key a str from keys, but those skip refuses; false with an exception set. One call for
+    /// all: a call into this module per variable costs more than the variable.
+    package func setVariables(of request: UnsafePointer<swsgi_request>, keys: KeyCache,
+                              skipping skip: (UnsafePointer<CChar>) -> Bool) -> Bool {
+        let r = request.pointee
+        for i in 0..<r.count {
+            guard let key = r.keys[i], let value = r.values[i], !skip(key) else { continue }
+            guard let v = PyRef(PyUnicode_DecodeLatin1(value, strlen(value), nil)),
+                  keys.withObject(for: key, { PyDict_SetItem(dict.ptr, $0, v.ptr) }) else { return false }
+        }
+        return true
     }
 
-    @inlinable package func set(_ key: PyConstant, _ value: borrowing PyRef) { PyDict_SetItem(dict.ptr, key.ptr, value.ptr) }
+    @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: borrowing PyRef) { PyDict_SetItem(dict.ptr, key.ptr, value.ptr) }
     /// Nothing when value is nil.
-    @inlinable package func set(_ key: PyConstant, _ value: borrowing PyRef?) {
+    @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: borrowing PyRef?) {
         switch value {
         case .some(let object): PyDict_SetItem(dict.ptr, key.ptr, object.ptr)
         case .none: break
         }
     }
-    @inlinable package func set(_ key: PyConstant, _ value: PyConstant) { PyDict_SetItem(dict.ptr, key.ptr, value.ptr) }
+    @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: PyConstant) { PyDict_SetItem(dict.ptr, key.ptr, value.ptr) }
 
-    @inlinable package func set(_ key: PyConstant, _ value: Bool) {
+    @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: Bool) {
         PyDict_SetItem(dict.ptr, key.ptr, value ? swsgi_py_true() : swsgi_py_false())
     }
 
-    @inlinable package func set(_ key: PyConstant, _ value: Int) {
+    @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: Int) {
         if let number = PyRef(PyLong_FromLong(value)) { set(key, number) }
     }
 

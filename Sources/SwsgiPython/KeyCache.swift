@@ -18,6 +18,7 @@ package final class KeyCache {
     private var count = 0
 
     /// Calls body with the str for key, borrowed for the call; false with an exception set.
+    @inline(__always)
     func withObject(for key: UnsafePointer<CChar>, _ body: (PyPtr) -> Void) -> Bool {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var length = 0

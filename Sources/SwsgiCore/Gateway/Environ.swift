@@ -47,15 +47,15 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     let r = request.pointee
     // Sized for the CGI variables and the keys added below, so that it never grows.
     guard let environ = DictBuilder(capacity: r.count + 32) else { return nil }
-    for i in 0..<r.count {
-        guard let key = r.keys[i], let value = r.values[i] else { continue }
-        if key[0] == 0x50 /* P */, strcmp(key, "PATH") == 0 { continue }
+    let passAuthorization = settings.dispatch.passAuthorization
+    let added = environ.setVariables(of: request, keys: interpreter.environKeys) { key in
+        if key[0] == 0x50 /* P */ { return strcmp(key, "PATH") == 0 }
         if key[0] == 0x48 /* H */ {
-            if strcmp(key, "HTTPS") == 0 { continue }
-            if !settings.dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
+            return strcmp(key, "HTTPS") == 0 || (!passAuthorization && strcmp(key, "HTTP_AUTHORIZATION") == 0)
         }
-        guard environ.set(key, latin1: value, keys: interpreter.environKeys) else { return nil }
+        return false
     }
+    guard added else { return nil }
     guard exchange.makeObjects() else { return nil }
     if !facts.hasPathInfo { environ.set(names.pathInfo, names.empty) }
     environ.set(names.wsgiVersion, names.version)
