@@ -28,9 +28,16 @@ let package = Package(
         .target(name: "SwsgiProtocol", path: "Sources/SwsgiProtocol"),
         // The daemon's timing policies and connection registry: pure Swift, on a given clock.
         .target(name: "SwsgiPolicy", path: "Sources/SwsgiPolicy"),
+        // The Python runtime layer: the only target that sees the CPython C API. The rest of
+        // the core holds Python objects through its owned references and safe wrappers.
+        .target(
+            name: "SwsgiPython",
+            dependencies: ["CPython", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP"],
+            path: "Sources/SwsgiPython"
+        ),
         .target(
             name: "SwsgiCore",
-            dependencies: ["CPython", "CLinux", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP", "SwsgiPolicy", "SwsgiProtocol"],
+            dependencies: ["CLinux", "SwsgiABI", "SwsgiConfig", "SwsgiHTTP", "SwsgiPolicy", "SwsgiProtocol", "SwsgiPython"],
             path: "Sources/SwsgiCore"
         ),
         // The `swsgi` command (serve, doctor): reads configurations with SwsgiConfig itself.

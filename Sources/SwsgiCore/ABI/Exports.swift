@@ -1,7 +1,7 @@
-import CPython
 import Glibc
 import SwsgiABI
 import SwsgiConfig
+import SwsgiPython
 
 /// The functions declared in shim/swsgi.h, exported with C names.
 

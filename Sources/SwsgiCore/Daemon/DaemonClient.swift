@@ -1,5 +1,6 @@
 import Glibc
 import SwsgiABI
+import SwsgiHTTP
 import SwsgiProtocol
 
 /// The Apache child's side of daemon mode: sends the request's environ to the group over a

@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import SwsgiABI
 import SwsgiConfig
+import SwsgiPython
 
 /// A daemon process from fork to serving: privileges dropped before any Python runs, then
 /// Python initialised with the group's own home and path, then the server.
@@ -41,7 +42,7 @@ enum DaemonMain {
         SelfPipe.install([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
         PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,
                             homeDirective: config.pythonHome != nil ? "WSGIDaemonProcess \(config.name) python-home" : "WSGIPythonHome",
-                            sitePath: config.pythonPath, processGroup: config.name, settings: global)
+                            sitePath: config.pythonPath, processGroup: config.name, settings: global, host: .gateway)
         PythonRuntime.preload(global.importScripts, for: .named(config.name))
         DaemonServer(plan).run()
     }

@@ -4,6 +4,7 @@ import SwsgiABI
 import SwsgiConfig
 import SwsgiPolicy
 import SwsgiProtocol
+import SwsgiPython
 
 /// The daemon's server. Apache's children keep their connections open between requests, so a
 /// thread per connection would soon have every thread parked on an idle one: instead the main

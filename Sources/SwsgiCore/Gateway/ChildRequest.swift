@@ -1,6 +1,7 @@
 import Glibc
 import SwsgiABI
 import SwsgiConfig
+import SwsgiPython
 
 /// The Apache child's side of a request: embedded mode here, or on to a daemon process group.
 enum ChildRequest {
@@ -25,7 +26,8 @@ enum ChildRequest {
         // only pass requests on to daemons never carry an interpreter.
         PythonRuntime.startOnce {
             let global = configuration.global
-            PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, processGroup: "", settings: global)
+            PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, processGroup: "", settings: global,
+                               host: .gateway)
             PythonRuntime.preload(global.importScripts, for: .embedded)
         }
         return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)

@@ -1,13 +1,13 @@
-import CPython
 import Glibc
 import SwsgiABI
 import SwsgiHTTP
+import SwsgiPython
 
 /// One request's run through a WSGI app: start_response's status and headers checked and sent,
 /// the result iterated (or its file sent with sendfile), close() always called. Lives for the
 /// request only; the Python objects of the request reach it through a `RequestHandle`, which
 /// `finish` expires.
-final class Exchange {
+final class Exchange: PythonRequest {
     /// Only through `withTransport`.
     private let transport: Transport
     private let transportLock = Lock()
@@ -16,11 +16,15 @@ final class Exchange {
     let interpreter: Interpreter
     let script: String
     var headersSent = false
-    private(set) var request: PyPtr?
-    private var handle: PyPtr?
-    /// wsgi.input and wsgi.errors, which carry the handle too.
-    var input: PyPtr?
-    var errors: PyPtr?
+    /// The handle, start_response's object, wsgi.input and wsgi.errors, which carry the
+    /// handle too: made by makeObjects, released by finish (with the GIL held, which the
+    /// exchange's own release may not be). Only touched with the GIL held, which serialises
+    /// every access: unchecked, since borrowing them would otherwise cost a tracked
+    /// exclusivity check each time.
+    @exclusivity(unchecked) private var handle: PyRef?
+    @exclusivity(unchecked) private(set) var request: PyRef?
+    @exclusivity(unchecked) private(set) var input: PyRef?
+    @exclusivity(unchecked) private(set) var errors: PyRef?
     /// Content-Length declared by the app (or computed by us), and what was written so far.
     var declaredLength: Int64?
     var written: Int64 = 0
@@ -56,59 +60,67 @@ final class Exchange {
         _ = withTransport(keepingGIL: true) { $0.log(level, message) }
     }
 
-    /// The handle the Python objects of this request carry (`_h`).
-    func makeHandle() -> PyPtr? {
-        handle = RequestHandle.make(type: interpreter.handleType, target: Unmanaged.passUnretained(self).toOpaque())
-        return handle
+    /// `_swsgi`'s way back to this exchange: its handle's address.
+    static func of(_ target: UnsafeMutableRawPointer) -> Exchange {
+        Unmanaged<Exchange>.fromOpaque(target).takeUnretainedValue()
     }
 
-    func makeRequest() -> PyPtr? {
-        guard let handle else { return nil }
-        let none: PyPtr = swsgi_py_none()
-        request = interpreter.instantiate(interpreter.requestType, [
-            interpreter.names.handle: handle, interpreter.names.status: none, interpreter.names.headers: none])
-        return request
+    func logLine(_ level: Int32, _ text: UnsafePointer<CChar>) -> Bool {
+        withTransport { $0.log(level, text) } != nil
+    }
+
+    /// The request's Python objects, over a new handle (`_h`); false with an exception set.
+    func makeObjects() -> Bool {
+        handle = interpreter.makeHandle(target: Unmanaged.passUnretained(self).toOpaque())
+        switch handle {
+        case .some(let handle):
+            request = interpreter.makeRequest(handle: handle)
+            guard request != nil else { return false }
+            input = interpreter.makeInput(handle: handle)
+            guard input != nil else { return false }
+            errors = interpreter.makeErrors(handle: handle)
+            return errors != nil
+        case .none:
+            return false
+        }
     }
 
     // MARK: running the app
 
     /// Calls the app; 0 when a response went out, an HTTP status when nothing did, -1 when it
     /// broke after the headers.
-    func run(application: PyPtr, environ: PyPtr) -> Int32 {
-        guard let request, let startResponse = PyRef(PyObject_GetAttr(request, interpreter.names.startResponse)) else {
+    func run(application: borrowing PyRef, environ: borrowing PyRef) -> Int32 {
+        guard let startResponse = request?.attribute(interpreter.names.startResponse) else {
             return fail("swsgi: cannot prepare the request for WSGI script '\(script)'")
         }
-        guard let result = PyRef(call(application, environ, startResponse.ptr)) else {
+        guard let result = application.call(environ, startResponse) else {
             return failWithException()
         }
-        let status = respond(with: result.ptr)
-        close(result.ptr)
+        let status = respond(with: result)
+        close(result)
         return status
     }
 
-    private func respond(with result: PyPtr) -> Int32 {
-        if swsgi_py_type(result) == UnsafeMutableRawPointer(interpreter.fileWrapperType).assumingMemoryBound(to: PyTypeObject.self),
-           let status = sendFile(of: result) {
+    private func respond(with result: borrowing PyRef) -> Int32 {
+        if result.hasType(interpreter.fileWrapperType), let status = sendFile(of: result) {
             return status
         }
-        if !headersSent, let only = onlyItem(of: result), swsgi_py_bytes_check(only) != 0 {
-            declaredLength = Int64(swsgi_py_bytes_size(only))
+        if !headersSent, let only = result.onlyItem, let bytes = only.bytes {
+            declaredLength = Int64(bytes.count)
         }
         // A list or tuple holds every block already: they may be sent together. Any other
         // iterable may take its time to produce the next one.
-        let allReady = swsgi_py_list_check(result) != 0 || swsgi_py_tuple_check(result) != 0
-        guard let iterator = PyRef(PyObject_GetIter(result)) else { return failWithException() }
-        while let item = PyRef(PyIter_Next(iterator.ptr)) {
-            guard swsgi_py_bytes_check(item.ptr) != 0 else {
-                let type = String(cString: swsgi_py_type(item.ptr).pointee.tp_name)
-                return fail("swsgi: WSGI script '\(script)' returned response data of type \(type); it must be bytes")
+        let allReady = result.isListOrTuple
+        guard let iterator = result.iterator() else { return failWithException() }
+        while let item = iterator.next() {
+            guard let bytes = item.bytes else {
+                return fail("swsgi: WSGI script '\(script)' returned response data of type \(item.typeName); it must be bytes")
             }
-            let size = swsgi_py_bytes_size(item.ptr)
-            if size == 0 { continue }
+            if bytes.isEmpty { continue }
             if !headersSent, let problem = sendHeaders() { return fail(problem) }
-            if !writeBody(swsgi_py_bytes_data(item.ptr), size, nextReady: allReady) { return 0 }
+            if !writeBody(bytes.baseAddress!, bytes.count, nextReady: allReady) { return 0 }
         }
-        if PyErr_Occurred() != nil { return failWithException() }
+        if Python.errorPending { return failWithException() }
         if !headersSent {
             if declaredLength == nil { declaredLength = 0 }
             if let problem = sendHeaders() { return fail(problem) }
@@ -120,31 +132,22 @@ final class Exchange {
         return 0
     }
 
-    /// A one-element list or tuple's item: its length is the Content-Length.
-    private func onlyItem(of result: PyPtr) -> PyPtr? {
-        if swsgi_py_list_check(result) != 0, swsgi_py_list_size(result) == 1 { return swsgi_py_list_item(result, 0) }
-        if swsgi_py_tuple_check(result) != 0, swsgi_py_tuple_size(result) == 1 { return swsgi_py_tuple_item(result, 0) }
-        return nil
-    }
-
     /// wsgi.file_wrapper over a regular file: headers, then sendfile from the file's position.
     /// nil when the file cannot be sent that way (the caller iterates instead).
-    private func sendFile(of wrapper: PyPtr) -> Int32? {
+    private func sendFile(of wrapper: borrowing PyRef) -> Int32? {
         let names = interpreter.names
-        guard let file = PyRef(PyObject_GetAttr(wrapper, names.filelike)),
-              let fdObject = PyRef(PyObject_CallMethodNoArgs(file.ptr, names.fileno)),
-              let position = PyRef(PyObject_CallMethodNoArgs(file.ptr, names.tell)) else {
-            PyErr_Clear()
+        guard let file = wrapper.attribute(names.filelike),
+              let fdObject = file.callMethod(names.fileno), let fdNumber = fdObject.int,
+              let position = file.callMethod(names.tell), let offset = position.int else {
+            Python.clearError()
             return nil
         }
-        let fd = Int32(truncatingIfNeeded: PyLong_AsLong(fdObject.ptr))
-        let offset = Int64(PyLong_AsLongLong(position.ptr))
+        let fd = Int32(truncatingIfNeeded: fdNumber)
         var info = stat()
-        guard PyErr_Occurred() == nil, fd >= 0, offset >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            PyErr_Clear()
+        guard fd >= 0, offset >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             return nil
         }
-        if let problem = sendHeaders(fileLength: max(0, Int64(info.st_size) - offset)) { return fail(problem) }
+        if let problem = sendHeaders(fileLength: max(0, Int64(info.st_size) - Int64(offset))) { return fail(problem) }
         let length = declaredLength ?? 0
         // A failed send means the client went away: nothing more can be said to it.
         _ = withTransport { $0.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }
@@ -152,9 +155,9 @@ final class Exchange {
         return 0
     }
 
-    private func close(_ result: PyPtr) {
-        guard PyObject_HasAttr(result, interpreter.names.close) != 0 else { return }
-        if PyRef(PyObject_CallMethodNoArgs(result, interpreter.names.close)) == nil {
+    private func close(_ result: borrowing PyRef) {
+        guard result.hasAttribute(interpreter.names.close) else { return }
+        if result.callMethod(interpreter.names.close) == nil {
             interpreter.logPendingException(handle: handle, log: log, message: "swsgi: exception in close() of the result of WSGI script '\(script)'")
         }
     }
@@ -175,18 +178,15 @@ final class Exchange {
     /// thread of the app still using the transport is waited for.
     func finish() {
         let names = interpreter.names
-        if let errors, let pending = PyRef(PyObject_GetAttr(errors, names.buffer)), PyObject_IsTrue(pending.ptr) == 1,
-           PyRef(PyObject_CallMethodNoArgs(errors, names.flush)) == nil {
-            PyErr_Clear()
-        }
-        if let handle {
-            RequestHandle.expire(handle)
-            swsgi_py_decref(handle)
+        if errors?.attribute(names.buffer)?.isTrue() == true { _ = errors?.callMethod(names.flush) }
+        Python.clearError()
+        switch handle {
+        case .some(let handle): RequestHandle.expire(handle)
+        case .none: break
         }
         if !transportLock.tryLock() { withoutGIL { transportLock.lock() } }
         finished = true
         transportLock.unlock()
-        for object in [request, input, errors] { if let object { swsgi_py_decref(object) } }
         request = nil; input = nil; errors = nil; handle = nil
     }
 }

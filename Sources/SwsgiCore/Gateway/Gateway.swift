@@ -1,7 +1,7 @@
-import CPython
 import Glibc
 import SwsgiABI
 import SwsgiConfig
+import SwsgiPython
 import Synchronization
 
 /// Runs one request's WSGI app in this process: an Apache child (embedded mode) or a daemon.
@@ -78,22 +78,20 @@ enum Gateway {
                                        daemonStart: transport is ApacheTransport ? nil : handlingStart,
                                        scriptStart: epochMicroseconds(), threadID: thread.id, threadRequests: threadRequests,
                                        totalRequests: RequestThread.finished.load(ordering: .relaxed))
-        guard let environ = PyRef(buildEnviron(request, facts: facts, settings: settings, exchange: exchange)),
-              exchange.makeRequest() != nil else {
+        guard let environ = buildEnviron(request, facts: facts, settings: settings, exchange: exchange) else {
             interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot build the WSGI environ for '\(script)'")
             return 500
         }
         // mod_wsgi's events, only when an app subscribed to them.
-        guard interpreter.hasEventSubscribers else { return exchange.run(application: application, environ: environ.ptr) }
+        guard interpreter.hasEventSubscribers else { return exchange.run(application: application, environ: environ) }
         let status: Int32
-        if let started = PyRef(call(interpreter.requestStarted, environ.ptr, application)) {
-            status = exchange.run(application: started.ptr, environ: environ.ptr)
+        if let started = interpreter.requestStarted(environ: environ, application: application) {
+            status = exchange.run(application: started, environ: environ)
         } else {
             interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_started event failed")
-            status = exchange.run(application: application, environ: environ.ptr)
+            status = exchange.run(application: application, environ: environ)
         }
-        if let written = PyRef(PyLong_FromLongLong(exchange.written)),
-           PyRef(call(interpreter.requestFinished, environ.ptr, written.ptr)) == nil {
+        if !interpreter.requestFinished(environ: environ, written: exchange.written) {
             interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_finished event failed")
         }
         return status

@@ -1,5 +1,5 @@
-import CPython
 import Glibc
+import SwsgiPython
 import Synchronization
 
 /// What a thread that runs requests keeps about itself: mod_wsgi's thread id and request
@@ -12,7 +12,7 @@ final class RequestThread {
     /// Its I/O goes through the exchange, as every use of a request's transport does.
     var exchange: Exchange?
     /// mod_wsgi.request_data(): a dict for the running request, made when first asked for.
-    private var requestData: PyPtr?
+    private var requestData: PyRef?
 
     /// Requests this process finished (mod_wsgi.total_requests), and is running.
     static let finished = Atomic<Int>(0)
@@ -41,15 +41,14 @@ final class RequestThread {
     }
 
     /// The running request's data dict (a new reference); nil outside a request. GIL held.
-    func requestDataObject() -> PyPtr? {
+    func requestDataObject() -> PyRef? {
         guard exchange != nil else { return nil }
-        if requestData == nil { requestData = PyDict_New() }
-        return requestData.map { PyRef(borrowing: $0).take() }
+        if requestData == nil { requestData = DictBuilder()?.finish() }
+        return requestData?.copy()
     }
 
     /// At the end of a request, with the GIL of its interpreter held.
     func endRequestData() {
-        swsgi_py_xdecref(requestData)
         requestData = nil
     }
 

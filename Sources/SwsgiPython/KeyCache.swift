@@ -5,7 +5,7 @@ import Glibc
 /// sends the same few dozen names on every request; making each a str and interning it costs
 /// more than the rest of the environ. Bounded, since clients choose the HTTP_* names: past
 /// the bound a key is simply made anew. Only used with the GIL held.
-final class KeyCache {
+package final class KeyCache {
     private struct Entry {
         var hash: UInt64 = 0
         var bytes: UnsafeMutablePointer<CChar>?
@@ -17,8 +17,9 @@ final class KeyCache {
     private var entries = [Entry](repeating: Entry(), count: KeyCache.slots)
     private var count = 0
 
-    /// The str for key: borrowed when cached (owned == false), else a new reference.
-    func object(for key: UnsafePointer<CChar>) -> (object: PyPtr, owned: Bool)? {
+    /// Calls body with the str for key, borrowed for the call; false with an exception set.
+    @inline(__always)
+    func withObject(for key: UnsafePointer<CChar>, _ body: (PyPtr) -> Void) -> Bool {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var length = 0
         while key[length] != 0 {
@@ -27,14 +28,18 @@ final class KeyCache {
         }
         var slot = Int(hash & UInt64(Self.slots - 1))
         while let bytes = entries[slot].bytes {
-            if entries[slot].hash == hash, strcmp(bytes, key) == 0 { return (entries[slot].object!, false) }
+            if entries[slot].hash == hash, strcmp(bytes, key) == 0 {
+                body(entries[slot].object!)
+                return true
+            }
             slot = (slot + 1) & (Self.slots - 1)
         }
-        guard let object = PyUnicode_InternFromString(key) else { return nil }
-        guard count < Self.maximum else { return (object, true) }
-        swsgi_py_incref(object)
-        entries[slot] = Entry(hash: hash, bytes: strdup(key), object: object)
-        count += 1
-        return (object, true)
+        guard let object = PyRef(PyUnicode_InternFromString(key)) else { return false }
+        if count < Self.maximum {
+            entries[slot] = Entry(hash: hash, bytes: strdup(key), object: object.copy().take())
+            count += 1
+        }
+        body(object.ptr)
+        return true
     }
 }

@@ -6,9 +6,9 @@ import SwsgiConfig
 
 /// The process's Python: initialised once, globally, after fork (never in Apache's parent),
 /// then one interpreter per application group, each created on first use.
-enum PythonRuntime {
-    enum State { case off, ready, failed(String) }
-    nonisolated(unsafe) private(set) static var state = State.off
+package enum PythonRuntime {
+    package enum State { case off, ready, failed(String) }
+    nonisolated(unsafe) package private(set) static var state = State.off
     /// Interpreters by application group name ("" is the main one). Guarded by `creation`,
     /// not by a GIL: interpreters with a GIL of their own run side by side. Requests find
     /// theirs in a per-thread cache and take the lock only the first time.
@@ -17,23 +17,32 @@ enum PythonRuntime {
     /// This process's group ("" embedded mode) and settings, for the interpreters' options.
     nonisolated(unsafe) private(set) static var processGroup = ""
     nonisolated(unsafe) private static var settings = GlobalSettings()
+    /// Set by start, before anything can call into Python.
+    nonisolated(unsafe) private(set) static var host: PythonHost!
     private static let threadStates = ThreadStates()
-    private static let creation = Lock()
-    private static let startLock = Lock()
+    private static let creation = Mutex(())
+    private static let startLock = Mutex(())
     private static let started = Atomic<Bool>(false)
     /// Runs start exactly once per process, whichever thread gets here first.
-    static func startOnce(_ start: () -> Void) {
+    package static func startOnce(_ start: () -> Void) {
         if started.load(ordering: .acquiring) { return }
-        startLock.lock()
-        defer { startLock.unlock() }
-        if started.load(ordering: .acquiring) { return }
-        start()
-        started.store(true, ordering: .releasing)
+        startLock.withLock { _ in
+            if started.load(ordering: .acquiring) { return }
+            start()
+            started.store(true, ordering: .releasing)
+        }
+    }
+
+    /// One line into the server's error log.
+    static func log(_ level: swsgi_level, _ message: String) {
+        message.withCString { host.log(Int32(level.rawValue), $0) }
     }
 
     /// Initialises Python with home and the site directories; logs one clear error and leaves
     /// Python off when that cannot work, so requests get a prompt 500 instead of a crash loop.
-    static func start(home: String?, homeDirective: String, sitePath: [String], processGroup: String, settings: GlobalSettings) {
+    package static func start(home: String?, homeDirective: String, sitePath: [String], processGroup: String, settings: GlobalSettings,
+                              host: PythonHost) {
+        self.host = host
         if let home, let problem = checkPythonHome(home, directive: homeDirective, expected: PythonHome.builtVersion) {
             fail(problem)
             return
@@ -87,23 +96,23 @@ enum PythonRuntime {
         var prefix = "?"
         if let object = PySys_GetObject("prefix"), let text = PyUnicode_AsUTF8(object) { prefix = String(cString: text) }
         let process = processGroup.isEmpty ? "Apache child \(getpid())" : "daemon process \(getpid()) of group '\(processGroup)'"
-        Apache.log(nil, SWSGI_LOG_INFO, "swsgi: \(process) initialised Python \(version) with sys.prefix '\(prefix)'"
+        log(SWSGI_LOG_INFO, "swsgi: \(process) initialised Python \(version) with sys.prefix '\(prefix)'"
                    + (home.map { " (\(homeDirective) '\($0)')" } ?? ""))
     }
 
     private static func fail(_ message: String) {
         state = .failed(message)
-        Apache.log(nil, SWSGI_LOG_ERR, "swsgi: " + message)
+        log(SWSGI_LOG_ERR, "swsgi: " + message)
     }
 
     private static func logStartupException(_ message: String) {
-        Apache.log(nil, SWSGI_LOG_ERR, "swsgi: " + message)
+        log(SWSGI_LOG_ERR, "swsgi: " + message)
         PyErr_Print()
     }
 
     /// Loads the WSGIImportScript scripts meant for this process group, each in its
     /// application group's interpreter.
-    static func preload(_ scripts: [ImportScript], for group: ProcessGroup) {
+    package static func preload(_ scripts: [ImportScript], for group: ProcessGroup) {
         guard case .ready = state else { return }
         for script in scripts where script.processGroup == group {
             // The configuration allows only %{GLOBAL} ("") or a name here.
@@ -118,12 +127,10 @@ enum PythonRuntime {
     /// At process exit: mod_wsgi's process_stopping event and the apps' atexit functions, in
     /// every interpreter, instead of a full finalisation (which can wait on app threads). An
     /// alarm ends the process if they hang.
-    static func runExitFunctions(within seconds: Int, reason: String) {
+    package static func runExitFunctions(within seconds: Int, reason: String) {
         guard case .ready = state else { return }
         alarm(UInt32(max(1, seconds)))
-        creation.lock()
-        let groups = Array(interpreters.keys)
-        creation.unlock()
+        let groups = creation.withLock { _ in Array(interpreters.keys) }
         for group in groups {
             guard let interpreter = enter(group: group) else { continue }
             interpreter.processStopping(reason: reason)
@@ -134,23 +141,21 @@ enum PythonRuntime {
 
     /// Takes the GIL of the interpreter of an application group, creating it on first use:
     /// nil, holding no GIL, when it could not be created.
-    static func enter(group: String) -> Interpreter? {
+    package static func enter(group: String) -> Interpreter? {
         guard let interpreter = threadStates.interpreter(named: group, orFind: findOrCreate) else { return nil }
         PyEval_RestoreThread(threadStates.state(for: interpreter))
         return interpreter
     }
 
     /// Releases the GIL taken by enter.
-    static func leave() {
+    package static func leave() {
         _ = PyEval_SaveThread()
     }
 
     /// Called holding no GIL. Creating an interpreter imports modules, which releases the GIL:
     /// the mutex keeps two threads from creating the same group twice.
     private static func findOrCreate(_ group: String) -> Interpreter? {
-        creation.lock()
-        defer { creation.unlock() }
-        return interpreters[group] ?? createInterpreter(group)
+        creation.withLock { _ in interpreters[group] ?? createInterpreter(group) }
     }
 
     /// Called under `creation`, holding no GIL; returns holding none.
@@ -161,14 +166,14 @@ enum PythonRuntime {
         var error: UnsafePointer<CChar>?
         guard let state = swsgi_py_new_interpreter(ownGIL ? 1 : 0, &error) else {
             _ = PyEval_SaveThread()
-            Apache.log(nil, SWSGI_LOG_ERR, "swsgi: cannot create a Python sub-interpreter for application group '\(group)': \(error.map { String(cString: $0) } ?? "unknown error")")
+            log(SWSGI_LOG_ERR, "swsgi: cannot create a Python sub-interpreter for application group '\(group)': \(error.map { String(cString: $0) } ?? "unknown error")")
             return nil
         }
         let interpreter = Interpreter(index: interpreters.count, name: group, sitePath: sitePath)
         if let interpreter {
             interpreters[group] = interpreter
             threadStates.adopt(state, index: interpreter.index)
-            Apache.log(nil, SWSGI_LOG_INFO, "swsgi: created the interpreter of application group '\(group)'\(ownGIL ? " with its own GIL" : "")")
+            log(SWSGI_LOG_INFO, "swsgi: created the interpreter of application group '\(group)'\(ownGIL ? " with its own GIL" : "")")
         } else {
             logStartupException("setting up the interpreter of application group '\(group)' failed")
         }

@@ -89,16 +89,11 @@ enum NativeModule {
     /// The live request of handle: nil with an exception set when handle is not one of this
     /// interpreter's handles (TypeError) or its request has finished (RuntimeError);
     /// `.some(nil)` for None when allowed.
-    private static func exchange(_ module: PyPtr?, _ handle: PyPtr, noneAllowed: Bool = false) -> Exchange?? {
+    private static func exchange(_ module: PyPtr?, _ handle: PyPtr, noneAllowed: Bool = false) -> (any PythonRequest)?? {
         if noneAllowed, handle == swsgi_py_none() { return .some(nil) }
         guard let type = handleType(of: module!), let target = RequestHandle.target(of: handle, type: type) else { return nil }
-        guard let target else { return expired() }
-        return .some(Unmanaged<Exchange>.fromOpaque(target).takeUnretainedValue())
-    }
-
-    static func expired<T>() -> T? {
-        PyErr_SetString(PyExc_RuntimeError, "swsgi: request object has expired: its request has finished")
-        return nil
+        guard let target else { return Python.expired() }
+        return .some(PythonRuntime.host.request(target))
     }
 
     /// read(h, size, partial): up to size body bytes (all when size < 0); with partial, what
@@ -110,13 +105,13 @@ enum NativeModule {
         if size == -1, PyErr_Occurred() != nil { return nil }
         let partial = PyObject_IsTrue(args[2]!)
         if partial < 0 { return nil }
-        return exchange.readBody(size: size, partial: partial == 1)
+        return exchange.readBody(size: size, partial: partial == 1)?.take()
     }
 
     /// write(h, data): the write callable of start_response.
     private static let write: swsgi_fastcall = { module, args, count in
         guard let args = arguments(args, count, 2, "write"), let found = exchange(module, args[0]!),
-              let exchange = found, exchange.writeFromApp(args[1]!) else { return nil }
+              let exchange = found, exchange.writeFromApp(PyRef(borrowing: args[1]!)) else { return nil }
         return PyRef(borrowing: swsgi_py_none()).take()
     }
 
@@ -131,9 +126,9 @@ enum NativeModule {
         }
         guard let text = PyUnicode_AsUTF8(args[2]!) else { return nil }
         // sys.stdout and sys.stderr have no request: the one this thread runs, if any.
-        if (found ?? RequestThread.running?.exchange)?.withTransport({ $0.log(Int32(level), text) }) == nil {
-            if found != nil { return expired() }
-            withoutGIL { Apache.log(nil, Int32(level), text) }
+        if (found ?? PythonRuntime.host.runningRequest())?.logLine(Int32(level), text) != true {
+            if found != nil { return Python.expired() }
+            withoutGIL { PythonRuntime.host.log(Int32(level), text) }
         }
         return PyRef(borrowing: swsgi_py_none()).take()
     }
@@ -147,7 +142,7 @@ enum NativeModule {
 
     /// request_data(): mod_wsgi.request_data, the running request's dict.
     private static let requestData: swsgi_fastcall = { _, _, _ in
-        guard let data = RequestThread.running?.requestDataObject() else {
+        guard let data = PythonRuntime.host.requestData()?.take() else {
             PyErr_SetString(PyExc_RuntimeError, "no active request for thread")
             return nil
         }
@@ -157,10 +152,9 @@ enum NativeModule {
     /// process_counts(): (requests finished, requests running, threads that ran requests,
     /// process start time, maximum processes, threads per process), for mod_wsgi's module.
     private static let processCounts: swsgi_fastcall = { _, _, _ in
-        let values = [PyLong_FromLong(RequestThread.finished.load(ordering: .relaxed)),
-                      PyLong_FromLong(RequestThread.active.load(ordering: .relaxed)),
-                      PyLong_FromLong(RequestThread.threads), PyFloat_FromDouble(RequestThread.processStart),
-                      PyLong_FromLong(Gateway.processes), PyLong_FromLong(Gateway.threads)]
+        let counts = PythonRuntime.host.processCounts()
+        let values = [PyLong_FromLong(counts.finished), PyLong_FromLong(counts.active), PyLong_FromLong(counts.threads),
+                      PyFloat_FromDouble(counts.start), PyLong_FromLong(counts.processes), PyLong_FromLong(counts.threadsPerProcess)]
         guard values.allSatisfy({ $0 != nil }), let tuple = PyTuple_New(values.count) else {
             values.forEach { swsgi_py_xdecref($0) }
             return nil

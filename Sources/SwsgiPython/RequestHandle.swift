@@ -5,7 +5,7 @@ import CPython
 /// cannot see or set; it cannot be created from Python, and copies are the same object, so a
 /// request expires for every holder at once. Pickling it is refused. One type per interpreter
 /// (made in `_swsgi`'s exec slot), so no Python object is shared between interpreters.
-enum RequestHandle {
+package enum RequestHandle {
     private static let targetOffset = MemoryLayout<PyObject>.stride
 
     /// A new handle type for the module being executed; nil with an exception set.
@@ -14,16 +14,16 @@ enum RequestHandle {
     }
 
     /// A new handle of type for the live request at target.
-    static func make(type: PyPtr, target: UnsafeMutableRawPointer) -> PyPtr? {
+    static func make(type: PyPtr, target: UnsafeMutableRawPointer) -> PyRef? {
         let typeObject = UnsafeMutableRawPointer(type).assumingMemoryBound(to: PyTypeObject.self)
-        guard let object = PyType_GenericAlloc(typeObject, 0) else { return nil }
-        slot(object).pointee = target
+        guard let object = PyRef(PyType_GenericAlloc(typeObject, 0)) else { return nil }
+        slot(object.ptr).pointee = target
         return object
     }
 
     /// Ends the request for every holder of the handle.
-    static func expire(_ handle: PyPtr) {
-        slot(handle).pointee = nil
+    package static func expire(_ handle: borrowing PyRef) {
+        slot(handle.ptr).pointee = nil
     }
 
     /// The request of object when it is a handle of type: `.some(nil)` once it has expired;

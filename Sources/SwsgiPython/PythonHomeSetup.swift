@@ -5,11 +5,11 @@ import Glibc
 /// path calculation through its bin/python, so that sys.prefix is the venv and sys.base_prefix
 /// its base; any other home is a prefix. Without a home, the program is this module's own
 /// Python, never whatever `python3` comes first on PATH.
-enum PythonHome {
-    static let builtVersion = (major: Int(PY_MAJOR_VERSION), minor: Int(PY_MINOR_VERSION))
+package enum PythonHome {
+    package static let builtVersion = (major: Int(PY_MAJOR_VERSION), minor: Int(PY_MINOR_VERSION))
     static let builtExecutable = String(cString: swsgi_python_program())
     /// The prefix of builtExecutable (<prefix>/bin/pythonX.Y).
-    static let builtPrefix: String = {
+    package static let builtPrefix: String = {
         var parts = builtExecutable.split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast(min(2, parts.count))
         return parts.isEmpty || parts == [""] ? "/" : parts.joined(separator: "/")

@@ -1,0 +1,44 @@
+import SwsgiABI
+
+/// What `_swsgi` calls on a request: the gateway's `Exchange`.
+package protocol PythonRequest: AnyObject {
+    /// Whether the response headers went out.
+    var headersSent: Bool { get }
+    /// Up to size body bytes (all when size < 0); partial: what one read gives. nil with an
+    /// exception set.
+    func readBody(size: Int, partial: Bool) -> PyRef?
+    /// The write callable; false with an exception set.
+    func writeFromApp(_ data: borrowing PyRef) -> Bool
+    /// One line into the request's error log; false once the request has finished.
+    func logLine(_ level: Int32, _ text: UnsafePointer<CChar>) -> Bool
+}
+
+/// What the Python layer needs from the rest of the core, which registers it before Python
+/// starts: it cannot import the gateway, which imports it.
+package struct PythonHost {
+    /// One line into the server's error log.
+    package var log: (Int32, UnsafePointer<CChar>) -> Void
+    /// The Apache version the shim was compiled for (apache.version).
+    package var apacheVersion: [Int]
+    /// The request at the address a handle was made for.
+    package var request: (UnsafeMutableRawPointer) -> any PythonRequest
+    /// The request this thread runs, if any (sys.stdout and sys.stderr log with it).
+    package var runningRequest: () -> (any PythonRequest)?
+    /// mod_wsgi.request_data(): the running request's dict (a new reference); nil outside one.
+    package var requestData: () -> PyRef?
+    /// mod_wsgi's process counts: requests finished and running, threads that ran requests,
+    /// process start (seconds since the epoch), maximum processes, threads per process.
+    package var processCounts: () -> (finished: Int, active: Int, threads: Int, start: Double, processes: Int, threadsPerProcess: Int)
+
+    package init(log: @escaping (Int32, UnsafePointer<CChar>) -> Void, apacheVersion: [Int],
+                 request: @escaping (UnsafeMutableRawPointer) -> any PythonRequest,
+                 runningRequest: @escaping () -> (any PythonRequest)?, requestData: @escaping () -> PyRef?,
+                 processCounts: @escaping () -> (finished: Int, active: Int, threads: Int, start: Double, processes: Int, threadsPerProcess: Int)) {
+        self.log = log
+        self.apacheVersion = apacheVersion
+        self.request = request
+        self.runningRequest = runningRequest
+        self.requestData = requestData
+        self.processCounts = processCounts
+    }
+}
