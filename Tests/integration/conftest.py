@@ -12,7 +12,7 @@ Environment:
     SWSGI_TEST_TARGET  swsgi (default) or mod_wsgi
     SWSGI_TEST_ALL     1: also run the swsgi_only tests against mod_wsgi (they are
                        expected to fail there; shows where swsgi does better)
-    SWSGI_MODULE       path of mod_swsgi.so (default <repo>/build/mod_swsgi.so)
+    SWSGI_MODULE       path of mod_swsgi.so (default <repo>/build/pyX.Y/mod_swsgi.so, built for PYTHON)
     MOD_WSGI_MODULE    path of mod_wsgi.so (default /usr/lib/apache2/modules/mod_wsgi.so)
     APACHE2            the httpd binary (default /usr/sbin/apache2)
     PYTHON             the Python the module is built for (default /usr/bin/python3)
@@ -44,7 +44,10 @@ APACHE_MODULES = "/usr/lib/apache2/modules"
 # swsgi is loaded as mod_wsgi is (see shim/identity.c); it also answers to swsgi_module.
 MODULE_ID = "wsgi_module"
 if TARGET == "swsgi":
-    MODULE_PATH = os.environ.get("SWSGI_MODULE", os.path.join(REPO, "build", "mod_swsgi.so"))
+    # The module `make` builds for PYTHON (see PY_TAG in the Makefile).
+    MODULE_PATH = os.environ.get("SWSGI_MODULE") or os.path.join(
+        REPO, "build", "py" + subprocess.run([PYTHON, "-c", "import sysconfig, sys; print(sysconfig.get_config_var('LDVERSION') or '%d.%d' % sys.version_info[:2])"],
+                                             check=True, capture_output=True, text=True, timeout=30).stdout.strip(), "mod_swsgi.so")
 elif TARGET == "mod_wsgi":
     MODULE_PATH = os.environ.get("MOD_WSGI_MODULE", os.path.join(APACHE_MODULES, "mod_wsgi.so"))
 else:
