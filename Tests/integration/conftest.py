@@ -16,6 +16,12 @@ Environment:
     MOD_WSGI_MODULE    path of mod_wsgi.so (default /usr/lib/apache2/modules/mod_wsgi.so)
     APACHE2            the httpd binary (default /usr/sbin/apache2)
     PYTHON             the Python the module is built for (default /usr/bin/python3)
+    SWSGI_TEST_PRELOAD LD_PRELOAD for apache2: the sanitizer runtime of a sanitized module
+                       (`make test-asan`); PYTHONMALLOC=malloc is then set too, so that
+                       Python's objects are malloc'd where ASan sees them
+    SWSGI_TEST_ASAN_OPTIONS  ASAN_OPTIONS (and UBSAN_OPTIONS) for apache2; the harness adds a
+                       log_path, and any report written there fails the test and the session
+    SWSGI_TEST_ASAN_REPORTS  where those reports go (default: a temporary directory)
 """
 
 import http.client
@@ -54,6 +60,16 @@ else:
     raise pytest.UsageError("SWSGI_TEST_TARGET must be 'swsgi' or 'mod_wsgi', not %r" % TARGET)
 
 IS_ROOT = os.geteuid() == 0
+
+# A sanitized module (`make test-asan`): the runtime preloaded into apache2, which is not
+# instrumented itself, and every sanitizer report written to a file named for its ServerRoot.
+PRELOAD = os.environ.get("SWSGI_TEST_PRELOAD", "")
+ASAN_OPTIONS = os.environ.get("SWSGI_TEST_ASAN_OPTIONS")
+ASAN_REPORTS = None
+if ASAN_OPTIONS is not None:
+    ASAN_REPORTS = os.environ.get("SWSGI_TEST_ASAN_REPORTS") or tempfile.mkdtemp(prefix="swsgi-asan-")
+    os.makedirs(ASAN_REPORTS, exist_ok=True)
+    os.chmod(ASAN_REPORTS, 0o1777)  # Apache's children and daemons write as their own users
 
 START_TIMEOUT = 20.0  # seconds until the port must answer
 STOP_TIMEOUT = 20.0  # seconds until the parent must be gone before we SIGKILL it
@@ -108,8 +124,39 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
-    return "swsgi integration: target=%s module=%s python=%s (%s)" % (
+    header = "swsgi integration: target=%s module=%s python=%s (%s)" % (
         TARGET, MODULE_PATH, PYTHON, PY_VERSION)
+    if ASAN_REPORTS:
+        header += "\nsanitizer: LD_PRELOAD=%s, reports in %s" % (PRELOAD, ASAN_REPORTS)
+    return header
+
+
+def sanitizer_reports(prefix=""):
+    """Paths of the sanitizer reports whose names start with prefix."""
+    if not ASAN_REPORTS:
+        return []
+    return sorted(os.path.join(ASAN_REPORTS, n) for n in os.listdir(ASAN_REPORTS) if n.startswith(prefix))
+
+
+def read_reports(paths, limit=20000):
+    text = ""
+    for path in paths:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text += "==== %s\n%s\n" % (path, f.read())
+    return text[:limit]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    reports = sanitizer_reports()
+    if reports:
+        terminalreporter.section("sanitizer reports")
+        terminalreporter.write(read_reports(reports))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Every report fails the run, including one from an Apache no test's teardown looked at.
+    if sanitizer_reports():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # --------------------------------------------------------------------------- helpers
@@ -280,6 +327,13 @@ class Apache:
     def _run(self, *args, timeout=60):
         env = dict(os.environ)
         env.setdefault("LANG", "C")
+        if PRELOAD:
+            env["LD_PRELOAD"] = PRELOAD
+            env["PYTHONMALLOC"] = "malloc"
+        if ASAN_REPORTS:
+            log_path = os.path.join(ASAN_REPORTS, os.path.basename(self.root))
+            options = "%s:log_path=%s" % (ASAN_OPTIONS, log_path) if ASAN_OPTIONS else "log_path=" + log_path
+            env["ASAN_OPTIONS"] = env["UBSAN_OPTIONS"] = options
         return subprocess.run([APACHE2, "-d", self.root, "-f", self.conf] + list(args),
                               capture_output=True, text=True, timeout=timeout, env=env)
 
@@ -444,6 +498,9 @@ def _factory(name):
     yield make
     for a in made:
         a.cleanup()
+    reports = [r for a in made for r in sanitizer_reports(os.path.basename(a.root) + ".")]
+    if reports:
+        pytest.fail("sanitizer reports:\n" + read_reports(reports), pytrace=False)
 
 
 def make_venv(path, with_pip=False, timeout=300):
