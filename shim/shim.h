@@ -2,6 +2,9 @@
 #ifndef SWSGI_SHIM_H
 #define SWSGI_SHIM_H
 
+/* Before APR's headers: without offsetof, apr_general.h defines APR_OFFSETOF as a member
+   access through a null pointer (undefined behaviour, in every bucket insertion). */
+#include <stddef.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "swsgi.h"
