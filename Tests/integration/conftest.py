@@ -64,6 +64,7 @@ IS_ROOT = os.geteuid() == 0
 # A sanitized module (`make test-asan`): the runtime preloaded into apache2, which is not
 # instrumented itself, and every sanitizer report written to a file named for its ServerRoot.
 PRELOAD = os.environ.get("SWSGI_TEST_PRELOAD", "")
+SANITIZED = bool(PRELOAD)  # memory figures mean nothing: ASan's shadow and quarantine count
 ASAN_OPTIONS = os.environ.get("SWSGI_TEST_ASAN_OPTIONS")
 ASAN_REPORTS = None
 if ASAN_OPTIONS is not None:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import TARGET
+from conftest import SANITIZED, TARGET
 from daemon_support import (MIB, SOCKET_DIRECTIVE, get_json, pattern_chunks, vm_hwm_kib,
                             write_pattern_file)
 
@@ -74,7 +74,7 @@ def test_100_mib_upload_and_file_wrapper_download(apache_factory):
     assert get_json(a, "/info")["pid"] == pid
     hwm = vm_hwm_kib(pid)
     print("daemon peak RSS: %d KiB" % hwm)
-    assert hwm < RSS_LIMIT_KIB, "daemon %d peak RSS %d KiB (target %s)" % (pid, hwm, TARGET)
+    assert SANITIZED or hwm < RSS_LIMIT_KIB, "daemon %d peak RSS %d KiB (target %s)" % (pid, hwm, TARGET)
 
 
 def io_counters(pid):
