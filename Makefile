@@ -132,7 +132,7 @@ test-asan:
 	$(MAKE) --no-print-directory integration-test SANITIZE=1
 ASAN_REPORTS = $(CURDIR)/$(PYBUILD)/sanitizer-reports
 ASAN_ENV = $(if $(SANITIZE),SWSGI_TEST_PRELOAD=$(shell $(CLANG) -print-file-name=libclang_rt.asan-$(shell uname -m).so) \
-	SWSGI_TEST_ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:print_stacktrace=1 SWSGI_TEST_ASAN_REPORTS=$(ASAN_REPORTS))
+	SWSGI_TEST_ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:print_stacktrace=1:detect_stack_use_after_return=1:strict_string_checks=1 SWSGI_TEST_ASAN_REPORTS=$(ASAN_REPORTS))
 
 # PYTHON given: that Python. Otherwise Debian's and the pyenv builds this machine has, each
 # through a readable copy (Tests/pythons.py): the unit tests once, the integration suite each.
