@@ -77,14 +77,19 @@ static void daemon_event(int reason, void *data, apr_wait_t status)
 {
     (void)status; /* decoded: an exit code or a signal, no telling which (daemon_exit.c) */
     apr_proc_t *proc = data;
-    if (reason == APR_OC_REASON_UNREGISTER)
+    /* Every unregistration comes here, the pool's cleanup at the process's end too: the
+       record is freed here and only here. */
+    if (reason == APR_OC_REASON_UNREGISTER) {
         swsgi_exit_status(proc->pid); /* no more reports about it: forget the pid */
+        free(proc);
+        return;
+    }
     if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST)
         return;
-    int wait_status = swsgi_exit_status(proc->pid);
+    int pid = proc->pid;
+    int wait_status = swsgi_exit_status(pid);
     apr_proc_other_child_unregister(data);
-    swsgi_daemon_died(proc->pid, wait_status);
-    free(proc);
+    swsgi_daemon_died(pid, wait_status);
 }
 
 static void daemon_spawned(int pid)

@@ -6,12 +6,15 @@ typealias ThreadState = UnsafeMutablePointer<PyThreadState>
 /// Apache's worker threads are not Python's: each gets one PyThreadState per interpreter,
 /// created on first use and kept for the thread's life, so that a request costs no thread
 /// state allocation, and remembers the interpreters it has found. Stored in a pthread key,
-/// since Swift has no thread-local variables.
+/// since Swift has no thread-local variables; released when the thread exits (the thread
+/// states stay with their interpreters, which free them when they end).
 final class ThreadStates {
     private var key = pthread_key_t()
 
     init() {
-        pthread_key_create(&key, nil)
+        pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<PerThread>.fromOpaque(raw).release() }
+        }
     }
 
     private final class PerThread {
