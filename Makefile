@@ -28,8 +28,9 @@ SHIM_SANITIZE = -S CC=$(CLANG) -Wc,-fsanitize=address,undefined -Wc,-fno-omit-fr
 LINK_SANITIZE := -sanitize=address
 endif
 
-# One build directory and one SwiftPM scratch path per Python (and SANITIZE); a stamp wipes both when the
-# Python behind a tag changes, so no object built for one Python is linked for another.
+# One build directory and one SwiftPM scratch path per Python (and SANITIZE); a stamp wipes
+# both when the Python behind a tag changes, so no object built for one Python is linked for
+# another.
 PYBUILD := $(BUILD)/$(PY_TAG)$(VARIANT)
 SCRATCH := .build-$(PY_TAG)$(VARIANT)
 STAMP := $(PYBUILD)/python.id
