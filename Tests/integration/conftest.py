@@ -139,6 +139,19 @@ def sanitizer_reports(prefix=""):
     return sorted(os.path.join(ASAN_REPORTS, n) for n in os.listdir(ASAN_REPORTS) if n.startswith(prefix))
 
 
+def sanitized_env(env, name):
+    """env for a process that starts Apache: with the sanitizer's runtime and options, if any,
+    and its reports in files named for name."""
+    if PRELOAD:
+        env["LD_PRELOAD"] = PRELOAD
+        env["PYTHONMALLOC"] = "malloc"
+    if ASAN_REPORTS:
+        log_path = os.path.join(ASAN_REPORTS, name)
+        options = "%s:log_path=%s" % (ASAN_OPTIONS, log_path) if ASAN_OPTIONS else "log_path=" + log_path
+        env["ASAN_OPTIONS"] = env["UBSAN_OPTIONS"] = options
+    return env
+
+
 def read_reports(paths, limit=20000):
     text = ""
     for path in paths:
@@ -326,15 +339,8 @@ class Apache:
 
     # ---- control
     def _run(self, *args, timeout=60):
-        env = dict(os.environ)
+        env = sanitized_env(dict(os.environ), os.path.basename(self.root))
         env.setdefault("LANG", "C")
-        if PRELOAD:
-            env["LD_PRELOAD"] = PRELOAD
-            env["PYTHONMALLOC"] = "malloc"
-        if ASAN_REPORTS:
-            log_path = os.path.join(ASAN_REPORTS, os.path.basename(self.root))
-            options = "%s:log_path=%s" % (ASAN_OPTIONS, log_path) if ASAN_OPTIONS else "log_path=" + log_path
-            env["ASAN_OPTIONS"] = env["UBSAN_OPTIONS"] = options
         return subprocess.run([APACHE2, "-d", self.root, "-f", self.conf] + list(args),
                               capture_output=True, text=True, timeout=timeout, env=env)
 

@@ -13,7 +13,8 @@ import urllib.request
 
 import pytest
 
-from conftest import EXAMPLES, IS_ROOT, MODULE_PATH, PY_VERSION, free_port, make_tree_readable, pid_alive, wait_until
+from conftest import (EXAMPLES, IS_ROOT, MODULE_PATH, PY_VERSION, free_port, make_tree_readable, pid_alive,
+                      sanitized_env, wait_until)
 from daemon_support import descendants
 from tool_support import TOOL, tool
 
@@ -44,7 +45,8 @@ class Served:
         if prefix:  # run as another user, who must be able to reopen its stderr (/dev/stderr)
             os.chown(self.log_path, pwd.getpwnam("nobody").pw_uid, -1)
         self.process = subprocess.Popen(list(prefix) + [TOOL, "serve", "--port", str(self.port), "--module", MODULE_PATH] + list(args),
-                                        stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+                                        stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir,
+                                        env=sanitized_env(dict(env or os.environ), "swsgi-serve"))
 
     def output(self):
         with open(self.log_path) as f:
@@ -269,7 +271,8 @@ def test_serve_setup_only_and_the_generated_apachectl(workdir):
     apachectl = os.path.join(root, "apachectl")
     assert os.access(apachectl, os.X_OK)
     assert "%s start" % apachectl in p.stdout
-    start = subprocess.run([apachectl, "start"], capture_output=True, text=True, timeout=60)
+    start = subprocess.run([apachectl, "start"], capture_output=True, text=True, timeout=60,
+                           env=sanitized_env(dict(os.environ), "apachectl"))
     assert start.returncode == 0, start.stdout + start.stderr
     pidfile = os.path.join(root, "httpd.pid")
     try:
@@ -282,7 +285,8 @@ def test_serve_setup_only_and_the_generated_apachectl(workdir):
         pid = int(open(pidfile).read())
         processes = [pid] + descendants(pid)
     finally:
-        stop = subprocess.run([apachectl, "stop"], capture_output=True, text=True, timeout=60)
+        stop = subprocess.run([apachectl, "stop"], capture_output=True, text=True, timeout=60,
+                              env=sanitized_env(dict(os.environ), "apachectl"))
     assert stop.returncode == 0, stop.stdout + stop.stderr
     assert wait_until(lambda: not [p for p in processes if pid_alive(p)], 20)
 
