@@ -46,10 +46,10 @@ PY_VERSION = tuple(int(x) for x in subprocess.run(
     capture_output=True, text=True, check=True).stdout.split("."))
 APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 APACHE_MODULES = "/usr/lib/apache2/modules"
-# The module `make` builds for PYTHON (PY_TAG in the Makefile).
-SWSGI_MODULE = os.environ.get("SWSGI_MODULE") or os.path.join(REPO, "build", "py" + subprocess.run(
-    [PYTHON, "-c", "import sysconfig, sys; print(sysconfig.get_config_var('LDVERSION') or '%d.%d' % sys.version_info[:2])"],
-    capture_output=True, text=True, check=True).stdout.strip(), "mod_swsgi.so")
+sys.path.insert(0, os.path.join(REPO, "tools"))
+import built_module  # noqa: E402
+
+SWSGI_MODULE = os.environ.get("SWSGI_MODULE") or built_module.module_path(PYTHON)
 MOD_WSGI_MODULE = os.environ.get("MOD_WSGI_MODULE", os.path.join(APACHE_MODULES, "mod_wsgi.so"))
 WRK = os.environ.get("WRK", "/usr/bin/wrk")
 WRK_SCRIPT = os.path.join(HERE, "wrk.lua")

@@ -32,10 +32,14 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
+import built_module  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -50,10 +54,7 @@ APACHE_MODULES = "/usr/lib/apache2/modules"
 # swsgi is loaded as mod_wsgi is (see shim/identity.c); it also answers to swsgi_module.
 MODULE_ID = "wsgi_module"
 if TARGET == "swsgi":
-    # The module `make` builds for PYTHON (see PY_TAG in the Makefile).
-    MODULE_PATH = os.environ.get("SWSGI_MODULE") or os.path.join(
-        REPO, "build", "py" + subprocess.run([PYTHON, "-c", "import sysconfig, sys; print(sysconfig.get_config_var('LDVERSION') or '%d.%d' % sys.version_info[:2])"],
-                                             check=True, capture_output=True, text=True, timeout=30).stdout.strip(), "mod_swsgi.so")
+    MODULE_PATH = os.environ.get("SWSGI_MODULE") or built_module.module_path(PYTHON)
 elif TARGET == "mod_wsgi":
     MODULE_PATH = os.environ.get("MOD_WSGI_MODULE", os.path.join(APACHE_MODULES, "mod_wsgi.so"))
 else:
