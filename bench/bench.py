@@ -48,6 +48,7 @@ APACHE2 = os.environ.get("APACHE2", "/usr/sbin/apache2")
 APACHE_MODULES = "/usr/lib/apache2/modules"
 sys.path.insert(0, os.path.join(REPO, "tools"))
 import built_module  # noqa: E402
+from processes import pid_alive, port_answers, read_pid, wait_until  # noqa: E402
 
 SWSGI_MODULE = os.environ.get("SWSGI_MODULE") or built_module.module_path(PYTHON)
 MOD_WSGI_MODULE = os.environ.get("MOD_WSGI_MODULE", os.path.join(APACHE_MODULES, "mod_wsgi.so"))
@@ -293,19 +294,6 @@ LOG_DISCONNECTS = ("Broken pipe", "Connection reset by peer", "failed to write r
 CLIENT_TAG = re.compile(r"\[(?:client|remote) ([0-9.:]+)\]")
 
 
-def pid_alive(pid):
-    return read_stat(pid) is not None
-
-
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True
-
-
 # --------------------------------------------------------------------------- Apache
 
 class Bench:
@@ -418,18 +406,10 @@ class Bench:
                               env=dict(os.environ, LANG="C"))
 
     def read_pid(self):
-        try:
-            with open(os.path.join(self.root, "run", "httpd.pid")) as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return None
+        return read_pid(os.path.join(self.root, "run", "httpd.pid"))
 
     def port_answers(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
+        return port_answers(self.port)
 
     def log_path(self, target):
         return os.path.join(self.root, "logs", "error-%s.log" % target)

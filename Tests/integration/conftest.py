@@ -40,6 +40,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools"))
 import built_module  # noqa: E402
+from processes import pid_alive, port_answers, read_pid, wait_until  # noqa: E402,F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -197,33 +198,6 @@ def make_tree_readable(path):
                 os.chmod(p, os.stat(p).st_mode | 0o444)
 
 
-def pid_alive(pid):
-    """True if pid exists and is not a zombie (PID 1 here may not reap)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
-
-
 class Response:
     def __init__(self, status, reason, headers, body):
         self.status = status
@@ -356,18 +330,10 @@ class Apache:
         os.chmod(self.data, 0o777)
 
     def read_pid(self):
-        try:
-            with open(self.pidfile) as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return None
+        return read_pid(self.pidfile)
 
     def port_answers(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
+        return port_answers(self.port)
 
     def start(self):
         self.prepare()
