@@ -5,6 +5,8 @@ enum Placement {
     case serverOrHost
     case notHtaccess
     case anywhere
+    /// mod_wsgi's OR_AUTHCFG: <Directory>, <Location> or .htaccess (AllowOverride AuthConfig).
+    case directoryOrHtaccess
 
     func permits(_ context: DirectiveContext) -> Bool {
         switch self {
@@ -12,6 +14,7 @@ enum Placement {
         case .serverOrHost: return context == .server || context == .virtualHost
         case .notHtaccess: return context != .htaccess
         case .anywhere: return true
+        case .directoryOrHtaccess: return context == .directory || context == .htaccess
         }
     }
 
@@ -20,6 +23,7 @@ enum Placement {
         case .processWide: return "it is process-wide; put it in the main server configuration"
         case .serverOrHost: return "put it in the main server configuration or a <VirtualHost>"
         case .notHtaccess, .anywhere: return "put it in the server configuration, a <VirtualHost>, <Directory> or <Location>"
+        case .directoryOrHtaccess: return "put it in a <Directory> or <Location>, or in an .htaccess file"
         }
     }
 }
@@ -172,6 +176,29 @@ struct Directive: Sendable {
         acceptedFlag("WSGIIgnoreActivity"),
         acceptedFlag("WSGIErrorOverride"),
         acceptedFlag("WSGIPassApacheRequest"),
+        authScript("WSGIAccessScript", \.accessScript),
+        authScript("WSGIAuthUserScript", \.authUserScript),
+        authScript("WSGIAuthGroupScript", \.authGroupScript),
+        // Authorization by group belongs to the wsgi-group provider under Apache 2.4:
+        // accepted, as by mod_wsgi, and without effect.
+        Directive("WSGIGroupAuthoritative", .directoryOrHtaccess, usage: "On|Off") { _, call in _ = try call.value(onOff) },
+        Directive("WSGITrustedProxyHeaders", .anywhere, arity: 1...Int.max, usage: "header [header ...]") { state, call in
+            var headers = state.scopes[call.scope].trustedProxyHeaders ?? []
+            for word in call.words {
+                let header = try explain("\(call.directive): '\(word)'") { try ProxyHeader(parsing: word) }
+                if let other = headers.first(where: { $0.family == header.family && $0 != header }) {
+                    throw ConfigError("\(call.directive): '\(word)' and '\(other.rawValue)' both give \(header.family.rawValue); trust only the one your proxy always sets")
+                }
+                if !headers.contains(header) { headers.append(header) }
+            }
+            state.scopes[call.scope].trustedProxyHeaders = headers
+        },
+        Directive("WSGITrustedProxies", .anywhere, arity: 1...Int.max, usage: "address[/prefix] [address[/prefix] ...]") { state, call in
+            let ranges = try call.words.map { word in
+                try explain("\(call.directive): '\(word)'") { try AddressRange(parsing: word) }
+            }
+            state.scopes[call.scope].trustedProxies = (state.scopes[call.scope].trustedProxies ?? []) + ranges
+        },
         Directive("WSGIMapHEADToGET", .anywhere, usage: "On|Off|Auto") { _, call in
             _ = try call.value { word in
                 guard ["on", "off", "auto"].contains(word.lowercased()) else { throw Reason("is not On, Off or Auto") }
@@ -183,6 +210,12 @@ struct Directive: Sendable {
     private static func globalFlag(_ name: String, _ field: WritableKeyPath<GlobalSettings, Bool> & Sendable) -> Directive {
         Directive(name, .processWide, usage: "On|Off") { state, call in
             state.global[keyPath: field] = try call.value(onOff)
+        }
+    }
+
+    private static func authScript(_ name: String, _ field: WritableKeyPath<Scope, AuthScript?> & Sendable) -> Directive {
+        Directive(name, .directoryOrHtaccess, arity: 1...2, usage: "path [application-group=name]") { state, call in
+            state.scopes[call.scope][keyPath: field] = try AuthScript(words: call.words, directive: call.directive)
         }
     }
 

@@ -8,8 +8,18 @@ public struct Scope: Sendable {
     public var passAuthorization: Bool?
     public var chunkedRequest: Bool?     // WSGIChunkedRequest
     public var scriptReloading: Bool?    // WSGIScriptReloading
+    public var accessScript: AuthScript?
+    public var authUserScript: AuthScript?
+    public var authGroupScript: AuthScript?
+    public var trustedProxyHeaders: [ProxyHeader]?
+    public var trustedProxies: [AddressRange]?
 
     public init() {}
+
+    /// The trusted-proxy settings in force, nil when no WSGITrustedProxyHeaders applies.
+    public var proxySettings: TrustedProxies? {
+        trustedProxyHeaders.map { TrustedProxies(headers: $0, proxies: trustedProxies) }
+    }
 
     /// This scope's settings where set, else `base`'s. Aliases: these first, as Apache tries a
     /// virtual host's own aliases before the main server's.
@@ -22,6 +32,12 @@ public struct Scope: Sendable {
         result.passAuthorization = passAuthorization ?? base.passAuthorization
         result.chunkedRequest = chunkedRequest ?? base.chunkedRequest
         result.scriptReloading = scriptReloading ?? base.scriptReloading
+        result.accessScript = accessScript ?? base.accessScript
+        result.authUserScript = authUserScript ?? base.authUserScript
+        result.authGroupScript = authGroupScript ?? base.authGroupScript
+        // As in mod_wsgi, a directory's lists replace the server's instead of adding to them.
+        result.trustedProxyHeaders = trustedProxyHeaders ?? base.trustedProxyHeaders
+        result.trustedProxies = trustedProxies ?? base.trustedProxies
         return result
     }
 }
