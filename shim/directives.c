@@ -57,6 +57,9 @@ static const char *interpreter_options(cmd_parms *cmd, void *mconfig, const char
 
 #define SERVER_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, NULL, RSRC_CONF, help)
 #define DIR_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, (void *)1, RSRC_CONF | ACCESS_CONF, help)
+/* As mod_wsgi's OR_AUTHCFG and OR_FILEINFO directives. */
+#define AUTH_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, (void *)1, OR_AUTHCFG, help)
+#define FILEINFO_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, (void *)1, OR_FILEINFO, help)
 
 const command_rec swsgi_directives[] = {
     SERVER_DIRECTIVE("WSGIScriptAlias", "URL-path file-or-dir [process-group=N] [application-group=N] [callable-object=N] [pass-authorization=On|Off]"),
@@ -94,5 +97,11 @@ const command_rec swsgi_directives[] = {
     DIR_DIRECTIVE("WSGIErrorOverride", "On or Off (no effect)"),
     DIR_DIRECTIVE("WSGIPassApacheRequest", "On or Off (no effect)"),
     DIR_DIRECTIVE("WSGIMapHEADToGET", "On, Off or Auto (no effect)"),
+    AUTH_DIRECTIVE("WSGIAccessScript", "path [application-group=name]: allow_access(environ, host)"),
+    AUTH_DIRECTIVE("WSGIAuthUserScript", "path [application-group=name]: the 'wsgi' authentication provider"),
+    AUTH_DIRECTIVE("WSGIAuthGroupScript", "path [application-group=name]: groups_for_user for Require wsgi-group"),
+    AUTH_DIRECTIVE("WSGIGroupAuthoritative", "On or Off (no effect with Apache 2.4's providers)"),
+    FILEINFO_DIRECTIVE("WSGITrustedProxyHeaders", "the proxy headers to trust, one of each kind"),
+    FILEINFO_DIRECTIVE("WSGITrustedProxies", "the addresses or ranges of the trusted proxies"),
     { NULL }
 };

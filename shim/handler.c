@@ -76,6 +76,25 @@ static void add_request_facts(request_rec *r)
         apr_table_setn(env, "mod_wsgi.connection_id", c->log_id);
 }
 
+void swsgi_table_arrays(apr_pool_t *p, const apr_table_t *table, size_t *count,
+                        const char *const **keys, const char *const **values)
+{
+    const apr_array_header_t *elts = apr_table_elts(table);
+    const apr_table_entry_t *entries = (const apr_table_entry_t *)elts->elts;
+    const char **k = apr_palloc(p, sizeof(char *) * 2 * (elts->nelts + 1));
+    const char **v = k + elts->nelts + 1;
+    size_t n = 0;
+    for (int i = 0; i < elts->nelts; i++) {
+        if (!entries[i].key)
+            continue;
+        k[n] = entries[i].key;
+        v[n++] = entries[i].val ? entries[i].val : "";
+    }
+    *count = n;
+    *keys = k;
+    *values = v;
+}
+
 int swsgi_handler(request_rec *r)
 {
     if (!is_wsgi_handler(r->handler))
@@ -97,17 +116,9 @@ int swsgi_handler(request_rec *r)
         apr_table_setn(r->subprocess_env, "HTTP_AUTHORIZATION", authorization);
     add_request_facts(r);
 
-    const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
-    const apr_table_entry_t *entries = (const apr_table_entry_t *)env->elts;
-    const char **keys = apr_palloc(r->pool, sizeof(char *) * 2 * env->nelts);
-    const char **values = keys + env->nelts;
-    size_t count = 0;
-    for (int i = 0; i < env->nelts; i++) {
-        if (!entries[i].key)
-            continue;
-        keys[count] = entries[i].key;
-        values[count++] = entries[i].val ? entries[i].val : "";
-    }
+    size_t count;
+    const char *const *keys, *const *values;
+    swsgi_table_arrays(r->pool, r->subprocess_env, &count, &keys, &values);
 
     swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc) };
     swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);

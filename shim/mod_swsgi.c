@@ -152,7 +152,6 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 
 static void register_hooks(apr_pool_t *p)
 {
-    (void)p;
     /* After mod_alias, so that a matching Alias wins over WSGIScriptAlias /; before the
        modules that map URLs to home directories or virtual document roots. */
     static const char *const after[] = { "mod_alias.c", NULL };
@@ -167,6 +166,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(swsgi_translate_name, after, before, APR_HOOK_MIDDLE);
     ap_hook_handler(swsgi_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    swsgi_auth_register(p);
 }
 
 /* STANDARD20_MODULE_STUFF spelled out, with mod_wsgi's record name (see identity.c). */

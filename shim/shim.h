@@ -37,6 +37,11 @@ void *swsgi_create_server_conf(apr_pool_t *p, server_rec *s);
 void *swsgi_merge_conf(apr_pool_t *p, void *base, void *add);
 int swsgi_translate_name(request_rec *r);
 int swsgi_handler(request_rec *r);
+/* A table's entries as the core's key and value arrays, allocated from p. */
+void swsgi_table_arrays(apr_pool_t *p, const apr_table_t *table, size_t *count,
+                        const char *const **keys, const char *const **values);
+/* auth.c: the access checker hook and the "wsgi" and "wsgi-group" providers. */
+void swsgi_auth_register(apr_pool_t *p);
 
 /* daemon_exit.c, in the parent: watch a daemon process, so that its full wait status is known
    when Apache reports its death; that status (reaping forgets the pid), or -1 when Apache

@@ -121,6 +121,37 @@ void swsgi_child_exit(void);
    make sure the client cannot take the truncated body for a whole one). */
 int swsgi_handle(const swsgi_request *request);
 
+/* ---- authentication and access scripts (Apache child, before the handler) ---- */
+
+/* Which function of which script: WSGIAccessScript's allow_access(environ, host),
+   WSGIAuthUserScript's check_password(environ, user, password) and
+   get_realm_hash(environ, user, realm), WSGIAuthGroupScript's groups_for_user(environ, user). */
+enum swsgi_auth_kind { SWSGI_ALLOW_ACCESS = 0, SWSGI_CHECK_PASSWORD = 1, SWSGI_GET_REALM_HASH = 2, SWSGI_GROUPS_FOR_USER = 3 };
+/* What the function said: yes (True, a user name, a hash, a group named by the Require line),
+   no (False, none of the groups), unknown (None), or error (an exception, a result of the
+   wrong type; logged). */
+enum swsgi_auth_answer { SWSGI_AUTH_ERROR = 0, SWSGI_AUTH_YES = 1, SWSGI_AUTH_NO = 2, SWSGI_AUTH_UNKNOWN = 3 };
+
+typedef struct swsgi_auth_call {
+    void *ctx;                   /* the request, for swsgi_io's log */
+    int dir_scope;               /* the merged per-directory scope */
+    int kind;                    /* enum swsgi_auth_kind */
+    size_t count;                /* the script's environ: count key/value pairs, never Authorization */
+    const char *const *keys;
+    const char *const *values;
+    const char *user;            /* all but allow_access */
+    const char *word;            /* the password, the realm, the client's host; never logged */
+    size_t group_count;          /* groups_for_user: the groups the Require wsgi-group line names */
+    const char *const *groups;
+} swsgi_auth_call;
+
+/* Whether the scope has the script that kind asks, so that nothing is built for directories
+   without one. */
+int swsgi_auth_configured(int dir_scope, int kind);
+/* Runs the function: an enum swsgi_auth_answer. *answer (malloc'd, the caller frees it, or
+   NULL): the user name check_password gave instead of True, or get_realm_hash's hash. */
+int swsgi_auth(const swsgi_auth_call *call, char **answer);
+
 #ifdef __cplusplus
 }
 #endif

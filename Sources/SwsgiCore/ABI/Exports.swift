@@ -93,6 +93,18 @@ public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
     return ChildRequest.handle(request, configuration: configuration)
 }
 
+@_cdecl("swsgi_auth_configured")
+public func swsgiAuthConfigured(_ scope: Int32, _ kind: Int32) -> Int32 {
+    scope >= 0 && AuthCall.lookup(kind, in: configuration.scope(scope)) != nil ? 1 : 0
+}
+
+@_cdecl("swsgi_auth")
+public func swsgiAuth(_ call: UnsafePointer<swsgi_auth_call>?, _ answer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guard let call, let answer else { return Int32(SWSGI_AUTH_ERROR.rawValue) }
+    answer.pointee = nil
+    return Int32(AuthCall.run(call, configuration: configuration, answer: answer).rawValue)
+}
+
 @_cdecl("swsgi_daemons_start")
 public func swsgiDaemonsStart(_ prefix: UnsafePointer<CChar>?, _ uid: UInt32, _ gid: UInt32, _ timeout: UInt32,
                               _ spawned: (@convention(c) (Int32) -> Void)?) -> Int32 {

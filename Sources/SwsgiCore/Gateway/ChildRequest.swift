@@ -10,6 +10,19 @@ enum ChildRequest {
         let transport = ApacheTransport(ctx)
         let facts = RequestFacts(request)
         let dispatch = Dispatch(request, facts: facts, configuration: configuration)
+        // Groups are chosen from what Apache saw, as in mod_wsgi; the app sees what trusted
+        // proxies say, and nothing of what untrusted peers claim.
+        let dir = request.pointee.dir_scope
+        if dir >= 0, let proxies = configuration.scope(dir).proxySettings {
+            return ProxyRewrite.applying(proxies, to: request) {
+                run($0, facts: RequestFacts($0), dispatch: dispatch, transport: transport, configuration: configuration)
+            }
+        }
+        return run(request, facts: facts, dispatch: dispatch, transport: transport, configuration: configuration)
+    }
+
+    private static func run(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, dispatch: Dispatch,
+                            transport: ApacheTransport, configuration: Configuration) -> Int32 {
         // As mod_wsgi: a chunked request body only where WSGIChunkedRequest On allows it.
         if facts.chunked, !dispatch.chunkedRequest {
             transport.log(SWSGI_LOG_INFO, "swsgi: chunked request body refused for \(facts.scriptFilename ?? "the request"); WSGIChunkedRequest On allows it")
@@ -22,14 +35,19 @@ enum ChildRequest {
             transport.log(SWSGI_LOG_ERR, "swsgi: embedded mode is disabled by WSGIRestrictEmbedded; refusing \(facts.scriptFilename ?? "the request")")
             return 500
         }
-        // Python comes up in a child when the first embedded request arrives: children that
-        // only pass requests on to daemons never carry an interpreter.
+        startPython(configuration)
+        return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)
+    }
+
+    /// Python comes up in a child when the first embedded request (or access or
+    /// authentication script) needs it: children that only pass requests on to daemons never
+    /// carry an interpreter.
+    static func startPython(_ configuration: Configuration) {
         PythonRuntime.startOnce {
             let global = configuration.global
             PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, processGroup: "", settings: global,
                                host: .gateway)
             PythonRuntime.preload(global.importScripts, for: .embedded)
         }
-        return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)
     }
 }
