@@ -3,12 +3,14 @@ WSGIAuthGroupScript (Require wsgi-group) and WSGIAccessScript: the functions of
 apps/auth.wsgi decide, in the Apache child even when the app runs in a daemon, and no
 password ever reaches a log."""
 import base64
+import os
+import shutil
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import APACHE_MODULES, TARGET
+from conftest import APACHE_MODULES, APPS, make_tree_readable
 from daemon_support import SOCKET_DIRECTIVE
 
 MODULES = "".join("LoadModule %s_module %s/mod_%s.so\n" % (m, APACHE_MODULES, m)
@@ -191,3 +193,26 @@ def test_bad_options_fail_configtest(apache_factory, options, word):
     a = apache_factory("<Location /x>\n    WSGIAuthGroupScript {apps}/auth.wsgi %s\n</Location>\n" % options, start=False)
     rc, out = a.configtest()
     assert rc != 0 and "WSGIAuthGroupScript" in out and word in out, out
+
+
+def test_in_htaccess(apache_factory):
+    # AllowOverride AuthConfig admits the scripts, FileInfo the trusted proxies, as in mod_wsgi.
+    def setup(a):
+        os.makedirs(a.path("site"))
+        for name in ("environ.wsgi", "auth.wsgi"):
+            shutil.copy(os.path.join(APPS, name), a.path("site"))
+        with open(a.path("site", ".htaccess"), "w") as f:
+            f.write('AuthType Basic\nAuthName "htaccess"\nAuthBasicProvider wsgi\n'
+                    "WSGIAuthUserScript %s\nRequire valid-user\n"
+                    "WSGITrustedProxyHeaders X-Real-IP\nWSGITrustedProxies 127.0.0.1\n" % a.path("site", "auth.wsgi"))
+        make_tree_readable(a.root)
+
+    a = apache_factory(MODULES + "WSGIScriptAlias /h {root}/site/environ.wsgi\n"
+                       "<Directory {root}/site>\n    AllowOverride AuthConfig FileInfo\n    Require all granted\n</Directory>\n",
+                       setup=setup)
+    assert a.get("/h/").status == 401
+    assert a.get("/h/", headers=basic("alice", "wrong")).status == 401
+    env = a.get_json("/h/", headers=dict(basic("alice", "wonderland"), **{"X-Real-IP": "203.0.113.7", "X-Client-IP": "6.6.6.6"}))
+    assert env["REMOTE_USER"] == "alice"
+    assert env["REMOTE_ADDR"] == "203.0.113.7"
+    assert "HTTP_X_CLIENT_IP" not in env
