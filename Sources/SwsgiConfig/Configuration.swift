@@ -79,6 +79,13 @@ public final class Configuration: @unchecked Sendable {
         return state.withLock { $0.scope(id) }
     }
 
+    /// One thing read from a scope without copying it: for the questions asked of every
+    /// request (is there an access script, are there trusted proxies).
+    public func reading<T>(scope id: Int32, _ read: (borrowing Scope) -> T) -> T {
+        if let scopes = frozen?.scopes, scopes.indices.contains(Int(id)) { return read(scopes[Int(id)]) }
+        return state.withLock { read($0.scope(id)) }
+    }
+
     /// Applies one directive: nil, or the sentence Apache should print.
     public func apply(scope: Int32, context: DirectiveContext, name: String, args: [String]) -> String? {
         guard let directive = Directive.named(name) else { return "\(name) is not a swsgi directive" }

@@ -96,7 +96,8 @@ func virtualEnvironmentBase(_ home: String) -> String? {
 }
 
 extension ConfigState {
-    /// Who must read what: Apache's User the embedded Python and embedded scripts, each
+    /// Who must read what: Apache's User the embedded Python, embedded scripts and access and
+    /// authentication scripts, each
     /// daemon group's user its Python and the scripts mounted into it. A script whose group
     /// is only known per request (WSGIProcessGroup, %{ENV:...}) is not attributed to anyone.
     func neededPaths(apacheUID: UInt32, apacheGID: UInt32) -> [(Reader, [NeededPath])] {
@@ -113,10 +114,19 @@ extension ConfigState {
             return needed + path.map { NeededPath(path: $0, directive: pathDirective) }
         }
         let aliases = scopes.flatMap(\.scriptAliases)
+        // Access and authentication scripts run in the Apache child whatever the mode.
+        var authScripts: [NeededPath] = []
+        for scope in scopes {
+            for (directive, script) in [("WSGIAccessScript", scope.accessScript), ("WSGIAuthUserScript", scope.authUserScript),
+                                        ("WSGIAuthGroupScript", scope.authGroupScript)] {
+                guard let script, !authScripts.contains(where: { $0.path == script.path }) else { continue }
+                authScripts.append(NeededPath(path: script.path, directive: directive))
+            }
+        }
         var result: [(Reader, [NeededPath])] = []
-        if !global.restrictEmbedded {
+        if !global.restrictEmbedded || !authScripts.isEmpty {
             var paths = python(home: global.pythonHome, homeDirective: "WSGIPythonHome",
-                               path: global.pythonPath, pathDirective: "WSGIPythonPath")
+                               path: global.pythonPath, pathDirective: "WSGIPythonPath") + authScripts
             if global.daemons.isEmpty {
                 paths += aliases.map { NeededPath(path: $0.target, directive: "WSGIScriptAlias") }
             }

@@ -5,12 +5,13 @@ password ever reaches a log."""
 import base64
 import os
 import shutil
+import tempfile
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import APACHE_MODULES, APPS, make_tree_readable
+from conftest import APACHE_MODULES, APPS, IS_ROOT, make_tree_readable
 from daemon_support import SOCKET_DIRECTIVE
 
 MODULES = "".join("LoadModule %s_module %s/mod_%s.so\n" % (m, APACHE_MODULES, m)
@@ -216,3 +217,20 @@ def test_in_htaccess(apache_factory):
     assert env["REMOTE_USER"] == "alice"
     assert env["REMOTE_ADDR"] == "203.0.113.7"
     assert "HTTP_X_CLIENT_IP" not in env
+
+
+@pytest.mark.swsgi_only
+@pytest.mark.skipif(not IS_ROOT, reason="Apache's User is only another user when run as root")
+def test_script_unreadable_by_apache_user_fails_configtest(apache_factory):
+    # the scripts run in the Apache child even with WSGIRestrictEmbedded On
+    private = tempfile.mkdtemp(prefix="swsgi-it-private-")  # mode 0700
+    try:
+        script = os.path.join(private, "auth.wsgi")
+        shutil.copy(os.path.join(APPS, "auth.wsgi"), script)
+        a = apache_factory("WSGIRestrictEmbedded On\n<Location /x>\n    WSGIAuthUserScript %s\n</Location>\n" % script,
+                           start=False)
+        rc, out = a.configtest()
+        assert rc != 0, out
+        assert "WSGIAuthUserScript '%s' cannot be read by Apache's User 'www-data'" % script in out, out
+    finally:
+        shutil.rmtree(private)

@@ -95,7 +95,7 @@ public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
 
 @_cdecl("swsgi_auth_configured")
 public func swsgiAuthConfigured(_ scope: Int32, _ kind: Int32) -> Int32 {
-    scope >= 0 && AuthCall.lookup(kind, in: configuration.scope(scope)) != nil ? 1 : 0
+    scope >= 0 && configuration.reading(scope: scope, { AuthCall.lookup(kind, in: $0) != nil }) ? 1 : 0
 }
 
 @_cdecl("swsgi_auth")

@@ -10,7 +10,7 @@ import SwsgiPython
 /// argument of the function and appears in no log line.
 enum AuthCall {
     /// The script a kind of call needs in a scope, and the function it calls there.
-    static func lookup(_ kind: Int32, in scope: Scope) -> (script: AuthScript, function: String, directive: String)? {
+    static func lookup(_ kind: Int32, in scope: borrowing Scope) -> (script: AuthScript, function: String, directive: String)? {
         switch swsgi_auth_kind(rawValue: UInt32(bitPattern: kind)) {
         case SWSGI_ALLOW_ACCESS: scope.accessScript.map { ($0, "allow_access", "WSGIAccessScript") }
         case SWSGI_CHECK_PASSWORD: scope.authUserScript.map { ($0, "check_password", "WSGIAuthUserScript") }
