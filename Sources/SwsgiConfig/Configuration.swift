@@ -41,6 +41,7 @@ public final class Configuration: @unchecked Sendable {
     private let state: Mutex<ConfigState>
     /// Written once, by freeze, before the threads that read it start.
     private nonisolated(unsafe) var frozen: ConfigState?
+    private nonisolated(unsafe) var frozenNeeds: [ScopeNeeds] = []
 
     public init(pythonVersion: (major: Int, minor: Int), pythonPrefix: String) {
         state = Mutex(ConfigState(python: pythonVersion, pythonPrefix: pythonPrefix))
@@ -49,6 +50,7 @@ public final class Configuration: @unchecked Sendable {
     /// Call once, before the process starts threads that read the configuration.
     public func freeze() {
         frozen = state.withLock { $0 }
+        frozenNeeds = frozen?.scopes.map(ScopeNeeds.init) ?? []
     }
 
     public var global: GlobalSettings { frozen?.global ?? state.withLock { $0.global } }
@@ -79,11 +81,12 @@ public final class Configuration: @unchecked Sendable {
         return state.withLock { $0.scope(id) }
     }
 
-    /// One thing read from a scope without copying it: for the questions asked of every
-    /// request (is there an access script, are there trusted proxies).
-    public func reading<T>(scope id: Int32, _ read: (borrowing Scope) -> T) -> T {
-        if let scopes = frozen?.scopes, scopes.indices.contains(Int(id)) { return read(scopes[Int(id)]) }
-        return state.withLock { read($0.scope(id)) }
+    /// What a scope has that every request asks about (an access script, trusted proxies):
+    /// from the frozen snapshot a plain array read, so that directories without them pay
+    /// next to nothing.
+    public func needs(scope id: Int32) -> ScopeNeeds {
+        if Int(id) < frozenNeeds.count { return frozenNeeds[Int(id)] }
+        return state.withLock { ScopeNeeds($0.scope(id)) }
     }
 
     /// Applies one directive: nil, or the sentence Apache should print.
@@ -160,5 +163,24 @@ public final class Configuration: @unchecked Sendable {
 
     public func daemon(named name: String) -> DaemonProcess? {
         state.withLock { $0.global.daemons.first { $0.name == name } }
+    }
+}
+
+/// See `Configuration.needs`.
+public struct ScopeNeeds: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let accessScript = ScopeNeeds(rawValue: 1)
+    public static let authUserScript = ScopeNeeds(rawValue: 2)
+    public static let authGroupScript = ScopeNeeds(rawValue: 4)
+    public static let trustedProxies = ScopeNeeds(rawValue: 8)
+
+    init(_ scope: Scope) {
+        self = []
+        if scope.accessScript != nil { insert(.accessScript) }
+        if scope.authUserScript != nil { insert(.authUserScript) }
+        if scope.authGroupScript != nil { insert(.authGroupScript) }
+        if scope.trustedProxyHeaders != nil { insert(.trustedProxies) }
     }
 }

@@ -85,6 +85,10 @@ final class TrustedProxiesTests: XCTestCase {
         let scope = f.config.scope(dir)
         XCTAssertEqual(scope.authUserScript?.applicationGroup, .named("users"))
         XCTAssertEqual(scope.accessScript?.applicationGroup, .global)
+        XCTAssertEqual(f.config.needs(scope: dir), [.accessScript, .authUserScript])
+        f.config.freeze()
+        XCTAssertEqual(f.config.needs(scope: dir), [.accessScript, .authUserScript])
+        XCTAssertEqual(f.config.needs(scope: f.main), [])
         XCTAssertNotNil(f.apply("WSGIAuthGroupScript /srv/groups.wsgi"))
         XCTAssertNotNil(f.apply("WSGIAuthGroupScript groups.wsgi", in: .directory, scope: dir))
         XCTAssertEqual(f.apply("WSGIAuthGroupScript /srv/g.wsgi process-group=x", in: .directory, scope: dir),

@@ -95,7 +95,8 @@ public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
 
 @_cdecl("swsgi_auth_configured")
 public func swsgiAuthConfigured(_ scope: Int32, _ kind: Int32) -> Int32 {
-    scope >= 0 && configuration.reading(scope: scope, { AuthCall.lookup(kind, in: $0) != nil }) ? 1 : 0
+    guard scope >= 0, let need = AuthCall.need(kind) else { return 0 }
+    return configuration.needs(scope: scope).contains(need) ? 1 : 0
 }
 
 @_cdecl("swsgi_auth")

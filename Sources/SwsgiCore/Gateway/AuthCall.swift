@@ -9,8 +9,18 @@ import SwsgiPython
 /// even when the application itself runs in a daemon. The password (or realm, or host) is an
 /// argument of the function and appears in no log line.
 enum AuthCall {
+    /// What a scope must have for a kind of call.
+    static func need(_ kind: Int32) -> ScopeNeeds? {
+        switch swsgi_auth_kind(rawValue: UInt32(bitPattern: kind)) {
+        case SWSGI_ALLOW_ACCESS: .accessScript
+        case SWSGI_CHECK_PASSWORD, SWSGI_GET_REALM_HASH: .authUserScript
+        case SWSGI_GROUPS_FOR_USER: .authGroupScript
+        default: nil
+        }
+    }
+
     /// The script a kind of call needs in a scope, and the function it calls there.
-    static func lookup(_ kind: Int32, in scope: borrowing Scope) -> (script: AuthScript, function: String, directive: String)? {
+    private static func lookup(_ kind: Int32, in scope: Scope) -> (script: AuthScript, function: String, directive: String)? {
         switch swsgi_auth_kind(rawValue: UInt32(bitPattern: kind)) {
         case SWSGI_ALLOW_ACCESS: scope.accessScript.map { ($0, "allow_access", "WSGIAccessScript") }
         case SWSGI_CHECK_PASSWORD: scope.authUserScript.map { ($0, "check_password", "WSGIAuthUserScript") }

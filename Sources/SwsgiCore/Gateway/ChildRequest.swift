@@ -13,7 +13,7 @@ enum ChildRequest {
         // Groups are chosen from what Apache saw, as in mod_wsgi; the app sees what trusted
         // proxies say, and nothing of what untrusted peers claim.
         let dir = request.pointee.dir_scope
-        if dir >= 0, let proxies = configuration.reading(scope: dir, { $0.proxySettings }) {
+        if dir >= 0, configuration.needs(scope: dir).contains(.trustedProxies), let proxies = configuration.scope(dir).proxySettings {
             return ProxyRewrite.applying(proxies, to: request) {
                 run($0, facts: RequestFacts($0), dispatch: dispatch, transport: transport, configuration: configuration)
             }
