@@ -34,7 +34,9 @@ enum AuthCall {
     static func run(_ call: UnsafePointer<swsgi_auth_call>, configuration: Configuration,
                     answer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> swsgi_auth_answer {
         let c = call.pointee
-        guard let ctx = c.ctx, c.dir_scope >= 0, let found = lookup(c.kind, in: configuration.scope(c.dir_scope)) else { return SWSGI_AUTH_ERROR }
+        guard let ctx = c.ctx, c.dir_scope >= 0 else { return SWSGI_AUTH_ERROR }
+        let scope = configuration.scope(c.dir_scope)
+        guard let found = lookup(c.kind, in: scope) else { return SWSGI_AUTH_ERROR }
         let (script, function, directive) = found
         let transport = ApacheTransport(ctx)
         ChildRequest.startPython(configuration)
@@ -42,7 +44,6 @@ enum AuthCall {
             transport.log(SWSGI_LOG_ERR, "swsgi: \(directive) '\(script.path)' cannot run: Python is not available in this process")
             return SWSGI_AUTH_ERROR
         }
-        let scope = configuration.scope(c.dir_scope)
         var mtime = 0
         if scope.scriptReloading ?? true {
             var info = stat()
