@@ -103,5 +103,6 @@ const command_rec swsgi_directives[] = {
     AUTH_DIRECTIVE("WSGIGroupAuthoritative", "On or Off (no effect with Apache 2.4's providers)"),
     FILEINFO_DIRECTIVE("WSGITrustedProxyHeaders", "the proxy headers to trust, one of each kind"),
     FILEINFO_DIRECTIVE("WSGITrustedProxies", "the addresses or ranges of the trusted proxies"),
+    SWSGI_SLOW_REQUESTS_DIRECTIVE,
     { NULL }
 };

@@ -95,6 +95,17 @@ void swsgi_table_arrays(apr_pool_t *p, const apr_table_t *table, size_t *count,
     *values = v;
 }
 
+/* The metrics of the request: its status is what the client gets (sent, or for Apache to
+   send); a response that broke after its headers counts with the status it went out with. */
+static void record(swsgi_rctx *ctx, int group, int status, uint64_t start)
+{
+    ctx->times.group = group;
+    ctx->times.status = status > 0 ? status : ctx->r->status;
+    ctx->times.total_us = swsgi_monotonic_us() - start;
+    swsgi_metrics_request_end(&ctx->times);
+    swsgi_slow_request_check(ctx->r, &ctx->times);
+}
+
 int swsgi_handler(request_rec *r)
 {
     if (!is_wsgi_handler(r->handler))
@@ -120,13 +131,16 @@ int swsgi_handler(request_rec *r)
     const char *const *keys, *const *values;
     swsgi_table_arrays(r->pool, r->subprocess_env, &count, &keys, &values);
 
-    swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc) };
+    swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc), { 0 } };
     swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
     swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
     swsgi_request request = {
-        &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1
+        &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1, 0
     };
+    uint64_t start = swsgi_monotonic_us();
+    swsgi_metrics_request_begin();
     status = swsgi_handle(&request);
+    record(&ctx, request.group, status, start);
     if (status >= 0)
         return status;
     /* The body broke after the headers went out: an error bucket makes the chunk filter

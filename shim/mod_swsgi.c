@@ -125,6 +125,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         return OK;
     }
     process_pool = s->process->pool;
+    /* A slot per Apache child, twice over: a recycled child's successor may start before it
+       is gone. */
+    int children = 1;
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &children);
+    swsgi_metrics_create(2 * children + 1);
     apr_pool_cleanup_register(pconf, NULL, daemons_stop, apr_pool_cleanup_null);
     swsgi_daemons_start(ap_runtime_dir_relative(pconf, "wsgi"), ap_unixd_config.user_id,
                         ap_unixd_config.group_id, (unsigned)apr_time_sec(s->timeout), daemon_spawned);
@@ -135,6 +140,7 @@ static apr_status_t child_exit(void *unused)
 {
     (void)unused;
     swsgi_child_exit();
+    swsgi_metrics_child_exit();
     return APR_SUCCESS;
 }
 
@@ -147,6 +153,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &processes);
     swsgi_main_server = s;
+    swsgi_metrics_child_start(threads);
     swsgi_child_init(main_scope(s), threads, processes);
 }
 
@@ -167,6 +174,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_translate_name(swsgi_translate_name, after, before, APR_HOOK_MIDDLE);
     ap_hook_handler(swsgi_handler, NULL, NULL, APR_HOOK_MIDDLE);
     swsgi_auth_register(p);
+    ap_hook_handler(swsgi_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 /* STANDARD20_MODULE_STUFF spelled out, with mod_wsgi's record name (see identity.c). */

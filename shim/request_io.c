@@ -9,9 +9,16 @@
 
 APLOG_USE_MODULE(swsgi);
 
-static long read_body(void *ctx, char *buf, size_t len)
+/* The time the client takes to send the body and take the response: the metrics' phases. */
+static long read_body(void *vctx, char *buf, size_t len)
 {
-    return ap_get_client_block(((swsgi_rctx *)ctx)->r, buf, len);
+    swsgi_rctx *ctx = vctx;
+    uint64_t start = swsgi_monotonic_us();
+    long got = ap_get_client_block(ctx->r, buf, len);
+    ctx->times.read_us += swsgi_monotonic_us() - start;
+    if (got > 0)
+        ctx->times.bytes_in += (uint64_t)got;
+    return got;
 }
 
 static int start(void *ctx, const char *status_line, size_t count,
@@ -33,7 +40,9 @@ static int start(void *ctx, const char *status_line, size_t count,
 
 static int pass(swsgi_rctx *ctx)
 {
+    uint64_t start = swsgi_monotonic_us();
     apr_status_t rv = ap_pass_brigade(ctx->r->output_filters, ctx->bb);
+    ctx->times.write_us += swsgi_monotonic_us() - start;
     apr_brigade_cleanup(ctx->bb);
     return rv == APR_SUCCESS && !ctx->r->connection->aborted ? 0 : -1;
 }
@@ -43,6 +52,7 @@ static int write_body(void *vctx, const char *data, size_t len, int flush)
     swsgi_rctx *ctx = vctx;
     apr_bucket_alloc_t *ba = ctx->r->connection->bucket_alloc;
     APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_transient_create(data, len, ba));
+    ctx->times.bytes_out += len;
     if (flush)
         APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_flush_create(ba));
     return pass(ctx);
@@ -67,6 +77,7 @@ static int send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
     apr_file_t *file;
     apr_os_file_put(&file, &own, APR_FOPEN_READ | APR_FOPEN_SENDFILE_ENABLED, r->pool);
     apr_brigade_insert_file(ctx->bb, file, (apr_off_t)offset, (apr_off_t)len, r->pool);
+    ctx->times.bytes_out += len;
     /* The file ends the response: with the end in the same brigade, Apache's byterange
        filter answers a Range request from the file (206), as with mod_wsgi. */
     APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_eos_create(r->connection->bucket_alloc));

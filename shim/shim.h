@@ -22,10 +22,19 @@ typedef struct swsgi_conf {
     int scope;
 } swsgi_conf;
 
+/* What the metrics keep of one request in the Apache child. */
+struct swsgi_request_times {
+    int group;
+    int status;
+    uint64_t total_us, read_us, write_us;
+    uint64_t bytes_in, bytes_out;
+};
+
 /* The handler's per-request state, the ctx of every swsgi_io callback. */
 typedef struct swsgi_rctx {
     request_rec *r;
     apr_bucket_brigade *bb;
+    struct swsgi_request_times times;
 } swsgi_rctx;
 
 extern const command_rec swsgi_directives[];
@@ -49,5 +58,21 @@ void swsgi_auth_register(apr_pool_t *p);
 void swsgi_exit_watch(int pid);
 int swsgi_exit_status(int pid);
 void swsgi_exit_unwatch_in_child(void);
+
+/* metrics.c: the region of this generation (parent, post_config), an Apache child's slot,
+   and what the handler records of each request. */
+void swsgi_metrics_create(int child_slots);
+void swsgi_metrics_child_start(int threads);
+void swsgi_metrics_child_exit(void);
+void swsgi_metrics_request_begin(void);
+void swsgi_metrics_request_end(const struct swsgi_request_times *times);
+uint64_t swsgi_monotonic_us(void);
+/* metrics_export.c: the handler of SetHandler swsgi-metrics. */
+int swsgi_metrics_handler(request_rec *r);
+/* slow_requests.c: WSGISlowRequests, and the log line of a request slower than it. */
+const char *swsgi_set_slow_requests(cmd_parms *cmd, void *unused, const char *arg);
+#define SWSGI_SLOW_REQUESTS_DIRECTIVE AP_INIT_TAKE1("WSGISlowRequests", swsgi_set_slow_requests, NULL, RSRC_CONF, \
+    "seconds: log each request that takes longer, with where its time went")
+void swsgi_slow_request_check(request_rec *r, const struct swsgi_request_times *times);
 
 #endif

@@ -63,6 +63,7 @@ typedef struct swsgi_request {
     int server_scope;            /* the virtual host's scope */
     int dir_scope;               /* the merged per-directory scope */
     int alias;                   /* the WSGIScriptAlias that matched, or -1 (AddHandler) */
+    int group;                   /* set by swsgi_handle: the metrics group (see below) */
 } swsgi_request;
 
 /* ---- configuration (Apache parent, also during configtest) ---- */
@@ -108,6 +109,38 @@ void swsgi_daemons_stop(int exiting);
 /* Installs async-signal-safe handlers for signals (and unblocks them): each signal that
    arrives is its number as one byte on a non-blocking pipe. The read end, or -1 (errno). */
 int swsgi_signal_pipe(const int *signals, int count);
+
+/* ---- metrics: counters in memory the whole generation shares (shim/metrics.c) ---- */
+
+/* Groups: 0 is embedded mode, 1 + i daemon group i. The timed phases of a request, each a
+   histogram: the whole request, reading its body from the client and writing the response to
+   it (in the Apache child); the gateway running the app, and the wait for a daemon worker. */
+enum swsgi_phase { SWSGI_PHASE_TOTAL, SWSGI_PHASE_READ, SWSGI_PHASE_WRITE, SWSGI_PHASE_APP, SWSGI_PHASE_QUEUE, SWSGI_PHASES };
+/* Why a request could not be handed to its daemon group. */
+enum swsgi_daemon_error { SWSGI_ERROR_CONNECT, SWSGI_ERROR_RESTARTING, SWSGI_ERROR_LOST, SWSGI_ERROR_TIMEOUT,
+                          SWSGI_ERROR_QUEUE_TIMEOUT, SWSGI_DAEMON_ERRORS };
+/* Why a process ended. A daemon names its planned reason before it exits; the parent adds a
+   crash (signal) or an unplanned exit. */
+enum swsgi_exit_reason { SWSGI_EXIT_OTHER, SWSGI_EXIT_SIGNAL, SWSGI_EXIT_ERROR, SWSGI_EXIT_MAXIMUM_REQUESTS,
+                         SWSGI_EXIT_REQUEST_TIMEOUT, SWSGI_EXIT_INACTIVITY_TIMEOUT, SWSGI_EXIT_SCRIPT_CHANGED,
+                         SWSGI_EXIT_RESTART_INTERVAL, SWSGI_EXIT_STARTUP_TIMEOUT, SWSGI_EXIT_RESTART,
+                         SWSGI_EXIT_SHUTDOWN, SWSGI_EXIT_REASONS };
+
+/* post_config, parent: daemon group i is called name (before any daemon forks). */
+void swsgi_metrics_group(int group, const char *name);
+/* In a daemon process, first thing: it owns metrics slot `slot` of group `group`. */
+void swsgi_metrics_daemon_start(int slot, int group, int threads);
+/* In a daemon about to exit as planned. */
+void swsgi_metrics_daemon_stopping(int reason);
+/* Parent: the daemon of `slot` was reaped with wait_status (-1: unknown). */
+void swsgi_metrics_daemon_died(int slot, int wait_status);
+/* Any process: one duration of a phase, for a group. */
+void swsgi_metrics_time(int group, int phase, uint64_t microseconds);
+/* The gateway of this process starts running a request; ends it after microseconds. */
+void swsgi_metrics_gateway_begin(void);
+void swsgi_metrics_gateway_end(uint64_t microseconds);
+/* Apache child: a request could not go to its daemon group. */
+void swsgi_metrics_daemon_error(int group, int cause);
 
 /* ---- Apache child ---- */
 

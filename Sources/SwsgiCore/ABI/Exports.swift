@@ -88,7 +88,7 @@ public func swsgiChildExit() {
 }
 
 @_cdecl("swsgi_handle")
-public func swsgiHandle(_ request: UnsafePointer<swsgi_request>?) -> Int32 {
+public func swsgiHandle(_ request: UnsafeMutablePointer<swsgi_request>?) -> Int32 {
     guard let request else { return 500 }
     return ChildRequest.handle(request, configuration: configuration)
 }

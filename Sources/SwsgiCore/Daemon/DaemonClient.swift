@@ -28,6 +28,7 @@ enum DaemonClient {
         for attempt in 0..<(2 * plan.config.processes + 4) {
             guard let channel = (attempt == 0 ? pool.take(plan.index) : nil) ?? ConnectionPool.connect(plan) else {
                 transport.log(SWSGI_LOG_ERR, "swsgi: unable to connect to WSGI daemon process '\(plan.config.name)' on '\(plan.socketPath)': \(String(cString: strerror(errno)))")
+                countError(SWSGI_ERROR_CONNECT, plan)
                 return 503
             }
             switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan) {
@@ -42,10 +43,15 @@ enum DaemonClient {
             }
         }
         transport.log(SWSGI_LOG_ERR, "swsgi: daemon process group '\(plan.config.name)' kept turning the request away while restarting")
+        countError(SWSGI_ERROR_RESTARTING, plan)
         return 503
     }
 
     private enum Outcome { case done(Int32), failed(Int32), notStarted }
+
+    private static func countError(_ cause: swsgi_daemon_error, _ plan: GroupPlan) {
+        swsgi_metrics_daemon_error(Int32(plan.index + 1), Int32(cause.rawValue))
+    }
 
     private static let bodyReadFailed = "swsgi: reading the request body from the client failed"
 
@@ -54,6 +60,7 @@ enum DaemonClient {
         func broken(_ error: ProtocolError) -> Outcome {
             let what = error == .timedOut ? "timed out waiting for" : "lost the connection to"
             transport.log(SWSGI_LOG_ERR, "swsgi: \(what) daemon process '\(plan.config.name)' while serving the request")
+            countError(error == .timedOut ? SWSGI_ERROR_TIMEOUT : SWSGI_ERROR_LOST, plan)
             return .failed(started ? -1 : (error == .timedOut ? 504 : 502))
         }
         do {

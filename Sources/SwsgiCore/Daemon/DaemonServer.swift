@@ -154,6 +154,7 @@ final class DaemonServer {
                 alarm(UInt32(seconds))
             case .stopping(let reason):
                 Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
+                swsgi_metrics_daemon_stopping(Int32(exitReason(reason).rawValue))
             case .close(let fd, let link, let farewell):
                 drop(fd, link, farewell: farewell)
             case .resume(let fd, _):
@@ -214,11 +215,16 @@ final class DaemonServer {
             return keys.withUnsafeBufferPointer { keys in
                 values.withUnsafeBufferPointer { values in
                     var request = swsgi_request(ctx: nil, count: keys.count, keys: keys.baseAddress, values: values.baseAddress,
-                                                server_scope: -1, dir_scope: -1, alias: -1)
+                                                server_scope: -1, dir_scope: -1, alias: -1, group: Int32(plan.index + 1))
                     return withUnsafePointer(to: &request) { request in
                         let facts = RequestFacts(request)
-                        if let start = facts.requestStart, limits.queueTimeoutPassed(requestStart: start, now: epochMicroseconds()) {
+                        let now = epochMicroseconds()
+                        if let queued = facts.queueStart {
+                            swsgi_metrics_time(request.pointee.group, Int32(SWSGI_PHASE_QUEUE.rawValue), UInt64(max(0, now - queued)))
+                        }
+                        if let start = facts.requestStart, limits.queueTimeoutPassed(requestStart: start, now: now) {
                             Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': queue-timeout of \(config.queueTimeout) s passed before a worker was free for \(transport.description)")
+                            swsgi_metrics_daemon_error(request.pointee.group, Int32(SWSGI_ERROR_QUEUE_TIMEOUT.rawValue))
                             return 503
                         }
                         let dispatch = Dispatch(daemonRequest: facts, processGroup: config.name)

@@ -9,6 +9,8 @@ import SwsgiConfig
 enum DaemonSpawner {
     private struct Slot {
         let group: Int
+        /// Its slot in the metrics region, kept by its successive processes.
+        let metrics: Int32
         var pid: pid_t = 0
         var started = 0.0
         var quickFailures = 0
@@ -33,7 +35,8 @@ enum DaemonSpawner {
                 guard let fd = DaemonSocket.listen(DaemonGroups.groups[i]) else { failed = true; continue }
                 DaemonGroups.groups[i].listener = fd
             }
-            for _ in 0..<DaemonGroups.groups[i].config.processes { slots.append(Slot(group: i)) }
+            swsgi_metrics_group(Int32(i + 1), DaemonGroups.groups[i].config.name)
+            for _ in 0..<DaemonGroups.groups[i].config.processes { slots.append(Slot(group: i, metrics: Int32(slots.count))) }
         }
         for i in slots.indices { spawn(&slots[i], after: 0) }
         return failed ? -1 : Int32(slots.count)
@@ -48,6 +51,7 @@ enum DaemonSpawner {
             return
         }
         let name = DaemonGroups.groups[slots[i].group].config.name
+        swsgi_metrics_daemon_died(slots[i].metrics, status)
         let planned = status == 0
         if planned || monotonicSeconds() - slots[i].started > 10 { slots[i].quickFailures = 0 } else { slots[i].quickFailures += 1 }
         let delay = slots[i].quickFailures == 0 ? 0 : min(30, 0.1 * Double(1 << min(slots[i].quickFailures - 1, 9)))
@@ -94,6 +98,7 @@ enum DaemonSpawner {
             // Apache's handlers would make a SIGTERM here (the generation ending) go unheard.
             SelfPipe.resetSignals()
             if delay > 0 { usleep(useconds_t(delay * 1_000_000)) }
+            swsgi_metrics_daemon_start(slot.metrics, Int32(plan.index + 1), Int32(max(1, plan.config.threads)))
             DaemonMain.run(plan, parent: parent, global: global)
         }
         if pid < 0 {

@@ -5,11 +5,13 @@ import SwsgiPython
 
 /// The Apache child's side of a request: embedded mode here, or on to a daemon process group.
 enum ChildRequest {
-    static func handle(_ request: UnsafePointer<swsgi_request>, configuration: Configuration) -> Int32 {
+    static func handle(_ request: UnsafeMutablePointer<swsgi_request>, configuration: Configuration) -> Int32 {
         guard let ctx = request.pointee.ctx else { return 500 }
         let transport = ApacheTransport(ctx)
         let facts = RequestFacts(request)
         let dispatch = Dispatch(request, facts: facts, configuration: configuration)
+        // The metrics count the request for its group (an unknown one with the last).
+        request.pointee.group = dispatch.processGroup.isEmpty ? 0 : Int32((DaemonGroups.group(named: dispatch.processGroup)?.index ?? DaemonGroups.groups.count) + 1)
         // Groups are chosen from what Apache saw, as in mod_wsgi; the app sees what trusted
         // proxies say, and nothing of what untrusted peers claim.
         let dir = request.pointee.dir_scope

@@ -38,10 +38,12 @@ enum Gateway {
         let threadRequests = thread.requests
         thread.requests += 1
         RequestThread.active.add(1, ordering: .relaxed)
+        swsgi_metrics_gateway_begin()
         defer {
             thread.exchange = nil
             RequestThread.active.subtract(1, ordering: .relaxed)
             RequestThread.finished.add(1, ordering: .relaxed)
+            swsgi_metrics_gateway_end(UInt64(max(0, epochMicroseconds() - handlingStart)))
         }
         // Without reloading the script is loaded once, as if it never changed (mtime 0).
         var mtime = 0

@@ -17,6 +17,8 @@ struct RequestFacts {
     var applicationGroup: String?
     var callableObject: String?
     var requestStart: Int?
+    /// When the Apache child handed the request to the daemon (epoch microseconds).
+    var queueStart: Int?
     var scriptReloading = true
 
     init(_ request: UnsafePointer<swsgi_request>) {
@@ -42,6 +44,7 @@ struct RequestFacts {
                 else if strcmp(key, "mod_wsgi.callable_object") == 0 { callableObject = String(cString: value) }
                 else if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = Int(String(cString: value)) }
                 else if strcmp(key, "mod_wsgi.script_reloading") == 0 { scriptReloading = strcmp(value, "0") != 0 }
+                else if strcmp(key, "mod_wsgi.queue_start") == 0 { queueStart = Int(String(cString: value)) }
             default:
                 break
             }

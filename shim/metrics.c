@@ -1,0 +1,218 @@
+/* The metrics region (metrics.h): made by the parent, written by every process in its own
+   slot. No Apache structure here: the core calls these functions from any thread. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "metrics.h"
+#include "shim.h"
+
+struct swsgi_metrics *swsgi_metrics_region;
+static size_t region_size;
+/* This process's slot; NULL until it has one (and in the parent). */
+static struct swsgi_slot *mine;
+
+/* 1 ms .. 60 s, roughly three to a decade: API calls to slow reports. The exposition's le
+   labels are these, in seconds. */
+const uint64_t swsgi_bucket_bounds[SWSGI_BUCKETS - 1] = {
+    1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+    1000000, 2500000, 5000000, 10000000, 30000000, 60000000
+};
+const char *const swsgi_bucket_labels[SWSGI_BUCKETS] = {
+    "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+    "1.0", "2.5", "5.0", "10.0", "30.0", "60.0", "+Inf"
+};
+
+static uint64_t epoch_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+}
+
+uint64_t swsgi_monotonic_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+}
+
+int swsgi_metrics_slot_count(void)
+{
+    return swsgi_metrics_region ? SWSGI_DAEMON_SLOTS + swsgi_metrics_region->child_slots : 0;
+}
+
+void swsgi_metrics_create(int child_slots)
+{
+    /* The previous generation's region stays mapped in its own children, not here. */
+    if (swsgi_metrics_region)
+        munmap(swsgi_metrics_region, region_size);
+    size_t size = sizeof(struct swsgi_metrics) + sizeof(struct swsgi_slot) * (SWSGI_DAEMON_SLOTS + child_slots);
+    void *region = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED) {
+        swsgi_metrics_region = NULL;
+        return;
+    }
+    swsgi_metrics_region = region;
+    region_size = size;
+    swsgi_metrics_region->child_slots = child_slots;
+    swsgi_metrics_region->created_us = epoch_us();
+    swsgi_metrics_region->groups = 1;
+    strcpy(swsgi_metrics_region->group_names[0], "");
+}
+
+void swsgi_metrics_group(int group, const char *name)
+{
+    if (!swsgi_metrics_region || group < 1 || group >= SWSGI_GROUPS)
+        return;
+    strncpy(swsgi_metrics_region->group_names[group], name, SWSGI_GROUP_NAME - 1);
+    if (group >= swsgi_metrics_region->groups)
+        swsgi_metrics_region->groups = group + 1;
+}
+
+static void take(struct swsgi_slot *slot, int kind, int threads)
+{
+    atomic_store(&slot->kind, kind);
+    slot->threads = threads;
+    /* A process that crashed mid-request left its gauges behind. */
+    atomic_store(&slot->busy, 0);
+    atomic_store(&slot->in_flight, 0);
+    atomic_store(&slot->started_us, epoch_us());
+    atomic_store(&slot->stopping, SWSGI_EXIT_OTHER);
+    atomic_fetch_add_explicit(&slot->starts, 1, memory_order_relaxed);
+    mine = slot;
+}
+
+void swsgi_metrics_daemon_start(int slot, int group, int threads)
+{
+    if (!swsgi_metrics_region)
+        return;
+    struct swsgi_slot *s = &swsgi_metrics_region->slots[slot < SWSGI_DAEMON_SLOTS ? slot : SWSGI_DAEMON_SLOTS - 1];
+    s->group = group < SWSGI_GROUPS ? group : SWSGI_GROUPS - 1;
+    atomic_store(&s->pid, getpid());
+    take(s, SLOT_DAEMON, threads);
+}
+
+void swsgi_metrics_daemon_stopping(int reason)
+{
+    if (mine)
+        atomic_store(&mine->stopping, reason);
+}
+
+static void count_exit(struct swsgi_slot *slot, int reason)
+{
+    atomic_fetch_add_explicit(&slot->exits[reason], 1, memory_order_relaxed);
+}
+
+void swsgi_metrics_daemon_died(int slot, int wait_status)
+{
+    if (!swsgi_metrics_region || slot < 0)
+        return;
+    struct swsgi_slot *s = &swsgi_metrics_region->slots[slot < SWSGI_DAEMON_SLOTS ? slot : SWSGI_DAEMON_SLOTS - 1];
+    atomic_store(&s->pid, 0);
+    if (wait_status >= 0 && WIFSIGNALED(wait_status)) {
+        count_exit(s, SWSGI_EXIT_SIGNAL);
+        int number = WTERMSIG(wait_status);
+        atomic_fetch_add_explicit(&s->signals[number < SWSGI_SIGNALS ? number : 0], 1, memory_order_relaxed);
+    } else if (wait_status >= 0 && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
+        count_exit(s, atomic_load(&s->stopping));
+    } else {
+        count_exit(s, SWSGI_EXIT_ERROR);
+    }
+}
+
+/* An Apache child takes a free slot, or one whose process is gone without saying so. */
+void swsgi_metrics_child_start(int threads)
+{
+    if (!swsgi_metrics_region)
+        return;
+    int self = getpid();
+    struct swsgi_slot *slots = swsgi_metrics_region->slots + SWSGI_DAEMON_SLOTS;
+    int count = swsgi_metrics_region->child_slots;
+    for (int i = 0; i < count; i++) {
+        int owner = atomic_load(&slots[i].pid);
+        if (owner != 0 && (kill(owner, 0) == 0 || errno != ESRCH))
+            continue;
+        if (atomic_compare_exchange_strong(&slots[i].pid, &owner, self)) {
+            take(&slots[i], SLOT_CHILD, threads);
+            return;
+        }
+    }
+    /* Every slot taken: the last is shared, still counted exactly by its atomic adds. */
+    mine = &slots[count - 1];
+}
+
+void swsgi_metrics_child_exit(void)
+{
+    if (!mine)
+        return;
+    count_exit(mine, SWSGI_EXIT_SHUTDOWN);
+    int self = getpid();
+    atomic_compare_exchange_strong(&mine->pid, &self, 0);
+    mine = NULL;
+}
+
+static struct swsgi_block *block(int group)
+{
+    return &mine->blocks[group >= 0 && group < SWSGI_GROUPS ? group : SWSGI_GROUPS - 1];
+}
+
+void swsgi_metrics_time(int group, int phase, uint64_t microseconds)
+{
+    if (!mine || phase < 0 || phase >= SWSGI_PHASES)
+        return;
+    struct swsgi_histogram *h = &block(group)->phase[phase];
+    int i = 0;
+    while (i < SWSGI_BUCKETS - 1 && microseconds > swsgi_bucket_bounds[i])
+        i++;
+    atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_us, microseconds, memory_order_relaxed);
+}
+
+void swsgi_metrics_gateway_begin(void)
+{
+    if (mine)
+        atomic_fetch_add_explicit(&mine->busy, 1, memory_order_relaxed);
+}
+
+/* A daemon's gateway counts for its group, an Apache child's for embedded mode. */
+void swsgi_metrics_gateway_end(uint64_t microseconds)
+{
+    if (!mine)
+        return;
+    atomic_fetch_sub_explicit(&mine->busy, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&mine->served, 1, memory_order_relaxed);
+    swsgi_metrics_time(atomic_load(&mine->kind) == SLOT_DAEMON ? mine->group : 0, SWSGI_PHASE_APP, microseconds);
+}
+
+void swsgi_metrics_daemon_error(int group, int cause)
+{
+    if (mine && cause >= 0 && cause < SWSGI_DAEMON_ERRORS)
+        atomic_fetch_add_explicit(&block(group)->errors[cause], 1, memory_order_relaxed);
+}
+
+void swsgi_metrics_request_begin(void)
+{
+    if (mine)
+        atomic_fetch_add_explicit(&mine->in_flight, 1, memory_order_relaxed);
+}
+
+void swsgi_metrics_request_end(const struct swsgi_request_times *t)
+{
+    if (!mine)
+        return;
+    atomic_fetch_sub_explicit(&mine->in_flight, 1, memory_order_relaxed);
+    struct swsgi_block *b = block(t->group);
+    int class = t->status >= 100 && t->status < 600 ? t->status / 100 - 1 : SWSGI_CLASSES - 1;
+    atomic_fetch_add_explicit(&b->requests[class], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&b->bytes_in, t->bytes_in, memory_order_relaxed);
+    atomic_fetch_add_explicit(&b->bytes_out, t->bytes_out, memory_order_relaxed);
+    swsgi_metrics_time(t->group, SWSGI_PHASE_TOTAL, t->total_us);
+    if (t->read_us)
+        swsgi_metrics_time(t->group, SWSGI_PHASE_READ, t->read_us);
+    if (t->write_us)
+        swsgi_metrics_time(t->group, SWSGI_PHASE_WRITE, t->write_us);
+}
