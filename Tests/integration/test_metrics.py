@@ -1,0 +1,165 @@
+"""Metrics: the swsgi-metrics Prometheus endpoint adds up what was sent across Apache
+children and daemon processes, keeps the counts of recycled children, shows a killed daemon
+with its signal; WSGISlowRequests logs the slow requests only."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import make_venv, pid_alive, wait_until
+from daemon_support import SOCKET_DIRECTIVE
+
+pytestmark = pytest.mark.swsgi_only  # mod_wsgi 4.9.4 exports no metrics
+
+ENDPOINT = "<Location /metrics>\n    SetHandler swsgi-metrics\n    Require all granted\n</Location>\n"
+APPS = ("WSGIScriptAlias /d {apps}/metrics.wsgi process-group=d\n"
+        "WSGIScriptAlias /e {apps}/metrics.wsgi\n")
+OPENMETRICS = "application/openmetrics-text; version=1.0.0"
+
+# Reads an exposition on stdin with prometheus_client's parser (argv[1]: text or openmetrics)
+# and prints its samples as JSON: [name, labels, value].
+PARSE = r"""
+import json, sys
+if sys.argv[1] == "openmetrics":
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+else:
+    from prometheus_client.parser import text_string_to_metric_families
+samples = [[s.name, s.labels, s.value] for f in text_string_to_metric_families(sys.stdin.read()) for s in f.samples]
+print(json.dumps(samples))
+"""
+
+
+@pytest.fixture(scope="session")
+def prometheus_python():
+    """The python of a venv with prometheus_client from PyPI; cached per session."""
+    root = tempfile.mkdtemp(prefix="swsgi-it-prometheus-")
+    venv = os.path.join(root, "venv")
+    try:
+        make_venv(venv, with_pip=True)
+        p = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check", "-q",
+                            "prometheus-client"], capture_output=True, text=True, timeout=600)
+    except (subprocess.SubprocessError, OSError) as e:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip("could not build a venv for prometheus_client: %s" % e)
+    if p.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip("pip install prometheus-client failed (offline?): %s" % (p.stderr or p.stdout)[-500:])
+    try:
+        yield os.path.join(venv, "bin", "python")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def scrape(a, python, openmetrics=False):
+    """The samples of one scrape, parsed by prometheus_client: {(name, labels): value}."""
+    r = a.get("/metrics", headers={"Accept": OPENMETRICS} if openmetrics else {})
+    assert r.status == 200, r
+    kind = "openmetrics" if openmetrics else "text"
+    assert r.header("Content-Type").startswith("application/openmetrics-text" if openmetrics else "text/plain; version=0.0.4")
+    p = subprocess.run([python, "-c", PARSE, kind], input=r.body, capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    return {(name, tuple(sorted(labels.items()))): value for name, labels, value in json.loads(p.stdout)}
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0)
+
+
+def test_counts_add_up_over_children_and_daemons(apache_factory, prometheus_python):
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d processes=2 threads=4\n" + APPS + ENDPOINT,
+                       mpm=dict(StartServers=2, ServerLimit=2, ThreadsPerChild=10, ThreadLimit=10,
+                                MaxRequestWorkers=20, MinSpareThreads=20, MaxSpareThreads=40))
+    paths = ["/d/ok", "/d/missing", "/d/fail", "/d/slow?0.05", "/e/ok", "/e/missing", "/e/fail"] * 30
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(lambda p: (p.split("/")[1], a.get(p, timeout=30).status), paths))
+    sent = Counter((group, "%dxx" % (status // 100)) for group, status in statuses)
+    assert sent[("d", "2xx")] == 60 and sent[("d", "5xx")] == 30 and sent[("e", "4xx")] == 30
+    for samples in (scrape(a, prometheus_python), scrape(a, prometheus_python, openmetrics=True)):
+        for group, label in (("d", "d"), ("e", "(embedded)")):
+            total = 0
+            for status_class in ("1xx", "2xx", "3xx", "4xx", "5xx", "other"):
+                got = value(samples, "swsgi_requests_total", group=label, status_class=status_class)
+                assert got == sent[(group, status_class)], (group, status_class)
+                total += got
+            assert value(samples, "swsgi_request_duration_seconds_count", group=label) == total
+            # Every one of them reached its app.
+            assert value(samples, "swsgi_application_duration_seconds_count", group=label) == total
+            assert value(samples, "swsgi_request_duration_seconds_bucket", group=label, le="+Inf") == total
+        served = sum(value(samples, "swsgi_process_requests_total", group="d", process=n) for n in ("0", "1"))
+        assert served == 120
+        assert value(samples, "swsgi_queue_wait_seconds_count", group="d") == 120
+        assert value(samples, "swsgi_threads", group="d") == 8
+        assert value(samples, "swsgi_process_starts_total", group="d") == 2
+        assert value(samples, "swsgi_requests_in_flight") == 0
+        assert value(samples, "swsgi_process_resident_memory_bytes", group="d", process="0") > 1 << 20
+        # 30 requests slept 0.05 s each in the app of group d.
+        assert value(samples, "swsgi_application_duration_seconds_sum", group="d") >= 1.5
+        assert value(samples, "swsgi_response_body_bytes_total", group="d") > 0
+
+
+def test_promtool_accepts_the_exposition(apache_factory):
+    promtool = shutil.which("promtool")
+    if not promtool:
+        pytest.skip("promtool is not installed (Debian's prometheus package)")
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d\n" + APPS + ENDPOINT)
+    assert a.get("/d/ok").status == 200 and a.get("/e/ok").status == 200
+    r = a.get("/metrics")
+    p = subprocess.run([promtool, "check", "metrics"], input=r.body, capture_output=True, timeout=60)
+    assert p.returncode == 0, (p.stdout + p.stderr).decode()
+
+
+def test_a_recycled_child_loses_no_counts(apache_factory, prometheus_python):
+    a = apache_factory(APPS.split("\n")[1] + "\n" + ENDPOINT + "MaxConnectionsPerChild 3\n",
+                       mpm=dict(ThreadsPerChild=2, ThreadLimit=2, MaxRequestWorkers=2, MinSpareThreads=1, MaxSpareThreads=2))
+    pids = set()
+    for _ in range(24):
+        r = a.get("/e/ok", timeout=30)
+        assert r.status == 200
+        pids.add(int(r.body))
+    assert len(pids) > 2, pids  # the children were replaced on the way
+    samples = scrape(a, prometheus_python)
+    assert value(samples, "swsgi_requests_total", group="(embedded)", status_class="2xx") == 24
+
+
+def test_a_killed_daemon_shows_as_an_exit_by_its_signal(apache_factory, prometheus_python):
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d\n" + APPS + ENDPOINT)
+    pid = int(a.get("/d/ok").body)
+    os.kill(pid, signal.SIGKILL)
+    assert wait_until(lambda: not pid_alive(pid), 10)
+
+    def replaced():
+        r = a.get("/d/ok", timeout=30)
+        return r.status == 200 and int(r.body) != pid
+    assert wait_until(replaced, 30)
+    samples = scrape(a, prometheus_python)
+    assert value(samples, "swsgi_process_exits_total", group="d", reason="signal") == 1
+    assert value(samples, "swsgi_process_signal_exits_total", group="d", signal="SIGKILL") == 1
+    assert value(samples, "swsgi_process_starts_total", group="d") == 2
+    assert value(samples, "swsgi_process_requests_total", group="d", process="0") == 2
+
+
+def test_slow_requests_are_logged_and_only_they(apache_factory):
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d\n" + APPS + "WSGISlowRequests 0.3\n")
+    mark = a.log_mark()
+    assert a.get("/e/slow?0.5").status == 200
+    assert a.get("/e/ok?token=secret").status == 200
+    assert a.get("/d/slow?0.6").status == 200
+    text = a.wait_log(mark, "GET /d/slow status 200")
+    lines = [line for line in text.splitlines() if "slow request" in line]
+    assert len(lines) == 2, text
+    assert "GET /e/slow status 200 took 0.5" in lines[0] and "most in the application" in lines[0]
+    assert "GET /d/slow status 200 took 0.6" in lines[1] and "most in the daemon process" in lines[1]
+    assert "secret" not in text and "0.5 s" not in "".join(lines[1:])
+
+
+@pytest.mark.parametrize("argument", ["0", "-1", "soon", "1e9"])
+def test_bad_slow_requests_fail_configtest(apache_factory, argument):
+    a = apache_factory("WSGISlowRequests %s\n" % argument, start=False)
+    rc, out = a.configtest()
+    assert rc != 0 and "WSGISlowRequests" in out, out
