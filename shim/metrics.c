@@ -80,6 +80,8 @@ static void take(struct swsgi_slot *slot, int kind, int threads)
     /* A process that crashed mid-request left its gauges behind. */
     atomic_store(&slot->busy, 0);
     atomic_store(&slot->in_flight, 0);
+    for (int i = 0; i < SWSGI_WORKERS; i++)
+        atomic_store(&slot->workers[i].started_us, 0);
     atomic_store(&slot->started_us, epoch_us());
     atomic_store(&slot->stopping, SWSGI_EXIT_OTHER);
     atomic_fetch_add_explicit(&slot->starts, 1, memory_order_relaxed);
@@ -186,6 +188,39 @@ void swsgi_metrics_gateway_end(uint64_t microseconds)
     atomic_fetch_sub_explicit(&mine->busy, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&mine->served, 1, memory_order_relaxed);
     swsgi_metrics_time(atomic_load(&mine->kind) == SLOT_DAEMON ? mine->group : 0, SWSGI_PHASE_APP, microseconds);
+}
+
+static struct swsgi_worker *worker(int thread)
+{
+    return &mine->workers[thread >= 1 && thread <= SWSGI_WORKERS ? thread - 1 : SWSGI_WORKERS - 1];
+}
+
+void swsgi_metrics_worker_begin(int thread, const char *request)
+{
+    if (!mine)
+        return;
+    struct swsgi_worker *w = worker(thread);
+    atomic_store_explicit(&w->started_us, 0, memory_order_release);
+    strncpy(w->request, request, SWSGI_WORKER_REQUEST - 1);
+    atomic_store_explicit(&w->started_us, epoch_us(), memory_order_release);
+}
+
+void swsgi_metrics_worker_end(int thread)
+{
+    if (mine)
+        atomic_store_explicit(&worker(thread)->started_us, 0, memory_order_relaxed);
+}
+
+int swsgi_metrics_process(uint64_t *served, uint64_t *busy_us, int *busy, int *threads)
+{
+    if (!mine)
+        return 0;
+    int group = atomic_load(&mine->kind) == SLOT_DAEMON ? mine->group : 0;
+    *served = atomic_load(&mine->served);
+    *busy_us = atomic_load(&mine->blocks[group].phase[SWSGI_PHASE_APP].sum_us);
+    *busy = (int)atomic_load(&mine->busy);
+    *threads = mine->threads;
+    return 1;
 }
 
 void swsgi_metrics_daemon_error(int group, int cause)

@@ -23,6 +23,9 @@
 extern const uint64_t swsgi_bucket_bounds[SWSGI_BUCKETS - 1];
 extern const char *const swsgi_bucket_labels[SWSGI_BUCKETS];
 #define SWSGI_SIGNALS 65
+/* Worker threads of a daemon whose running request mod_status shows; later ones share the last. */
+#define SWSGI_WORKERS 64
+#define SWSGI_WORKER_REQUEST 120
 
 typedef _Atomic uint64_t counter;
 
@@ -37,6 +40,13 @@ struct swsgi_block {
     counter bytes_in, bytes_out;
     counter errors[SWSGI_DAEMON_ERRORS];
     struct swsgi_histogram phase[SWSGI_PHASES];
+};
+
+/* A daemon worker's running request, for mod_status: written by that thread only; started_us
+   is 0 while it is idle or rewriting request (a reader may see a torn text, never a crash). */
+struct swsgi_worker {
+    _Atomic uint64_t started_us;
+    char request[SWSGI_WORKER_REQUEST];
 };
 
 enum swsgi_slot_kind { SLOT_FREE = 0, SLOT_CHILD = 1, SLOT_DAEMON = 2 };
@@ -55,6 +65,7 @@ struct swsgi_slot {
     counter signals[SWSGI_SIGNALS];
     _Atomic int stopping;       /* the reason a daemon gave before its planned exit */
     struct swsgi_block blocks[SWSGI_GROUPS];
+    struct swsgi_worker workers[SWSGI_WORKERS];
 };
 
 struct swsgi_metrics {

@@ -1,11 +1,12 @@
-/* SetHandler swsgi-metrics: the metrics region in Prometheus' text format (OpenMetrics when
-   the scraper asks for it), summed over the Apache children and daemon processes. It reads
-   with atomic loads and takes no lock: a scrape never holds up a request. */
+/* The metrics region in Prometheus' text format (OpenMetrics when asked for), summed over the
+   Apache children and daemon processes: for SetHandler swsgi-metrics and for the mod_wsgi
+   module's functions. It reads with atomic loads and takes no lock: a scrape never holds up
+   a request. No Apache structure: the core calls it too. */
 #include "metrics.h"
-#include "shim.h"
-#include "http_protocol.h"
-#include "apr_strings.h"
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,29 +29,57 @@ static const char *const phase_help[SWSGI_PHASES] = {
 };
 
 struct out {
-    request_rec *r;
+    char *text;
+    size_t length, capacity;
+    int failed;
     int openmetrics;
+    char groups[SWSGI_GROUPS][2 * SWSGI_GROUP_NAME + 1];  /* the label values, escaped */
 };
+
+static void put(struct out *o, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *format, ...)
+{
+    for (;;) {
+        va_list args;
+        va_start(args, format);
+        size_t room = o->capacity - o->length;
+        int n = o->failed ? 0 : vsnprintf(o->text + o->length, room, format, args);
+        va_end(args);
+        if (o->failed || n < 0) {
+            o->failed = 1;
+            return;
+        }
+        if ((size_t)n < room) {
+            o->length += (size_t)n;
+            return;
+        }
+        size_t capacity = 2 * o->capacity + (size_t)n;
+        char *text = realloc(o->text, capacity);
+        if (!text) {
+            o->failed = 1;
+            return;
+        }
+        o->text = text;
+        o->capacity = capacity;
+    }
+}
 
 static uint64_t load(counter *c) { return atomic_load_explicit(c, memory_order_relaxed); }
 
-/* Prometheus' label-value escapes. */
-static const char *label(apr_pool_t *p, const char *value)
+/* Prometheus' label-value escapes, into copy (twice the room of value). */
+static void escape(char *copy, const char *value)
 {
-    size_t n = strlen(value);
-    char *copy = apr_palloc(p, 2 * n + 1), *o = copy;
     for (const char *c = value; *c; c++) {
-        if (*c == '\\' || *c == '"') { *o++ = '\\'; *o++ = *c; }
-        else if (*c == '\n') { *o++ = '\\'; *o++ = 'n'; }
-        else *o++ = *c;
+        if (*c == '\\' || *c == '"') { *copy++ = '\\'; *copy++ = *c; }
+        else if (*c == '\n') { *copy++ = '\\'; *copy++ = 'n'; }
+        else *copy++ = *c;
     }
-    *o = 0;
-    return copy;
+    *copy = 0;
 }
 
 static const char *group_label(struct out *o, int group)
 {
-    return group == 0 ? "(embedded)" : label(o->r->pool, swsgi_metrics_region->group_names[group]);
+    return o->groups[group];
 }
 
 /* TYPE and HELP; OpenMetrics names a counter family without its _total. */
@@ -58,7 +87,7 @@ static void family(struct out *o, const char *name, const char *type, const char
 {
     size_t n = strlen(name);
     int strip = o->openmetrics && !strcmp(type, "counter") && n > 6 && !strcmp(name + n - 6, "_total");
-    ap_rprintf(o->r, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)(strip ? n - 6 : n), name, help,
+    put(o, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)(strip ? n - 6 : n), name, help,
                (int)(strip ? n - 6 : n), name, type);
 }
 
@@ -93,10 +122,10 @@ static void histogram(struct out *o, int phase, int groups, int slots)
         uint64_t total = 0;
         for (int b = 0; b < SWSGI_BUCKETS; b++) {
             total += bucket[b];
-            ap_rprintf(o->r, "%s_bucket{group=\"%s\",le=\"%s\"} %" APR_UINT64_T_FMT "\n", name, group,
+            put(o, "%s_bucket{group=\"%s\",le=\"%s\"} %" PRIu64 "\n", name, group,
                        swsgi_bucket_labels[b], total);
         }
-        ap_rprintf(o->r, "%s_sum{group=\"%s\"} %.6f\n%s_count{group=\"%s\"} %" APR_UINT64_T_FMT "\n",
+        put(o, "%s_sum{group=\"%s\"} %.6f\n%s_count{group=\"%s\"} %" PRIu64 "\n",
                    name, group, sum / 1e6, name, group, total);
     }
 }
@@ -109,7 +138,7 @@ static void block_counter(struct out *o, const char *name, const char *help, siz
         uint64_t sum = 0;
         for (int i = 0; i < slots; i++)
             sum += load((counter *)((char *)&swsgi_metrics_region->slots[i].blocks[g] + offset));
-        ap_rprintf(o->r, "%s{group=\"%s\"} %" APR_UINT64_T_FMT "\n", name, group_label(o, g), sum);
+        put(o, "%s{group=\"%s\"} %" PRIu64 "\n", name, group_label(o, g), sum);
     }
 }
 
@@ -173,7 +202,7 @@ static void processes(struct out *o)
             case 4: value = cpu; break;
             default: value = rss; break;
             }
-            ap_rprintf(o->r, "%s{group=\"%s\",process=\"%d\"} %.6f\n", names[m], group_label(o, s->group), process, value);
+            put(o, "%s{group=\"%s\",process=\"%d\"} %.6f\n", names[m], group_label(o, s->group), process, value);
         }
     }
 }
@@ -186,7 +215,7 @@ static void lifecycle(struct out *o, int groups)
         for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++)
             if (is_kind(&swsgi_metrics_region->slots[i], SLOT_DAEMON) && swsgi_metrics_region->slots[i].group == g)
                 sum += load(&swsgi_metrics_region->slots[i].starts);
-        ap_rprintf(o->r, "swsgi_process_starts_total{group=\"%s\"} %" APR_UINT64_T_FMT "\n", group_label(o, g), sum);
+        put(o, "swsgi_process_starts_total{group=\"%s\"} %" PRIu64 "\n", group_label(o, g), sum);
     }
     family(o, "swsgi_process_exits_total", "counter", "Daemon processes that ended, by reason.");
     for (int g = 1; g < groups; g++)
@@ -195,7 +224,7 @@ static void lifecycle(struct out *o, int groups)
             for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++)
                 if (swsgi_metrics_region->slots[i].group == g && is_kind(&swsgi_metrics_region->slots[i], SLOT_DAEMON))
                     sum += load(&swsgi_metrics_region->slots[i].exits[reason]);
-            ap_rprintf(o->r, "swsgi_process_exits_total{group=\"%s\",reason=\"%s\"} %" APR_UINT64_T_FMT "\n",
+            put(o, "swsgi_process_exits_total{group=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
                        group_label(o, g), exit_names[reason], sum);
         }
     family(o, "swsgi_process_signal_exits_total", "counter", "Daemon processes ended by a signal, by signal.");
@@ -207,8 +236,8 @@ static void lifecycle(struct out *o, int groups)
                     sum += load(&swsgi_metrics_region->slots[i].signals[number]);
             const char *name = sigabbrev_np(number);
             if (sum)
-                ap_rprintf(o->r, "swsgi_process_signal_exits_total{group=\"%s\",signal=\"SIG%s\"} %" APR_UINT64_T_FMT "\n",
-                           group_label(o, g), name ? name : apr_itoa(o->r->pool, number), sum);
+                put(o, "swsgi_process_signal_exits_total{group=\"%s\",signal=\"SIG%s\"} %" PRIu64 "\n",
+                           group_label(o, g), name ? name : "?", sum);
         }
 }
 
@@ -227,13 +256,13 @@ static void gauges(struct out *o, int groups, int slots)
         }
     }
     family(o, "swsgi_requests_in_flight", "gauge", "Requests in the Apache children's WSGI handler now.");
-    ap_rprintf(o->r, "swsgi_requests_in_flight %" APR_INT64_T_FMT "\n", in_flight);
+    put(o, "swsgi_requests_in_flight %" PRId64 "\n", in_flight);
     family(o, "swsgi_busy_threads", "gauge", "Threads running a WSGI request now.");
     for (int g = 0; g < groups; g++)
-        ap_rprintf(o->r, "swsgi_busy_threads{group=\"%s\"} %" APR_INT64_T_FMT "\n", group_label(o, g), busy[g]);
+        put(o, "swsgi_busy_threads{group=\"%s\"} %" PRId64 "\n", group_label(o, g), busy[g]);
     family(o, "swsgi_threads", "gauge", "Threads that can run WSGI requests (daemon groups), or Apache's threads (embedded).");
     for (int g = 0; g < groups; g++)
-        ap_rprintf(o->r, "swsgi_threads{group=\"%s\"} %" APR_INT64_T_FMT "\n", group_label(o, g), threads[g]);
+        put(o, "swsgi_threads{group=\"%s\"} %" PRId64 "\n", group_label(o, g), threads[g]);
 }
 
 static void exposition(struct out *o)
@@ -245,7 +274,7 @@ static void exposition(struct out *o)
             uint64_t sum = 0;
             for (int i = 0; i < slots; i++)
                 sum += load(&swsgi_metrics_region->slots[i].blocks[g].requests[c]);
-            ap_rprintf(o->r, "swsgi_requests_total{group=\"%s\",status_class=\"%s\"} %" APR_UINT64_T_FMT "\n",
+            put(o, "swsgi_requests_total{group=\"%s\",status_class=\"%s\"} %" PRIu64 "\n",
                        group_label(o, g), class_names[c], sum);
         }
     for (int phase = 0; phase < SWSGI_PHASES; phase++)
@@ -260,7 +289,7 @@ static void exposition(struct out *o)
             uint64_t sum = 0;
             for (int i = 0; i < slots; i++)
                 sum += load(&swsgi_metrics_region->slots[i].blocks[g].errors[e]);
-            ap_rprintf(o->r, "swsgi_daemon_errors_total{group=\"%s\",cause=\"%s\"} %" APR_UINT64_T_FMT "\n",
+            put(o, "swsgi_daemon_errors_total{group=\"%s\",cause=\"%s\"} %" PRIu64 "\n",
                        group_label(o, g), error_names[e], sum);
         }
     gauges(o, groups, slots);
@@ -268,23 +297,20 @@ static void exposition(struct out *o)
     lifecycle(o, groups);
 }
 
-int swsgi_metrics_handler(request_rec *r)
+char *swsgi_metrics_exposition(int openmetrics, size_t *length)
 {
-    if (!r->handler || strcmp(r->handler, "swsgi-metrics"))
-        return DECLINED;
-    if (r->method_number != M_GET)
-        return HTTP_METHOD_NOT_ALLOWED;
     if (!swsgi_metrics_region)
-        return HTTP_SERVICE_UNAVAILABLE;
-    const char *accept = apr_table_get(r->headers_in, "Accept");
-    struct out o = { r, accept && strstr(accept, "application/openmetrics-text") != NULL };
-    ap_set_content_type(r, o.openmetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-                                         : "text/plain; version=0.0.4; charset=utf-8");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    if (r->header_only)
-        return OK;
+        return NULL;
+    struct out o = { NULL, 0, 0, 0, openmetrics, { "(embedded)" } };
+    for (int g = 1; g < SWSGI_GROUPS; g++)
+        escape(o.groups[g], swsgi_metrics_region->group_names[g]);
     exposition(&o);
-    if (o.openmetrics)
-        ap_rputs("# EOF\n", r);
-    return OK;
+    if (openmetrics)
+        put(&o, "# EOF\n");
+    if (o.failed) {
+        free(o.text);
+        return NULL;
+    }
+    *length = o.length;
+    return o.text;
 }

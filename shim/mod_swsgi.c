@@ -175,6 +175,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(swsgi_handler, NULL, NULL, APR_HOOK_MIDDLE);
     swsgi_auth_register(p);
     ap_hook_handler(swsgi_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    swsgi_metrics_status_register();
 }
 
 /* STANDARD20_MODULE_STUFF spelled out, with mod_wsgi's record name (see identity.c). */

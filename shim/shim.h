@@ -67,8 +67,10 @@ void swsgi_metrics_child_exit(void);
 void swsgi_metrics_request_begin(void);
 void swsgi_metrics_request_end(const struct swsgi_request_times *times);
 uint64_t swsgi_monotonic_us(void);
-/* metrics_export.c: the handler of SetHandler swsgi-metrics. */
+/* metrics_apache.c: the handler of SetHandler swsgi-metrics, and the daemon processes in
+   mod_status's page. */
 int swsgi_metrics_handler(request_rec *r);
+void swsgi_metrics_status_register(void);
 /* slow_requests.c: WSGISlowRequests, and the log line of a request slower than it. */
 const char *swsgi_set_slow_requests(cmd_parms *cmd, void *unused, const char *arg);
 #define SWSGI_SLOW_REQUESTS_DIRECTIVE AP_INIT_TAKE1("WSGISlowRequests", swsgi_set_slow_requests, NULL, RSRC_CONF, \

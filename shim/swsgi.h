@@ -139,8 +139,17 @@ void swsgi_metrics_time(int group, int phase, uint64_t microseconds);
 /* The gateway of this process starts running a request; ends it after microseconds. */
 void swsgi_metrics_gateway_begin(void);
 void swsgi_metrics_gateway_end(uint64_t microseconds);
+/* A daemon's worker thread (1..) starts running request ("GET /uri"), or ends it. */
+void swsgi_metrics_worker_begin(int thread, const char *request);
+void swsgi_metrics_worker_end(int thread);
 /* Apache child: a request could not go to its daemon group. */
 void swsgi_metrics_daemon_error(int group, int cause);
+/* The whole exposition in Prometheus' text format (or OpenMetrics), malloc'd, its length in
+   *length; NULL without a metrics region (configtest) or memory. */
+char *swsgi_metrics_exposition(int openmetrics, size_t *length);
+/* This process's own counts: requests its gateway ran, their time in microseconds, its busy
+   and all worker threads. 0 without a slot. */
+int swsgi_metrics_process(uint64_t *served, uint64_t *busy_us, int *busy, int *threads);
 
 /* ---- Apache child ---- */
 

@@ -1,4 +1,5 @@
 import CPython
+import Glibc
 import SwsgiABI
 
 /// `_swsgi`: the few calls the Python half of the gateway makes into the core. Each takes a
@@ -67,7 +68,8 @@ enum NativeModule {
 
     private static let methods: UnsafeMutablePointer<PyMethodDef> = {
         let table: [(String, swsgi_fastcall)] = [("read", read), ("write", write), ("log", log), ("sent", sent),
-                                                  ("request_data", requestData), ("process_counts", processCounts)]
+                                                  ("request_data", requestData), ("process_counts", processCounts),
+                                                  ("metrics", metrics), ("process_usage", processUsage)]
         let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count + 1)
         for (i, (name, function)) in table.enumerated() {
             defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: swsgi_py_fastcall_cast(function),
@@ -149,17 +151,39 @@ enum NativeModule {
         return data
     }
 
-    /// process_counts(): (requests finished, requests running, threads that ran requests,
-    /// process start time, maximum processes, threads per process), for mod_wsgi's module.
-    private static let processCounts: swsgi_fastcall = { _, _, _ in
-        let counts = PythonRuntime.host.processCounts()
-        let values = [PyLong_FromLong(counts.finished), PyLong_FromLong(counts.active), PyLong_FromLong(counts.threads),
-                      PyFloat_FromDouble(counts.start), PyLong_FromLong(counts.processes), PyLong_FromLong(counts.threadsPerProcess)]
+    /// metrics(): the server's metrics as the swsgi-metrics endpoint gives them (text format),
+    /// or None where there are none (outside Apache's processes).
+    private static let metrics: swsgi_fastcall = { _, _, _ in
+        var length = 0
+        guard let text = withoutGIL({ swsgi_metrics_exposition(0, &length) }) else { return PyRef(borrowing: swsgi_py_none()).take() }
+        defer { free(text) }
+        return PyUnicode_FromStringAndSize(text, length)
+    }
+
+    /// process_usage(): this process's (requests its gateway ran, their busy microseconds,
+    /// busy threads, worker threads), or None without a metrics slot.
+    private static let processUsage: swsgi_fastcall = { _, _, _ in
+        var served: UInt64 = 0, busyTime: UInt64 = 0, busy: Int32 = 0, threads: Int32 = 0
+        guard swsgi_metrics_process(&served, &busyTime, &busy, &threads) != 0 else { return PyRef(borrowing: swsgi_py_none()).take() }
+        return tuple([PyLong_FromUnsignedLongLong(served), PyLong_FromUnsignedLongLong(busyTime),
+                      PyLong_FromLong(Int(busy)), PyLong_FromLong(Int(threads))])
+    }
+
+    /// A tuple of new references (all consumed); nil with an exception set.
+    private static func tuple(_ values: [PyPtr?]) -> PyPtr? {
         guard values.allSatisfy({ $0 != nil }), let tuple = PyTuple_New(values.count) else {
             values.forEach { swsgi_py_xdecref($0) }
             return nil
         }
         for (i, value) in values.enumerated() { PyTuple_SetItem(tuple, i, value) }
         return tuple
+    }
+
+    /// process_counts(): (requests finished, requests running, threads that ran requests,
+    /// process start time, maximum processes, threads per process), for mod_wsgi's module.
+    private static let processCounts: swsgi_fastcall = { _, _, _ in
+        let counts = PythonRuntime.host.processCounts()
+        return tuple([PyLong_FromLong(counts.finished), PyLong_FromLong(counts.active), PyLong_FromLong(counts.threads),
+                      PyFloat_FromDouble(counts.start), PyLong_FromLong(counts.processes), PyLong_FromLong(counts.threadsPerProcess)])
     }
 }

@@ -271,6 +271,66 @@ def _process_metrics():
             'restart_time': start, 'current_time': now, 'running_time': int(now - start)}
 
 
+def _server_metrics():
+    """The server's metrics, the numbers the swsgi-metrics endpoint gives: 'metrics' maps
+    each sample name to its [(labels, value)]; 'processes' lists the daemon processes. None
+    outside Apache's processes."""
+    import re, time
+    text = _swsgi.metrics()
+    if text is None:
+        return None
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith('#'):
+            continue
+        head, _, value = line.rpartition(' ')
+        name, _, labels = head.partition('{')
+        labels = {k: re.sub(r'\\(.)', lambda m: '\n' if m.group(1) == 'n' else m.group(1), v)
+                  for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels)}
+        samples.setdefault(name, []).append((labels, float(value)))
+    processes = {}
+    for name, key in (('swsgi_process_requests_total', 'request_count'), ('swsgi_process_busy_threads', 'active_requests'),
+                      ('swsgi_process_threads', 'request_threads'), ('swsgi_process_start_time_seconds', 'restart_time'),
+                      ('swsgi_process_cpu_seconds_total', 'cpu_time'), ('swsgi_process_resident_memory_bytes', 'memory_rss')):
+        for labels, value in samples.get(name, []):
+            entry = processes.setdefault((labels['group'], labels['process']),
+                                         {'process_group': labels['group'], 'process_num': int(labels['process'])})
+            entry[key] = value
+    return {'current_time': time.time(), 'metrics': samples, 'processes': list(processes.values())}
+
+
+_recording = None
+
+
+def _usage_now():
+    import time
+    usage = _swsgi.process_usage()
+    return None if usage is None else (time.time(),) + usage
+
+
+def _start_recording_metrics():
+    global _recording
+    _recording = _usage_now()
+
+
+def _request_metrics():
+    """This process's requests since the previous call (or start_recording_metrics()): their
+    count and rate, mean time in the app, and the share of the worker threads' time busy."""
+    global _recording
+    now = _usage_now()
+    if now is None:
+        return None
+    before = _recording or (_swsgi.process_counts()[3], 0, 0, 0, now[4])
+    _recording = now
+    period = max(now[0] - before[0], 1e-6)
+    count, busy = now[1] - before[1], (now[2] - before[2]) / 1e6
+    return {'start_time': before[0], 'stop_time': now[0], 'sample_period': period,
+            'request_count': count, 'request_rate': count / period,
+            'application_time': busy / count if count else 0.0,
+            'capacity_utilization': busy / (period * max(now[4], 1)),
+            'request_threads': now[3], 'request_threads_maximum': now[4]}
+
+
 def setup_mod_wsgi(version, process_group, application_group):
     m = _mod_wsgi
     _, _, _, _, m.maximum_processes, m.threads_per_process = _swsgi.process_counts()
@@ -280,7 +340,8 @@ def setup_mod_wsgi(version, process_group, application_group):
     m.subscribe_events, m.subscribe_shutdown = _subscribe_events, _subscribe_shutdown
     m.request_data = _swsgi.request_data
     m.process_metrics = _process_metrics
-    m.server_metrics = lambda: None     # swsgi does not read Apache's scoreboard
+    m.server_metrics = _server_metrics
+    m.request_metrics, m.start_recording_metrics = _request_metrics, _start_recording_metrics
     sys.modules['mod_wsgi'] = m
     return m.event_callbacks
 

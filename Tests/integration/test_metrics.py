@@ -3,6 +3,7 @@ children and daemon processes, keeps the counts of recycled children, shows a ki
 with its signal; WSGISlowRequests logs the slow requests only."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import make_venv, pid_alive, wait_until
+from conftest import APACHE_MODULES, make_venv, pid_alive, wait_until
 from daemon_support import SOCKET_DIRECTIVE
 
 pytestmark = pytest.mark.swsgi_only  # mod_wsgi 4.9.4 exports no metrics
@@ -163,3 +164,21 @@ def test_bad_slow_requests_fail_configtest(apache_factory, argument):
     a = apache_factory("WSGISlowRequests %s\n" % argument, start=False)
     rc, out = a.configtest()
     assert rc != 0 and "WSGISlowRequests" in out, out
+
+
+def test_server_status_lists_the_daemon_processes(apache_factory):
+    a = apache_factory(SOCKET_DIRECTIVE + "LoadModule status_module %s/mod_status.so\n" % APACHE_MODULES +
+                       "ExtendedStatus On\n<Location /server-status>\n    SetHandler server-status\n"
+                       "    Require all granted\n</Location>\n"
+                       "WSGIDaemonProcess d processes=2 threads=2\n" + APPS)
+    pids = {int(a.get("/d/ok").body) for _ in range(8)}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(a.get, "/d/slow?1.5", timeout=30)
+        assert wait_until(lambda: "/d/slow" in a.get("/server-status").text, 5)
+        page = a.get("/server-status").text
+        auto = a.get("/server-status?auto").text
+        assert slow.result().status == 200
+    assert "WSGI daemon processes" in page and "thread" in page and "GET /d/slow?1.5" in page
+    listed = {int(pid) for pid in re.findall(r"SwsgiDaemon: group=d process=[01] pid=(\d+)", auto)}
+    assert len(listed) == 2 and pids <= listed, (pids, auto)
+    assert "state=busy busy=1" in auto

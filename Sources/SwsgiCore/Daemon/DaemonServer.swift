@@ -194,6 +194,9 @@ final class DaemonServer {
                 let (request, client) = describe(pointers)
                 let transport = SocketTransport(link.channel, description: request, client: client)
                 work.withLock { link.transport = transport }
+                let thread = Int32(RequestThread.current.id)
+                swsgi_metrics_worker_begin(thread, request)
+                defer { swsgi_metrics_worker_end(thread) }
                 let result = serve(pointers, transport: transport)
                 scriptChanged = result == Gateway.restartNeeded
                 if scriptChanged { transport.reject() } else { transport.end(result) }

@@ -1,0 +1,90 @@
+/* The metrics as Apache serves them: SetHandler swsgi-metrics, and in mod_status' page each
+   daemon group's processes, as it shows Apache's own workers: pid, busy threads, requests
+   served and, with ExtendedStatus On, each running request with its age. Both read the
+   metrics region without a lock. */
+#include "metrics.h"
+#include "shim.h"
+#include "http_protocol.h"
+#include "mod_status.h"
+#include "apr_strings.h"
+#include <stdlib.h>
+#include <time.h>
+
+int swsgi_metrics_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, "swsgi-metrics"))
+        return DECLINED;
+    if (r->method_number != M_GET)
+        return HTTP_METHOD_NOT_ALLOWED;
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    int openmetrics = accept && strstr(accept, "application/openmetrics-text") != NULL;
+    size_t length;
+    char *text = swsgi_metrics_exposition(openmetrics, &length);
+    if (!text)
+        return HTTP_SERVICE_UNAVAILABLE;
+    ap_set_content_type(r, openmetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                       : "text/plain; version=0.0.4; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (!r->header_only)
+        ap_rwrite(text, (int)length, r);
+    free(text);
+    return OK;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+}
+
+static int status_hook(request_rec *r, int flags)
+{
+    if (!swsgi_metrics_region)
+        return OK;
+    int text = flags & AP_STATUS_SHORT;
+    int number[SWSGI_GROUPS] = { 0 };
+    uint64_t now = now_us();
+    if (!text)
+        ap_rputs("<hr /><h2>WSGI daemon processes (swsgi)</h2>\n<table border=\"0\"><tr><th>Group</th><th>Process</th>"
+                 "<th>PID</th><th>State</th><th>Busy threads</th><th>Requests</th><th>Started</th></tr>\n", r);
+    for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++) {
+        struct swsgi_slot *s = &swsgi_metrics_region->slots[i];
+        if (atomic_load(&s->kind) != SLOT_DAEMON)
+            continue;
+        int process = number[s->group]++, pid = atomic_load(&s->pid);
+        long busy = (long)atomic_load(&s->busy);
+        const char *group = ap_escape_html(r->pool, swsgi_metrics_region->group_names[s->group]);
+        const char *state = !pid ? "restarting" : busy ? "busy" : "idle";
+        uint64_t served = atomic_load(&s->served);
+        double age = pid ? (now - atomic_load(&s->started_us)) / 1e6 : 0;
+        if (text) {
+            ap_rprintf(r, "SwsgiDaemon: group=%s process=%d pid=%d state=%s busy=%ld threads=%d requests=%" APR_UINT64_T_FMT
+                       " age=%.0f\n", swsgi_metrics_region->group_names[s->group], process, pid, state, busy, s->threads,
+                       served, age);
+            continue;
+        }
+        ap_rprintf(r, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%s</td><td>%ld/%d</td><td>%" APR_UINT64_T_FMT
+                   "</td><td>%.0f s ago</td></tr>\n", group, process, pid, state, busy, s->threads, served, age);
+        if (!(flags & AP_STATUS_EXTENDED) || !pid)
+            continue;
+        for (int t = 0; t < SWSGI_WORKERS; t++) {
+            uint64_t started = atomic_load(&s->workers[t].started_us);
+            if (!started)
+                continue;
+            char request[SWSGI_WORKER_REQUEST];
+            memcpy(request, s->workers[t].request, sizeof request);
+            request[sizeof request - 1] = 0;
+            ap_rprintf(r, "<tr><td></td><td colspan=\"6\">thread %d: %s (%.3f s)</td></tr>\n", t + 1,
+                       ap_escape_html(r->pool, request), now > started ? (now - started) / 1e6 : 0.0);
+        }
+    }
+    if (!text)
+        ap_rputs("</table>\n", r);
+    return OK;
+}
+
+void swsgi_metrics_status_register(void)
+{
+    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL, APR_HOOK_MIDDLE);
+}
