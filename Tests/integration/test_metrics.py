@@ -182,3 +182,28 @@ def test_server_status_lists_the_daemon_processes(apache_factory):
     listed = {int(pid) for pid in re.findall(r"SwsgiDaemon: group=d process=[01] pid=(\d+)", auto)}
     assert len(listed) == 2 and pids <= listed, (pids, auto)
     assert "state=busy busy=1" in auto
+
+
+def test_mod_wsgi_functions_give_the_same_numbers(apache_factory, prometheus_python):
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d processes=1 threads=2\n" + APPS + ENDPOINT +
+                       "WSGIScriptAlias /api {apps}/metrics_api.wsgi process-group=d\n")
+    assert a.get("/api/start").status == 200
+    for path in ["/d/ok"] * 5 + ["/d/missing", "/d/slow?0.2"]:
+        a.get(path)
+    request = a.get_json("/api/request")
+    # The 7 above and /api/start, which ended after the recording started.
+    assert request["request_count"] == 8, request
+    assert request["application_time"] > 0.2 / 8 and 0 < request["capacity_utilization"] <= 1
+    assert request["request_threads_maximum"] == 2
+    assert a.get_json("/api/request")["request_count"] == 1  # the previous call's own request
+    server = a.get_json("/api/server")
+    samples = scrape(a, prometheus_python)
+    by_class = {labels["status_class"]: value for labels, value in server["requests"] if labels["group"] == "d"}
+    for status_class, count in by_class.items():
+        # The scrape came after /api/server, which counted on its way out.
+        expected = value(samples, "swsgi_requests_total", group="d", status_class=status_class)
+        assert count == expected - (1 if status_class == "2xx" else 0), (status_class, count, expected)
+    assert by_class["4xx"] == 1 and by_class["2xx"] >= 8
+    [process] = server["processes"]
+    assert process["process_group"] == "d" and process["request_threads"] == 2
+    assert process["request_count"] == value(samples, "swsgi_process_requests_total", group="d", process="0") - 1
