@@ -26,7 +26,7 @@ const char *const swsgi_bucket_labels[SWSGI_BUCKETS] = {
     "1.0", "2.5", "5.0", "10.0", "30.0", "60.0", "+Inf"
 };
 
-static uint64_t epoch_us(void)
+uint64_t swsgi_epoch_us(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -59,7 +59,6 @@ void swsgi_metrics_create(int child_slots)
     swsgi_metrics_region = region;
     region_size = size;
     swsgi_metrics_region->child_slots = child_slots;
-    swsgi_metrics_region->created_us = epoch_us();
     swsgi_metrics_region->groups = 1;
     strcpy(swsgi_metrics_region->group_names[0], "");
 }
@@ -82,7 +81,7 @@ static void take(struct swsgi_slot *slot, int kind, int threads)
     atomic_store(&slot->in_flight, 0);
     for (int i = 0; i < SWSGI_WORKERS; i++)
         atomic_store(&slot->workers[i].started_us, 0);
-    atomic_store(&slot->started_us, epoch_us());
+    atomic_store(&slot->started_us, swsgi_epoch_us());
     atomic_store(&slot->stopping, SWSGI_EXIT_OTHER);
     atomic_fetch_add_explicit(&slot->starts, 1, memory_order_relaxed);
     mine = slot;
@@ -202,7 +201,7 @@ void swsgi_metrics_worker_begin(int thread, const char *request)
     struct swsgi_worker *w = worker(thread);
     atomic_store_explicit(&w->started_us, 0, memory_order_release);
     strncpy(w->request, request, SWSGI_WORKER_REQUEST - 1);
-    atomic_store_explicit(&w->started_us, epoch_us(), memory_order_release);
+    atomic_store_explicit(&w->started_us, swsgi_epoch_us(), memory_order_release);
 }
 
 void swsgi_metrics_worker_end(int thread)

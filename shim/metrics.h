@@ -69,7 +69,6 @@ struct swsgi_slot {
 };
 
 struct swsgi_metrics {
-    uint64_t created_us;
     int child_slots;
     int groups;
     char group_names[SWSGI_GROUPS][SWSGI_GROUP_NAME];
@@ -77,6 +76,8 @@ struct swsgi_metrics {
 };
 
 extern struct swsgi_metrics *swsgi_metrics_region;
+/* Now, in microseconds since the epoch (the slots' start and request times). */
+uint64_t swsgi_epoch_us(void);
 int swsgi_metrics_slot_count(void);
 
 #endif

@@ -8,7 +8,6 @@
 #include "mod_status.h"
 #include "apr_strings.h"
 #include <stdlib.h>
-#include <time.h>
 
 int swsgi_metrics_handler(request_rec *r)
 {
@@ -31,20 +30,13 @@ int swsgi_metrics_handler(request_rec *r)
     return OK;
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
-}
-
 static int status_hook(request_rec *r, int flags)
 {
     if (!swsgi_metrics_region)
         return OK;
     int text = flags & AP_STATUS_SHORT;
     int number[SWSGI_GROUPS] = { 0 };
-    uint64_t now = now_us();
+    uint64_t now = swsgi_epoch_us();
     if (!text)
         ap_rputs("<hr /><h2>WSGI daemon processes (swsgi)</h2>\n<table border=\"0\"><tr><th>Group</th><th>Process</th>"
                  "<th>PID</th><th>State</th><th>Busy threads</th><th>Requests</th><th>Started</th></tr>\n", r);

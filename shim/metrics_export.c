@@ -4,6 +4,7 @@
    a request. No Apache structure: the core calls it too. */
 #include "metrics.h"
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,16 +131,44 @@ static void histogram(struct out *o, int phase, int groups, int slots)
     }
 }
 
-/* Per-group sums of a block counter. */
+/* The sum over slots of the counter at offset in their block of group g. */
+static uint64_t block_sum(int g, size_t offset, int slots)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < slots; i++)
+        sum += load((counter *)((char *)&swsgi_metrics_region->slots[i].blocks[g] + offset));
+    return sum;
+}
+
+/* The sum over group g's daemon slots of the counter at offset in the slot. */
+static uint64_t daemon_sum(int g, size_t offset)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++) {
+        struct swsgi_slot *s = &swsgi_metrics_region->slots[i];
+        if (is_kind(s, SLOT_DAEMON) && s->group == g)
+            sum += load((counter *)((char *)s + offset));
+    }
+    return sum;
+}
+
+/* A block counter per group. */
 static void block_counter(struct out *o, const char *name, const char *help, size_t offset, int groups, int slots)
 {
     family(o, name, "counter", help);
-    for (int g = 0; g < groups; g++) {
-        uint64_t sum = 0;
-        for (int i = 0; i < slots; i++)
-            sum += load((counter *)((char *)&swsgi_metrics_region->slots[i].blocks[g] + offset));
-        put(o, "%s{group=\"%s\"} %" PRIu64 "\n", name, group_label(o, g), sum);
-    }
+    for (int g = 0; g < groups; g++)
+        put(o, "%s{group=\"%s\"} %" PRIu64 "\n", name, group_label(o, g), block_sum(g, offset, slots));
+}
+
+/* A block's array of counters at offset, per group from first and per label value. */
+static void block_counters(struct out *o, const char *name, const char *help, const char *label,
+                           const char *const *values, int count, size_t offset, int first, int groups, int slots)
+{
+    family(o, name, "counter", help);
+    for (int g = first; g < groups; g++)
+        for (int v = 0; v < count; v++)
+            put(o, "%s{group=\"%s\",%s=\"%s\"} %" PRIu64 "\n", name, group_label(o, g), label, values[v],
+                block_sum(g, offset + v * sizeof(counter), slots));
 }
 
 /* utime + stime (seconds) and resident bytes of a process, from /proc; 0 when unreadable. */
@@ -210,34 +239,22 @@ static void processes(struct out *o)
 static void lifecycle(struct out *o, int groups)
 {
     family(o, "swsgi_process_starts_total", "counter", "Daemon processes started.");
-    for (int g = 1; g < groups; g++) {
-        uint64_t sum = 0;
-        for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++)
-            if (is_kind(&swsgi_metrics_region->slots[i], SLOT_DAEMON) && swsgi_metrics_region->slots[i].group == g)
-                sum += load(&swsgi_metrics_region->slots[i].starts);
-        put(o, "swsgi_process_starts_total{group=\"%s\"} %" PRIu64 "\n", group_label(o, g), sum);
-    }
+    for (int g = 1; g < groups; g++)
+        put(o, "swsgi_process_starts_total{group=\"%s\"} %" PRIu64 "\n", group_label(o, g),
+            daemon_sum(g, offsetof(struct swsgi_slot, starts)));
     family(o, "swsgi_process_exits_total", "counter", "Daemon processes that ended, by reason.");
     for (int g = 1; g < groups; g++)
-        for (int reason = 0; reason < SWSGI_EXIT_REASONS; reason++) {
-            uint64_t sum = 0;
-            for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++)
-                if (swsgi_metrics_region->slots[i].group == g && is_kind(&swsgi_metrics_region->slots[i], SLOT_DAEMON))
-                    sum += load(&swsgi_metrics_region->slots[i].exits[reason]);
-            put(o, "swsgi_process_exits_total{group=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
-                       group_label(o, g), exit_names[reason], sum);
-        }
+        for (int reason = 0; reason < SWSGI_EXIT_REASONS; reason++)
+            put(o, "swsgi_process_exits_total{group=\"%s\",reason=\"%s\"} %" PRIu64 "\n", group_label(o, g),
+                exit_names[reason], daemon_sum(g, offsetof(struct swsgi_slot, exits) + reason * sizeof(counter)));
     family(o, "swsgi_process_signal_exits_total", "counter", "Daemon processes ended by a signal, by signal.");
     for (int g = 1; g < groups; g++)
         for (int number = 1; number < SWSGI_SIGNALS; number++) {
-            uint64_t sum = 0;
-            for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++)
-                if (swsgi_metrics_region->slots[i].group == g && is_kind(&swsgi_metrics_region->slots[i], SLOT_DAEMON))
-                    sum += load(&swsgi_metrics_region->slots[i].signals[number]);
+            uint64_t sum = daemon_sum(g, offsetof(struct swsgi_slot, signals) + number * sizeof(counter));
             const char *name = sigabbrev_np(number);
             if (sum)
                 put(o, "swsgi_process_signal_exits_total{group=\"%s\",signal=\"SIG%s\"} %" PRIu64 "\n",
-                           group_label(o, g), name ? name : "?", sum);
+                    group_label(o, g), name ? name : "?", sum);
         }
 }
 
@@ -268,30 +285,16 @@ static void gauges(struct out *o, int groups, int slots)
 static void exposition(struct out *o)
 {
     int groups = swsgi_metrics_region->groups, slots = swsgi_metrics_slot_count();
-    family(o, "swsgi_requests_total", "counter", "Requests the Apache children's WSGI handler answered, by status class.");
-    for (int g = 0; g < groups; g++)
-        for (int c = 0; c < SWSGI_CLASSES; c++) {
-            uint64_t sum = 0;
-            for (int i = 0; i < slots; i++)
-                sum += load(&swsgi_metrics_region->slots[i].blocks[g].requests[c]);
-            put(o, "swsgi_requests_total{group=\"%s\",status_class=\"%s\"} %" PRIu64 "\n",
-                       group_label(o, g), class_names[c], sum);
-        }
+    block_counters(o, "swsgi_requests_total", "Requests the Apache children's WSGI handler answered, by status class.",
+                   "status_class", class_names, SWSGI_CLASSES, offsetof(struct swsgi_block, requests), 0, groups, slots);
     for (int phase = 0; phase < SWSGI_PHASES; phase++)
         histogram(o, phase, groups, slots);
     block_counter(o, "swsgi_request_body_bytes_total", "Request body bytes read from clients.",
                   offsetof(struct swsgi_block, bytes_in), groups, slots);
     block_counter(o, "swsgi_response_body_bytes_total", "Response body bytes written to clients.",
                   offsetof(struct swsgi_block, bytes_out), groups, slots);
-    family(o, "swsgi_daemon_errors_total", "counter", "Requests that could not be handed to or answered by a daemon group, by cause.");
-    for (int g = 1; g < groups; g++)
-        for (int e = 0; e < SWSGI_DAEMON_ERRORS; e++) {
-            uint64_t sum = 0;
-            for (int i = 0; i < slots; i++)
-                sum += load(&swsgi_metrics_region->slots[i].blocks[g].errors[e]);
-            put(o, "swsgi_daemon_errors_total{group=\"%s\",cause=\"%s\"} %" PRIu64 "\n",
-                       group_label(o, g), error_names[e], sum);
-        }
+    block_counters(o, "swsgi_daemon_errors_total", "Requests that could not be handed to or answered by a daemon group, by cause.",
+                   "cause", error_names, SWSGI_DAEMON_ERRORS, offsetof(struct swsgi_block, errors), 1, groups, slots);
     gauges(o, groups, slots);
     processes(o);
     lifecycle(o, groups);

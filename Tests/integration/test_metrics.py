@@ -118,11 +118,15 @@ def test_promtool_accepts_the_exposition(apache_factory):
 def test_a_recycled_child_loses_no_counts(apache_factory, prometheus_python):
     a = apache_factory(APPS.split("\n")[1] + "\n" + ENDPOINT + "MaxConnectionsPerChild 3\n",
                        mpm=dict(ThreadsPerChild=2, ThreadLimit=2, MaxRequestWorkers=2, MinSpareThreads=1, MaxSpareThreads=2))
-    pids = set()
-    for _ in range(24):
-        r = a.get("/e/ok", timeout=30)
+    pids, answered = set(), 0
+    while answered < 24:
+        try:
+            r = a.get("/e/ok", timeout=30)
+        except ConnectionResetError:
+            continue  # a connection the exiting child had accepted but not read: sent again
         assert r.status == 200
         pids.add(int(r.body))
+        answered += 1
     assert len(pids) > 2, pids  # the children were replaced on the way
     samples = scrape(a, prometheus_python)
     assert value(samples, "swsgi_requests_total", group="(embedded)", status_class="2xx") == 24
@@ -147,6 +151,7 @@ def test_a_killed_daemon_shows_as_an_exit_by_its_signal(apache_factory, promethe
 
 def test_slow_requests_are_logged_and_only_they(apache_factory):
     a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d\n" + APPS + "WSGISlowRequests 0.3\n")
+    assert a.get("/e/ok").status == 200 and a.get("/d/ok").status == 200  # the scripts loaded
     mark = a.log_mark()
     assert a.get("/e/slow?0.5").status == 200
     assert a.get("/e/ok?token=secret").status == 200
@@ -154,9 +159,11 @@ def test_slow_requests_are_logged_and_only_they(apache_factory):
     text = a.wait_log(mark, "GET /d/slow status 200")
     lines = [line for line in text.splitlines() if "slow request" in line]
     assert len(lines) == 2, text
-    assert "GET /e/slow status 200 took 0.5" in lines[0] and "most in the application" in lines[0]
-    assert "GET /d/slow status 200 took 0.6" in lines[1] and "most in the daemon process" in lines[1]
-    assert "secret" not in text and "0.5 s" not in "".join(lines[1:])
+    took = [float(re.search(r"took (\d+\.\d+) s", line).group(1)) for line in lines]
+    assert "GET /e/slow status 200 took" in lines[0] and "most in the application" in lines[0]
+    assert "GET /d/slow status 200 took" in lines[1] and "most in the daemon process" in lines[1]
+    assert 0.5 <= took[0] < 5 and 0.6 <= took[1] < 5, took
+    assert "secret" not in text and "?" not in "".join(lines)
 
 
 @pytest.mark.parametrize("argument", ["0", "-1", "soon", "1e9"])
