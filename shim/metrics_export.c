@@ -19,14 +19,15 @@ static const char *const exit_names[SWSGI_EXIT_REASONS] = {
 };
 static const char *const phase_metric[SWSGI_PHASES] = {
     "swsgi_request_duration_seconds", "swsgi_request_body_read_seconds", "swsgi_response_write_seconds",
-    "swsgi_application_duration_seconds", "swsgi_queue_wait_seconds"
+    "swsgi_application_duration_seconds", "swsgi_queue_wait_seconds", "swsgi_daemon_handoff_seconds"
 };
 static const char *const phase_help[SWSGI_PHASES] = {
     "Time from the Apache child's handler taking a request to its response's end.",
     "Time spent reading request bodies from clients.",
     "Time spent writing responses to clients.",
     "Time the process running the app spent on a request (a busy worker thread).",
-    "Time a request waited in a daemon group for a free worker thread."
+    "Time a request waited in a daemon process, once read, for a free worker thread.",
+    "Time from the Apache child handing a request to its daemon group to a daemon process having read it."
 };
 
 struct out {

@@ -114,8 +114,10 @@ int swsgi_signal_pipe(const int *signals, int count);
 
 /* Groups: 0 is embedded mode, 1 + i daemon group i. The timed phases of a request, each a
    histogram: the whole request, reading its body from the client and writing the response to
-   it (in the Apache child); the gateway running the app, and the wait for a daemon worker. */
-enum swsgi_phase { SWSGI_PHASE_TOTAL, SWSGI_PHASE_READ, SWSGI_PHASE_WRITE, SWSGI_PHASE_APP, SWSGI_PHASE_QUEUE, SWSGI_PHASES };
+   it (in the Apache child); the gateway running the app; in a daemon group, the hand-off from
+   the Apache child until the daemon has read the request, and its wait there for a worker. */
+enum swsgi_phase { SWSGI_PHASE_TOTAL, SWSGI_PHASE_READ, SWSGI_PHASE_WRITE, SWSGI_PHASE_APP, SWSGI_PHASE_QUEUE,
+                   SWSGI_PHASE_HANDOFF, SWSGI_PHASES };
 /* Why a request could not be handed to its daemon group. */
 enum swsgi_daemon_error { SWSGI_ERROR_CONNECT, SWSGI_ERROR_RESTARTING, SWSGI_ERROR_LOST, SWSGI_ERROR_TIMEOUT,
                           SWSGI_ERROR_QUEUE_TIMEOUT, SWSGI_DAEMON_ERRORS };

@@ -95,6 +95,7 @@ def test_counts_add_up_over_children_and_daemons(apache_factory, prometheus_pyth
         served = sum(value(samples, "swsgi_process_requests_total", group="d", process=n) for n in ("0", "1"))
         assert served == 120
         assert value(samples, "swsgi_queue_wait_seconds_count", group="d") == 120
+        assert value(samples, "swsgi_daemon_handoff_seconds_count", group="d") == 120
         assert value(samples, "swsgi_threads", group="d") == 8
         assert value(samples, "swsgi_process_starts_total", group="d") == 2
         assert value(samples, "swsgi_requests_in_flight") == 0

@@ -21,6 +21,8 @@ final class DaemonServer {
         let channel: FrameChannel
         /// The request frame, from its arrival until a worker takes it.
         var request: Frame?
+        /// When the request frame was complete (epoch microseconds), for the metrics.
+        var arrived = 0
         /// The running request's, for request-timeout to abort.
         var transport: SocketTransport?
         init(_ channel: FrameChannel) { self.channel = channel }
@@ -126,6 +128,7 @@ final class DaemonServer {
         do {
             guard let request = try link.channel.receiveIfReady() else { return watch(fd, events: Self.oneShot, modify: true) }
             link.request = request
+            link.arrived = epochMicroseconds()
             policy.requestArrived(fd)
             work.signal()
         } catch {
@@ -197,7 +200,7 @@ final class DaemonServer {
                 let thread = Int32(RequestThread.current.id)
                 swsgi_metrics_worker_begin(thread, request)
                 defer { swsgi_metrics_worker_end(thread) }
-                let result = serve(pointers, transport: transport)
+                let result = serve(pointers, transport: transport, arrived: link.arrived)
                 scriptChanged = result == Gateway.restartNeeded
                 if scriptChanged { transport.reject() } else { transport.end(result) }
                 return transport
@@ -211,7 +214,7 @@ final class DaemonServer {
         }
     }
 
-    private func serve(_ pointers: [UnsafePointer<CChar>?], transport: SocketTransport) -> Int32 {
+    private func serve(_ pointers: [UnsafePointer<CChar>?], transport: SocketTransport, arrived: Int) -> Int32 {
         do {
             let keys = stride(from: 0, to: pointers.count, by: 2).map { pointers[$0] }
             let values = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
@@ -222,12 +225,14 @@ final class DaemonServer {
                     return withUnsafePointer(to: &request) { request in
                         let facts = RequestFacts(request)
                         let now = epochMicroseconds()
-                        if let queued = facts.queueStart {
-                            swsgi_metrics_time(request.pointee.group, Int32(SWSGI_PHASE_QUEUE.rawValue), UInt64(max(0, now - queued)))
+                        let group = request.pointee.group
+                        swsgi_metrics_time(group, Int32(SWSGI_PHASE_QUEUE.rawValue), UInt64(max(0, now - arrived)))
+                        if let handedOver = facts.queueStart {
+                            swsgi_metrics_time(group, Int32(SWSGI_PHASE_HANDOFF.rawValue), UInt64(max(0, arrived - handedOver)))
                         }
                         if let start = facts.requestStart, limits.queueTimeoutPassed(requestStart: start, now: now) {
                             Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': queue-timeout of \(config.queueTimeout) s passed before a worker was free for \(transport.description)")
-                            swsgi_metrics_daemon_error(request.pointee.group, Int32(SWSGI_ERROR_QUEUE_TIMEOUT.rawValue))
+                            swsgi_metrics_daemon_error(group, Int32(SWSGI_ERROR_QUEUE_TIMEOUT.rawValue))
                             return 503
                         }
                         let dispatch = Dispatch(daemonRequest: facts, processGroup: config.name)
