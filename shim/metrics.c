@@ -65,8 +65,13 @@ void swsgi_metrics_create(int child_slots)
 
 void swsgi_metrics_group(int group, const char *name)
 {
-    if (!swsgi_metrics_region || group < 1 || group >= SWSGI_GROUPS)
+    if (!swsgi_metrics_region || group < 1)
         return;
+    /* Groups past the last block share it: its series must not carry one group's name. */
+    if (group >= SWSGI_GROUPS) {
+        group = SWSGI_GROUPS - 1;
+        name = "(other groups)";
+    }
     strncpy(swsgi_metrics_region->group_names[group], name, SWSGI_GROUP_NAME - 1);
     if (group >= swsgi_metrics_region->groups)
         swsgi_metrics_region->groups = group + 1;

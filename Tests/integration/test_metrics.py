@@ -150,6 +150,21 @@ def test_a_killed_daemon_shows_as_an_exit_by_its_signal(apache_factory, promethe
     assert value(samples, "swsgi_process_requests_total", group="d", process="0") == 2
 
 
+def test_groups_past_the_fifteenth_share_one_series_not_a_groups_name(apache_factory, prometheus_python):
+    names = ["g%02d" % i for i in range(17)]
+    conf = SOCKET_DIRECTIVE + "".join(
+        "WSGIDaemonProcess %s threads=1\nWSGIScriptAlias /%s {apps}/metrics.wsgi process-group=%s\n" % (n, n, n)
+        for n in names) + ENDPOINT
+    a = apache_factory(conf)
+    for n in names:
+        assert a.get("/%s/ok" % n).status == 200
+    samples = scrape(a, prometheus_python)
+    for n in names[:14]:
+        assert value(samples, "swsgi_requests_total", group=n, status_class="2xx") == 1
+    assert value(samples, "swsgi_requests_total", group="(other groups)", status_class="2xx") == 3
+    assert not any(dict(labels).get("group") in names[14:] for _, labels in samples)
+
+
 def test_slow_requests_are_logged_and_only_they(apache_factory):
     a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d\n" + APPS + "WSGISlowRequests 0.3\n")
     assert a.get("/e/ok").status == 200 and a.get("/d/ok").status == 200  # the scripts loaded
