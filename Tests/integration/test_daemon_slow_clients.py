@@ -154,6 +154,18 @@ def test_bodies_read_ahead_reach_the_app_whole(apache_factory, size, chunked):
     assert (got["length"], got["sha256"]) == (size, hashlib.sha256(data).hexdigest())
 
 
+def test_each_body_read_ahead_is_its_own_after_larger_ones(apache_factory):
+    # The child keeps its temporary files for the next requests: a body that follows a
+    # larger one must reach the app as sent, without any of the earlier one's bytes.
+    a = apache_factory(group())
+    for size in (900 * KIB, 300 * KIB, 100 * KIB, 65 * KIB, 1000):
+        data = os.urandom(size)
+        status, body = post_slowly(a.port, "/up", [data[:size // 2], data[size // 2:]], delay=0.05)
+        assert status == 200, a.error_log()[-3000:]
+        got = json.loads(body)
+        assert (got["length"], got["sha256"]) == (size, hashlib.sha256(data).hexdigest())
+
+
 @pytest.mark.swsgi_only
 def test_a_body_is_whole_when_no_temporary_file_can_be_made(apache_factory, monkeypatch):
     # Past 64 KiB the child moves what it read ahead to a file in TMPDIR; where it cannot,
