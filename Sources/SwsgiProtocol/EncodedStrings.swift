@@ -3,25 +3,39 @@
 // values may hold any byte and may be empty.
 
 public func encodeStrings(_ strings: [[UInt8]]) -> [UInt8] {
-    encodeStringList(strings)
+    encodeStringList(count: strings.count, length: { strings[$0].count }) { i, destination in
+        strings[i].withUnsafeBytes { destination.copyMemory(from: $0) }
+    }
 }
 
 /// Builds the payload straight from borrowed buffers (say, a C array of key/value strings)
 /// with one allocation. `string(i)` is called once per index and must stay valid until this returns.
 public func encodeStrings(count: Int, _ string: (Int) -> UnsafeRawBufferPointer) -> [UInt8] {
-    encodeStringList((0..<count).map(string))
+    let strings = (0..<count).map(string)
+    return encodeStringList(count: count, length: { strings[$0].count }) { i, destination in
+        destination.copyMemory(from: strings[i])
+    }
 }
 
-private func encodeStringList<List: Collection>(_ strings: List) -> [UInt8]
-where List.Element: Collection, List.Element.Element == UInt8 {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(strings.reduce(4) { $0 + 4 + $1.count })
-    bytes.appendLittleEndian(UInt32(strings.count))
-    for string in strings {
-        bytes.appendLittleEndian(UInt32(string.count))
-        bytes.append(contentsOf: string)
+/// copy(i, destination) fills destination, length(i) bytes, with string i. One allocation and
+/// memcpy: Array.append(contentsOf:) copies a raw buffer byte by byte (some 12,000
+/// instructions for a request's environ).
+private func encodeStringList(count: Int, length: (Int) -> Int,
+                              copy: (Int, UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
+    let total = (0..<count).reduce(4) { $0 + 4 + length($1) }
+    return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+        let bytes = UnsafeMutableRawBufferPointer(buffer)
+        bytes.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 0, as: UInt32.self)
+        var offset = 4
+        for i in 0..<count {
+            let size = length(i)
+            bytes.storeBytes(of: UInt32(size).littleEndian, toByteOffset: offset, as: UInt32.self)
+            offset += 4
+            copy(i, UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<offset + size]))
+            offset += size
+        }
+        initialized = offset
     }
-    return bytes
 }
 
 /// Strict: the count and every length must fit the payload exactly, with nothing left over.
