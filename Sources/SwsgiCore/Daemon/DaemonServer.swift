@@ -7,10 +7,12 @@ import SwsgiProtocol
 import SwsgiPython
 
 /// The daemon's server. Apache's children keep their connections open between requests, so a
-/// thread per connection would soon have every thread parked on an idle one: instead the main
-/// thread polls the listener and all idle connections (epoll, one-shot), reads each request
-/// frame as it arrives without waiting for the rest, and hands the connection with its whole
-/// request to a free worker thread; after the response it goes back to the poll. Which
+/// thread per connection would soon have every thread parked on an idle one: instead the free
+/// worker threads poll all idle connections (one epoll set, one-shot: each event goes to one
+/// of them), read each request frame as it arrives without waiting for the rest, and run the
+/// whole request on the thread that read it, with no hand-over to another; after the response
+/// the connection goes back to the poll. The main thread polls the listener, signals and the
+/// clock. Which
 /// connections exist and where each is, and every timing decision (accept only while a worker
 /// is free, request-timeout, inactivity-timeout, restart-interval, maximum-requests, the
 /// drain and the stops that follow them) are the policy's (SwsgiPolicy): this class tells it
@@ -31,8 +33,11 @@ final class DaemonServer {
     private let plan: GroupPlan
     private var config: DaemonProcess { plan.config }
     private let limits: Limits
+    /// The main thread's: the listener, the signal pipe, the doorbell.
     private let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-    private let work = Condition()
+    /// The free workers': every connection not running a request.
+    private let idle = epoll_create1(Int32(EPOLL_CLOEXEC))
+    private let work = Lock()
     private let workerFree = Doorbell()
     // Guarded by work:
     private var policy: DaemonPolicy<Link>
@@ -49,9 +54,9 @@ final class DaemonServer {
                         restartInterval: config.restartInterval, startupTimeout: config.startupTimeout)
         policy = DaemonPolicy(limits: limits, now: monotonicMilliseconds())
         _ = fcntl(plan.listener, F_SETFL, fcntl(plan.listener, F_GETFL) | O_NONBLOCK)
-        watch(plan.listener, events: EPOLLIN.rawValue)
-        watch(SelfPipe.fd, events: EPOLLIN.rawValue)
-        watch(workerFree.fd, events: EPOLLIN.rawValue)
+        watch(plan.listener, events: EPOLLIN.rawValue, in: epoll)
+        watch(SelfPipe.fd, events: EPOLLIN.rawValue, in: epoll)
+        watch(workerFree.fd, events: EPOLLIN.rawValue, in: epoll)
     }
 
     func run() -> Never {
@@ -69,8 +74,6 @@ final class DaemonServer {
                     handleSignals(SelfPipe.drain())
                 } else if fd == workerFree.fd {
                     workerFree.answer()
-                } else {
-                    work.withLock { readRequest(fd) }
                 }
             }
             work.withLock { armListener() }
@@ -80,11 +83,12 @@ final class DaemonServer {
 
     // MARK: connections
 
-    private func watch(_ fd: Int32, events: UInt32, modify: Bool = false) {
+    /// Adds fd to (or changes it in) a poll set, by default the workers'.
+    private func watch(_ fd: Int32, events: UInt32, modify: Bool = false, in set: Int32? = nil) {
         var event = epoll_event()
         event.events = events
         event.data.fd = fd
-        epoll_ctl(epoll, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
+        epoll_ctl(set ?? idle, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
     }
 
     private static let oneShot = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
@@ -94,7 +98,7 @@ final class DaemonServer {
         let on = policy.wantsConnections
         guard on != listening, policy.accepting else { return }
         listening = on
-        watch(plan.listener, events: on ? EPOLLIN.rawValue : 0, modify: true)
+        watch(plan.listener, events: on ? EPOLLIN.rawValue : 0, modify: true, in: epoll)
     }
 
     private func acceptConnections() {
@@ -121,8 +125,8 @@ final class DaemonServer {
     }
 
     /// With work locked: reads what an idle connection has sent, without waiting, and queues
-    /// it for a worker once the whole request frame is in. A peer that sends part of a frame
-    /// and stops holds no worker and delays nobody.
+    /// it once the whole request frame is in. A peer that sends part of a frame and stops
+    /// holds no worker and delays nobody.
     private func readRequest(_ fd: Int32) {
         guard let link = policy.readable(fd) else { return }
         do {
@@ -130,7 +134,6 @@ final class DaemonServer {
             link.request = request
             link.arrived = epochMicroseconds()
             policy.requestArrived(fd)
-            work.signal()
         } catch {
             if let link = policy.closed(fd) { drop(fd, link) }
         }
@@ -138,7 +141,7 @@ final class DaemonServer {
 
     /// With work locked: closes a connection the policy no longer has.
     private func drop(_ fd: Int32, _ link: Link, farewell: Bool = false) {
-        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        epoll_ctl(idle, EPOLL_CTL_DEL, fd, nil)
         if farewell { try? link.channel.send(.rejected, [UInt8]()) }
         link.channel.close()
     }
@@ -176,16 +179,18 @@ final class DaemonServer {
     // MARK: workers
 
     private func worker() {
+        var event = epoll_event()
         while true {
-            let (fd, link, frame): (Int32, Link, Frame?) = work.withLock {
-                while true {
-                    if let next = policy.take(at: monotonicMilliseconds()) {
-                        defer { next.link.request = nil }
-                        execute(next.decisions)
-                        return (next.id, next.link, next.link.request)
-                    }
-                    work.wait()
-                }
+            let next: (Int32, Link, Frame?)? = work.withLock {
+                guard let next = policy.take(at: monotonicMilliseconds()) else { return nil }
+                defer { next.link.request = nil }
+                execute(next.decisions)
+                return (next.id, next.link, next.link.request)
+            }
+            guard let (fd, link, frame) = next else {
+                // Nothing queued: wait for a request, and run it on this thread.
+                if epoll_wait(idle, &event, 1, -1) == 1 { work.withLock { readRequest(event.data.fd) } }
+                continue
             }
             guard let frame, frame.type == .request,
                   let table = try? CStringTable(payload: frame.payload), table.count % 2 == 0 else {

@@ -18,6 +18,12 @@ final class Lock {
     func lock() { checkPthread(pthread_mutex_lock(mutex), "pthread_mutex_lock") }
     func unlock() { checkPthread(pthread_mutex_unlock(mutex), "pthread_mutex_unlock") }
 
+    func withLock<T>(_ body: () -> T) -> T {
+        lock()
+        defer { unlock() }
+        return body()
+    }
+
     func tryLock() -> Bool {
         let result = pthread_mutex_trylock(mutex)
         if result == EBUSY { return false }
