@@ -8,7 +8,10 @@ public final class FrameChannel {
     /// 0 waits forever; otherwise each blocking read or write waits at most this long and
     /// throws .timedOut. A timeout before a frame's first byte leaves the channel usable;
     /// after any other error, close it.
-    public var timeoutMilliseconds: Int32
+    public let timeoutMilliseconds: Int32
+    /// The socket blocks and bounds each wait to read itself (SO_RCVTIMEO): a read that
+    /// has to wait is one recvmsg, not a recvmsg that finds nothing, a poll and another.
+    private let kernelReceiveTimeout: Bool
 
     // Reads land in this buffer so that many small frames cost one recvmsg.
     private static let bufferSize = 64 << 10
@@ -24,6 +27,8 @@ public final class FrameChannel {
     public init(fd: Int32, timeoutMilliseconds: Int32 = 0) {
         self.fd = fd
         self.timeoutMilliseconds = timeoutMilliseconds
+        kernelReceiveTimeout = timeoutMilliseconds > 0 && fcntl(fd, F_GETFL) & O_NONBLOCK == 0
+            && setReceiveTimeout(fd, milliseconds: timeoutMilliseconds)
     }
 
     deinit {
@@ -262,6 +267,7 @@ public final class FrameChannel {
     private func receive(into destination: UnsafeMutableRawBufferPointer, waiting: Bool = true) throws(ProtocolError) -> Int {
         let queued = descriptors.count
         let received = try receiveSome(fd, into: destination, descriptors: &descriptors, timeoutMilliseconds: timeoutMilliseconds,
+                                       kernelTimeout: kernelReceiveTimeout,
                                        waiting: waiting)
         // Only .file frames carry a descriptor, one each, and each is parsed soon after it
         // arrives; anything else is a peer misbehaving (or trying to exhaust our descriptors).

@@ -59,11 +59,13 @@ func sendAll(
 
 /// Reads what is available into `buffer` (not empty); returns 0 at end of stream. Descriptors
 /// that arrive are appended to `descriptors` (close-on-exec), however the call ends. Not
-/// waiting, nothing available yet is .timedOut at once.
+/// waiting, nothing available yet is .timedOut at once. kernelTimeout: the socket blocks and
+/// has SO_RCVTIMEO set to the timeout (setReceiveTimeout), so recvmsg itself waits.
 func receiveSome(
     _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, descriptors: inout [Int32],
-    timeoutMilliseconds: Int32, waiting: Bool = true
+    timeoutMilliseconds: Int32, kernelTimeout: Bool = false, waiting: Bool = true
 ) throws(ProtocolError) -> Int {
+    let flags = !waiting ? Int32(MSG_DONTWAIT) : kernelTimeout ? 0 : blockingFlag(timeoutMilliseconds)
     while true {
         var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
         var control: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // room for 4 descriptors
@@ -75,7 +77,7 @@ func receiveSome(
                 message.msg_iovlen = 1
                 message.msg_control = control.baseAddress
                 message.msg_controllen = control.count
-                let result = recvmsg(fd, &message, Int32(MSG_CMSG_CLOEXEC) | (waiting ? blockingFlag(timeoutMilliseconds) : Int32(MSG_DONTWAIT)))
+                let result = recvmsg(fd, &message, Int32(MSG_CMSG_CLOEXEC) | flags)
                 if result >= 0 {
                     collectDescriptors(UnsafeRawBufferPointer(rebasing: control[..<Int(message.msg_controllen)]), into: &descriptors)
                     truncated = message.msg_flags & Int32(MSG_CTRUNC) != 0
@@ -89,7 +91,7 @@ func receiveSome(
         switch errno {
         case EINTR: continue
         case EAGAIN, EWOULDBLOCK:
-            guard waiting else { throw .timedOut }
+            guard waiting, !kernelTimeout else { throw .timedOut }
             try waitUntilReady(fd, Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds)
         default: throw .system(errno)
         }
@@ -105,6 +107,12 @@ private func waitUntilReady(_ fd: Int32, _ events: Int16, timeoutMilliseconds: I
         if ready == 0 { throw .timedOut }
         if errno != EINTR { throw .system(errno) }
     }
+}
+
+/// SO_RCVTIMEO: each blocking read of fd waits at most this long; false if it cannot be set.
+func setReceiveTimeout(_ fd: Int32, milliseconds: Int32) -> Bool {
+    var limit = timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int(milliseconds % 1000) * 1000)
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0
 }
 
 /// Without a timeout a call may block in the kernel (one syscall); with one it must not,
