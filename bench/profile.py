@@ -69,17 +69,28 @@ def count(b, target, scenario, requests):
     try:
         if not bench.wait_until(b.port_answers, 120):
             raise RuntimeError("Apache under valgrind did not answer")
-        conn = http.client.HTTPConnection("127.0.0.1", b.port, timeout=120)
-        for _ in range(requests):
-            conn.request("GET", bench.SCENARIOS[scenario]["url"])
-            r = conn.getresponse()
-            r.read()
-            assert r.status == 200, r.status
-        conn.close()
+        send_requests(b, scenario, requests)
     finally:
-        subprocess.run([bench.APACHE2, "-d", b.root, "-f", conf, "-k", "stop"], capture_output=True)
-        proc.wait(timeout=300)
+        stop_apache(b, conf, proc)
     return split_by_object(out_file)
+
+
+def send_requests(b, scenario, requests):
+    """The scenario's request, `requests` times over one keep-alive connection, each answered 200."""
+    sc = bench.SCENARIOS[scenario]
+    body = b"x" * sc["post"] if sc.get("post") else None
+    conn = http.client.HTTPConnection("127.0.0.1", b.port, timeout=300)
+    for _ in range(requests):
+        conn.request("POST" if body else "GET", sc["url"], body=body)
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200, r.status
+    conn.close()
+
+
+def stop_apache(b, conf, proc):
+    subprocess.run([bench.APACHE2, "-d", b.root, "-f", conf, "-k", "stop"], capture_output=True)
+    proc.wait(timeout=300)
 
 
 def profile(b, target, scenario, requests, base=20):
@@ -116,4 +127,5 @@ def main():
           "one keep-alive connection, Apache -X, embedded mode)." % a.requests)
 
 
-main()
+if __name__ == "__main__":
+    main()
