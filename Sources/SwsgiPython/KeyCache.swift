@@ -23,8 +23,14 @@ package final class KeyCache {
     private static let positions = 128
     /// Longer values are not kept: they would hold memory for little gain.
     private static let longestKept = 1024
-    private var lastKeys = [PyPtr?](repeating: nil, count: KeyCache.positions)
-    private var lastValues = [PyPtr?](repeating: nil, count: KeyCache.positions)
+    /// Plain memory, not arrays: the bounds and exclusivity checks cost as much as the rest.
+    private let lastKeys = UnsafeMutablePointer<PyPtr?>.allocate(capacity: KeyCache.positions)
+    private let lastValues = UnsafeMutablePointer<PyPtr?>.allocate(capacity: KeyCache.positions)
+
+    init() {
+        lastKeys.initialize(repeating: nil, count: Self.positions)
+        lastValues.initialize(repeating: nil, count: Self.positions)
+    }
 
     /// Calls body with the str objects for the variable at position (borrowed for the call);
     /// false with an exception set.
