@@ -373,6 +373,8 @@ class Bench:
             'DocumentRoot "%s/htdocs"' % r,
             "<Directory />",
             "    Require all denied",
+            # As Debian's stock apache2.conf: no .htaccess looked for on every request.
+            "    AllowOverride None",
             "</Directory>",
             '<Directory "%s/htdocs">' % r,
             "    Require all granted",
@@ -829,7 +831,7 @@ def markdown(meta, rows, targets):
   the `LoadModule` line: the WSGI directives sit inside `<IfDirective WSGIScriptAlias>`.
 - %(apache)s, event MPM, 1 child × 24 threads (`StartServers 1`, `ServerLimit 1`,
   `ThreadsPerChild 24`, `MinSpareThreads 1`, `MaxSpareThreads 24`, `MaxRequestWorkers 24`),
-  `KeepAlive On`, `MaxKeepAliveRequests 0`, no access log, `LogLevel warn`, User/Group
+  `KeepAlive On`, `MaxKeepAliveRequests 0`, no access log, `AllowOverride None`, `LogLevel warn`, User/Group
   www-data when run as root, own ServerRoot under /tmp, loopback port.
 - Both WSGI modules get exactly the same WSGI directives and otherwise their defaults:
   `WSGIApplicationGroup %%{GLOBAL}`, `WSGISocketPrefix` in the ServerRoot, and in daemon mode

@@ -64,6 +64,19 @@ static inline const char *swsgi_py_ascii(PyObject *o, Py_ssize_t *size)
     return (const char *)PyUnicode_DATA(o);
 }
 
+/* A str's characters in place (NUL-terminated) when each is one byte (Latin-1), as every str
+   PyUnicode_DecodeLatin1 makes is; NULL for any other str. */
+static inline const char *swsgi_py_latin1(PyObject *o)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(o) != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+#endif
+    return PyUnicode_KIND(o) == PyUnicode_1BYTE_KIND ? (const char *)PyUnicode_DATA(o) : NULL;
+}
+
 /* An empty dict with room for n items. _PyDict_NewPresized is private; it spares each
    environ (some 50 keys) its growth from 8 slots: 5,300 of 98,300 instructions of a hello
    request (bench/profile.py, 3.11). Where a Python drops it, PyDict_New. */

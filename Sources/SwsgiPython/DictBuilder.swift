@@ -18,10 +18,11 @@ package struct DictBuilder: ~Copyable {
     package func setVariables(of request: UnsafePointer<swsgi_request>, keys: KeyCache,
                               skipping skip: (UnsafePointer<CChar>) -> Bool) -> Bool {
         let r = request.pointee
+        var position = 0
         for i in 0..<r.count {
             guard let key = r.keys[i], let value = r.values[i], !skip(key) else { continue }
-            guard let v = PyRef(PyUnicode_DecodeLatin1(value, strlen(value), nil)),
-                  keys.withObject(for: key, { PyDict_SetItem(dict.ptr, $0, v.ptr) }) else { return false }
+            guard keys.withVariable(at: position, key: key, value: value, { PyDict_SetItem(dict.ptr, $0, $1) }) else { return false }
+            position += 1
         }
         return true
     }

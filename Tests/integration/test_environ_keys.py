@@ -83,3 +83,15 @@ def test_non_utf8_path_is_latin1(apache, mode):
     assert env["SCRIPT_NAME"] == "/" + mode, env["SCRIPT_NAME"]
     infos = {apache.get_json("/%s/a%s" % (mode, b))["PATH_INFO"] for b in ("%80", "%FF", "%E9")}
     assert infos == {"/a\x80", "/a\xff", "/a\xe9"}, infos
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_values_follow_each_request(apache, mode):
+    # The gateway reuses the previous request's str where the bytes are the same: a value
+    # that changes, goes and comes back, or is too long to keep, must still be this request's.
+    values = ["caf\xe9", "cafe", "caf\xe9", "", "x" * 3000, "x" * 2999 + "y", None, "cafe"]
+    seen = []
+    for value in values:
+        headers = {} if value is None else {"X-Value": value}
+        seen.append(apache.get_json("/%s/v" % mode, headers=headers).get("HTTP_X_VALUE"))
+    assert seen == values, seen

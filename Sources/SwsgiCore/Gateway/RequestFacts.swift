@@ -25,26 +25,47 @@ struct RequestFacts {
         let r = request.pointee
         for i in 0..<r.count {
             guard let key = r.keys[i], let value = r.values[i] else { continue }
+            // A character that tells the names apart first: some forty variables, each
+            // compared with a few names, cost more strcmp than all the rest of this.
             switch key[0] {
             case 0x53 /* S */:
-                if strcmp(key, "SCRIPT_FILENAME") == 0 { scriptFilename = String(cString: value) }
-                else if strcmp(key, "SERVER_NAME") == 0 { serverName = String(cString: value) }
+                if key[1] == 0x43 /* SC */ {
+                    if strcmp(key, "SCRIPT_FILENAME") == 0 { scriptFilename = String(cString: value) }
+                    else if strcmp(key, "SCRIPT_NAME") == 0 { scriptName = String(cString: value) }
+                } else if strcmp(key, "SERVER_NAME") == 0 { serverName = String(cString: value) }
                 else if strcmp(key, "SERVER_PORT") == 0 { serverPort = String(cString: value) }
-                else if strcmp(key, "SCRIPT_NAME") == 0 { scriptName = String(cString: value) }
             case 0x48 /* H */:
-                if strcmp(key, "HTTP_HOST") == 0 { httpHost = String(cString: value) }
-                else if strcmp(key, "HTTPS") == 0 { https = strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0 }
-                else if strcmp(key, "HTTP_TRANSFER_ENCODING") == 0 { chunked = String(cString: value).lowercased().contains("chunked") }
+                // Each index read is at most the terminator of what the prefix checks found.
+                guard strncmp(key, "HTTP", 4) == 0 else { break }
+                if key[4] == 0x53 /* HTTPS */ {
+                    if strcmp(key, "HTTPS") == 0 { https = strcasecmp(value, "on") == 0 || strcmp(value, "1") == 0 }
+                } else if key[4] != 0x5F /* HTTP_ */ {
+                    break
+                } else if key[5] == 0x48 /* HTTP_H */ {
+                    if strcmp(key, "HTTP_HOST") == 0 { httpHost = String(cString: value) }
+                } else if key[5] == 0x54 /* HTTP_T */, strcmp(key, "HTTP_TRANSFER_ENCODING") == 0 {
+                    chunked = String(cString: value).lowercased().contains("chunked")
+                }
             case 0x50 /* P */:
                 if strcmp(key, "PATH_INFO") == 0 { hasPathInfo = true }
             case 0x43 /* C */:
                 if strcmp(key, "CONTENT_LENGTH") == 0 { contentLength = Int(String(cString: value)) }
             case 0x6D /* m */:
-                if strcmp(key, "mod_wsgi.application_group") == 0 { applicationGroup = String(cString: value) }
-                else if strcmp(key, "mod_wsgi.callable_object") == 0 { callableObject = String(cString: value) }
-                else if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = Int(String(cString: value)) }
-                else if strcmp(key, "mod_wsgi.script_reloading") == 0 { scriptReloading = strcmp(value, "0") != 0 }
-                else if strcmp(key, "mod_wsgi.queue_start") == 0 { queueStart = Int(String(cString: value)) }
+                guard strncmp(key, "mod_wsgi.", 9) == 0 else { break }
+                switch key[9] {
+                case 0x61 /* a */:
+                    if strcmp(key, "mod_wsgi.application_group") == 0 { applicationGroup = String(cString: value) }
+                case 0x63 /* c */:
+                    if strcmp(key, "mod_wsgi.callable_object") == 0 { callableObject = String(cString: value) }
+                case 0x72 /* r */:
+                    if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = Int(String(cString: value)) }
+                case 0x73 /* s */:
+                    if strcmp(key, "mod_wsgi.script_reloading") == 0 { scriptReloading = strcmp(value, "0") != 0 }
+                case 0x71 /* q */:
+                    if strcmp(key, "mod_wsgi.queue_start") == 0 { queueStart = Int(String(cString: value)) }
+                default:
+                    break
+                }
             default:
                 break
             }
