@@ -30,6 +30,10 @@ enum ChildRequest {
             transport.log(SWSGI_LOG_INFO, "swsgi: chunked request body refused for \(facts.scriptFilename ?? "the request"); WSGIChunkedRequest On allows it")
             return 411
         }
+        if dispatch.asgi, dispatch.processGroup.isEmpty {
+            transport.log(SWSGI_LOG_ERR, "swsgi: the ASGI app \(facts.scriptFilename ?? "") resolved to no daemon process group; ASGI apps run only in daemon groups")
+            return 500
+        }
         if !dispatch.processGroup.isEmpty {
             return DaemonClient.forward(request, facts: facts, dispatch: dispatch, transport: transport)
         }
