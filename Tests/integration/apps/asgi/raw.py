@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 
+in_flight = peak = 0
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data")
 
 
@@ -68,8 +69,15 @@ async def application(scope, receive, send):
         return await respond(send, body=json.dumps({"pid": scope["state"].get("pid"), "items": len(scope["state"]["items"]),
                                                     "own": os.getpid()}).encode())
     if path == "/sleep":
-        await asyncio.sleep(float(query or 1))
-        return await respond(send, body=b'"slept"')
+        # The most requests in the app at once, in this process.
+        global in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await asyncio.sleep(float(query or 1))
+        finally:
+            in_flight -= 1
+        return await respond(send, body=json.dumps({"peak": peak, "pid": os.getpid()}).encode())
     if path == "/echo":
         # Every http.request message: the body streams in as several of them.
         sha, length, messages = hashlib.sha256(), 0, 0

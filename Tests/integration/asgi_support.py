@@ -1,0 +1,170 @@
+"""ASGI tests run each app under swsgi (a daemon group with interface=asgi) and under uvicorn,
+so that every assertion is proven right against a real ASGI server. Both serve the app at
+/api: swsgi as the mount, uvicorn with --root-path /api (requests then leave the prefix out)."""
+import http.client
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import APPS, HTTP_TIMEOUT, free_port, make_tree_readable, make_venv, wait_until
+from daemon_support import SOCKET_DIRECTIVE
+
+MOUNT = "/api"
+MPM = dict(StartServers=4, ServerLimit=4, ThreadsPerChild=64, ThreadLimit=64, MaxRequestWorkers=256,
+           MinSpareThreads=1, MaxSpareThreads=256)
+
+
+@pytest.fixture(scope="session")
+def asgi_venv():
+    """A venv with Starlette and uvicorn from PyPI; cached per session."""
+    root = tempfile.mkdtemp(prefix="swsgi-it-asgi-")
+    venv = os.path.join(root, "venv")
+    reason = None
+    try:
+        make_venv(venv, with_pip=True)
+        p = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check", "-q",
+                            "-r", os.path.join(APPS, "asgi", "requirements.txt")],
+                           capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            reason = "pip install starlette uvicorn failed (offline?): %s" % (p.stderr or p.stdout)[-500:]
+    except (subprocess.SubprocessError, OSError) as e:
+        reason = "could not build the ASGI venv: %s" % e
+    if reason:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(reason)
+    make_tree_readable(root)
+    try:
+        yield venv
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class Uvicorn:
+    """uvicorn serving apps/<script> from a copy of apps/ beside a writable data/."""
+
+    def __init__(self, venv, script, callable_name="application"):
+        self.root = tempfile.mkdtemp(prefix="swsgi-it-uvicorn-")
+        shutil.copytree(APPS, os.path.join(self.root, "apps"), ignore=shutil.ignore_patterns("__pycache__"))
+        self.data = os.path.join(self.root, "data")
+        os.makedirs(self.data)
+        self.port = free_port()
+        self.prefix = ""
+        directory, name = os.path.split(os.path.join(self.root, "apps", script))
+        self.log_path = os.path.join(self.root, "uvicorn.log")
+        self.args = [os.path.join(venv, "bin", "uvicorn"), "--app-dir", directory,
+                     "%s:%s" % (os.path.splitext(name)[0], callable_name), "--host", "127.0.0.1",
+                     "--port", str(self.port), "--root-path", MOUNT, "--workers", "1", "--log-level", "info"]
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.root)
+        assert wait_until(self._answers, 20), self.error_log()
+        return self
+
+    def _answers(self):
+        try:
+            with socket_to(self.port):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def error_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def socket_to(port):
+    import socket
+    return socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+class Served:
+    """What a test needs of either server: requests to the app's paths, the log, stopping."""
+
+    def __init__(self, kind, server):
+        self.kind, self.server = kind, server
+        self.port = server.port
+        self.prefix = MOUNT if kind == "swsgi" else ""
+        self.data = server.data
+
+    def url(self, path):
+        return self.prefix + path
+
+    def connection(self, timeout=HTTP_TIMEOUT):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT, chunked=False):
+        conn = self.connection(timeout)
+        try:
+            conn.request(method, self.url(path), body=body, headers=headers or {}, encode_chunked=chunked)
+            r = conn.getresponse()
+            return r.status, r.getheaders(), r.read()
+        finally:
+            conn.close()
+
+    def log(self):
+        return self.server.error_log()
+
+    def data_file(self, name):
+        path = os.path.join(self.data, name)
+        if not os.path.exists(path):
+            return ""
+        with open(path) as f:
+            return f.read()
+
+    def stop(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def asgi_serve(apache_factory, asgi_venv):
+    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", extra="", setup=None) -> Served."""
+    made = []
+
+    def make(kind, script, **options):
+        served = serve(kind, apache_factory, asgi_venv, script, **options)
+        made.append(served)
+        return served
+    yield make
+    for served in made:
+        if served.kind == "uvicorn":
+            served.server.cleanup()
+
+
+def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", extra="", setup=None):
+    """Starts script (under apps/) as an ASGI app on swsgi or uvicorn; returns a Served."""
+    if kind == "uvicorn":
+        u = Uvicorn(venv, script)
+        if setup:
+            setup(u.data)
+        return Served(kind, u.start())
+
+    def prepare(a):
+        os.chmod(a.data, 0o777)  # the daemon writes its records there
+        if setup:
+            setup(a.data)
+    directives = SOCKET_DIRECTIVE + (
+        "WSGIDaemonProcess api processes=1 threads=%d python-home=%s %s\n"
+        "WSGIScriptAlias %s {apps}/%s process-group=api interface=asgi\n%s"
+        % (threads, venv, daemon_options, MOUNT, script, extra))
+    return Served(kind, apache_factory(directives, mpm=MPM, setup=prepare))
+
