@@ -75,6 +75,9 @@ async def application(scope, receive, send):
         peak = max(peak, in_flight)
         try:
             await asyncio.sleep(float(query or 1))
+        except asyncio.CancelledError:
+            record("cancelled")
+            raise
         finally:
             in_flight -= 1
         return await respond(send, body=json.dumps({"peak": peak, "pid": os.getpid()}).encode())
