@@ -7,7 +7,7 @@
 /// response validation, streaming and error handling are those of WSGI apps. The worker waits
 /// without the GIL; each send waits for its piece to be handed to Apache (backpressure).
 let asgiSource = #"""
-import asyncio, atexit, http, queue, threading
+import asyncio, atexit, http, queue, sys, threading
 from time import monotonic as _monotonic
 from urllib.parse import unquote_to_bytes
 import _swsgi, _swsgi_support
@@ -234,9 +234,12 @@ class Exchange:
                     self.loop.call_soon_threadsafe(self._cancel)
                     self.environ['wsgi.errors'].write(
                         "swsgi: request-timeout of %s s reached by ASGI app '%s'; its task is cancelled\n" % (REQUEST_TIMEOUT, script))
-                    if self.started:
-                        raise TimeoutError('request-timeout reached after the response started')
-                    self.start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')])
+                    # A 504 unless the headers went out already: then start_response raises
+                    # this, and the response is cut short.
+                    try:
+                        raise TimeoutError('request-timeout of %s s reached' % REQUEST_TIMEOUT)
+                    except TimeoutError:
+                        self.start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')], sys.exc_info())
                     yield b'Gateway Timeout\n'
                     return
                 if kind == _READ:
@@ -263,6 +266,8 @@ class Exchange:
                         return
                 elif kind == _RETURNED:
                     ended = True
+                    if value:
+                        raise OSError('the client went away while the request body was read')
                     raise RuntimeError('ASGI callable returned without %s response'
                                        % ('completing' if self.started else 'starting'))
                 else:
@@ -301,7 +306,7 @@ class Exchange:
                 self.asks.put((_RAISED, e, None))
         else:
             if not self.complete:
-                self.asks.put((_RETURNED, None, None))
+                self.asks.put((_RETURNED, self.gone, None))
 
     def _ask(self, kind, value):
         answer = self.loop.create_future()
@@ -316,13 +321,16 @@ class Exchange:
                 self.body_done = True
                 return {'type': 'http.request', 'body': b'', 'more_body': False}
             data = await self._ask(_READ, None)
-            if data is not None:
-                if self.body_left is not None:
-                    self.body_left -= len(data)
-                self.body_done = not data or self.body_left == 0
-                return {'type': 'http.request', 'body': data, 'more_body': not self.body_done}
+            if data is None:
+                # The client went away: the app learns it now, its sends go nowhere.
+                self.gone = True
+                return {'type': 'http.disconnect'}
+            if self.body_left is not None:
+                self.body_left -= len(data)
+            self.body_done = not data or self.body_left == 0
+            return {'type': 'http.request', 'body': data, 'more_body': not self.body_done}
         # After the body: http.disconnect once the response ended or the client went away.
-        while not self.complete:
+        while not self.complete and not self.gone:
             waiter = self.loop.create_future()
             self.pending.add(waiter)
             waiter.add_done_callback(self.pending.discard)

@@ -100,7 +100,9 @@ final class RequestTimeoutTests: XCTestCase {
         policy.timesItself(1)
         XCTAssertEqual(policy.tick(at: 60000), [], "no abort and no restart")
         XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 60001), [.resume(1, "c1")])
-        policy.run(1, at: 70000)
+        XCTAssertEqual(policy.readable(1), "c1")
+        policy.requestArrived(1)
+        XCTAssertEqual(policy.take(at: 70000)?.id, 1)
         XCTAssertEqual(stops(policy.tick(at: 75000)), ["request-timeout"], "the next request on the connection is timed again")
     }
 
