@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 
@@ -206,3 +207,16 @@ def test_interface_asgi_without_a_process_group_fails_configtest(apache_factory)
     code, out = a.configtest()
     assert code != 0
     assert "interface=asgi needs process-group=" in out and "event loop in a daemon process group" in out
+
+
+def test_http_version_is_2_under_mod_http2(asgi_serve):
+    # uvicorn has no HTTP/2: swsgi only. curl speaks h2c with prior knowledge.
+    s = asgi_serve("swsgi", RAW, extra="LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so\n"
+                                        "Protocols h2c http/1.1\n")
+    p = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "http://127.0.0.1:%d%s" % (s.port, s.url("/scope"))],
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    scope = json.loads(p.stdout)
+    assert scope["http_version"] == "2"
+    # Apache makes the Host header of HTTP/2's :authority.
+    assert ("host", "127.0.0.1:%d" % s.port) in [tuple(h) for h in scope["headers"]]
