@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from conftest import APPS, HTTP_TIMEOUT, free_port, make_tree_readable, make_venv, wait_until
+from conftest import APPS, HTTP_TIMEOUT, free_port, venv_with, wait_until
 from daemon_support import SOCKET_DIRECTIVE
 
 MOUNT = "/api"
@@ -21,26 +21,7 @@ MPM = dict(StartServers=4, ServerLimit=4, ThreadsPerChild=64, ThreadLimit=64, Ma
 @pytest.fixture(scope="session")
 def asgi_venv():
     """A venv with Starlette and uvicorn from PyPI; cached per session."""
-    root = tempfile.mkdtemp(prefix="swsgi-it-asgi-")
-    venv = os.path.join(root, "venv")
-    reason = None
-    try:
-        make_venv(venv, with_pip=True)
-        p = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check", "-q",
-                            "-r", os.path.join(APPS, "asgi", "requirements.txt")],
-                           capture_output=True, text=True, timeout=600)
-        if p.returncode != 0:
-            reason = "pip install starlette uvicorn failed (offline?): %s" % (p.stderr or p.stdout)[-500:]
-    except (subprocess.SubprocessError, OSError) as e:
-        reason = "could not build the ASGI venv: %s" % e
-    if reason:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(reason)
-    make_tree_readable(root)
-    try:
-        yield venv
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    yield from venv_with(os.path.join(APPS, "asgi", "requirements.txt"), "starlette uvicorn")
 
 
 class Uvicorn:
