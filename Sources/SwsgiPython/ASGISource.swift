@@ -76,7 +76,16 @@ class App:
                                          % (environ.get('SCRIPT_FILENAME', ''), self.failure))
             start_response('503 Service Unavailable', [('Content-Type', 'text/plain')])
             return [b'Service Unavailable\n']
-        return Exchange(self, environ, start_response).run()
+        body = Exchange(self, environ, start_response).run()
+        # Driven to its first piece: a whole file (pathsend) goes out as wsgi.file_wrapper,
+        # which the gateway sends with sendfile.
+        first = next(body, None)
+        if first is None:
+            return []
+        if isinstance(first, SentFile):
+            first.body = body
+            return environ['wsgi.file_wrapper'](first, CHUNK)
+        return _rest(first, body)
 
     def _startup(self):
         with self.lock:
@@ -93,6 +102,35 @@ class App:
             else:
                 self.lifespan = lifespan
             self.ready = True
+
+
+def _rest(first, body):
+    """The response body from its first piece on; closing it closes the exchange."""
+    try:
+        yield first
+        yield from body
+    finally:
+        body.close()
+
+
+class SentFile:
+    """The file of an http.response.pathsend; closing it lets the exchange end."""
+
+    def __init__(self, file):
+        self.file, self.body = file, None
+
+    def fileno(self):
+        return self.file.fileno()
+
+    def tell(self):
+        return self.file.tell()
+
+    def read(self, size=-1):
+        return self.file.read(size)
+
+    def close(self):
+        self.file.close()
+        next(self.body, None)
 
 
 class Lifespan:
@@ -178,6 +216,7 @@ def http_scope(environ, state):
         'client': (environ.get('REMOTE_ADDR', ''), int(environ.get('REMOTE_PORT') or 0)),
         'server': (environ.get('SERVER_ADDR', ''), int(environ.get('mod_wsgi.listener_port') or environ.get('SERVER_PORT') or 0)),
         'state': dict(state),
+        'extensions': {'http.response.pathsend': {}},
     }
 
 
@@ -202,7 +241,7 @@ def _status_headers(status, headers):
 
 
 # What the task asks the worker for; each item carries the future the worker answers.
-_READ, _START, _BODY, _LAST, _RETURNED, _RAISED = range(6)
+_READ, _START, _BODY, _LAST, _FILE, _RETURNED, _RAISED = range(7)
 
 
 class Exchange:
@@ -224,7 +263,7 @@ class Exchange:
         script = self.environ.get('SCRIPT_FILENAME', '')
         self.loop.call_soon_threadsafe(self._begin, http_scope(self.environ, self.owner.state))
         deadline = REQUEST_TIMEOUT and _monotonic() + REQUEST_TIMEOUT
-        ended = False
+        ended = yielded = False
         try:
             while True:
                 try:
@@ -259,11 +298,23 @@ class Exchange:
                     self.loop.call_soon_threadsafe(_resolve, answer, True)
                 elif kind == _BODY or kind == _LAST:
                     if value:
+                        yielded = True
                         yield value
                     self.loop.call_soon_threadsafe(_resolve, answer, True)
                     if kind == _LAST:
                         ended = True
                         return
+                elif kind == _FILE:
+                    ended = True
+                    with open(value, 'rb') as file:
+                        if yielded:
+                            # After body pieces the file can only follow them as more pieces.
+                            for piece in iter(lambda: file.read(CHUNK), b''):
+                                yield piece
+                        else:
+                            yield SentFile(file)
+                    self.loop.call_soon_threadsafe(_resolve, answer, True)
+                    return
                 elif kind == _RETURNED:
                     ended = True
                     if value:
@@ -347,6 +398,10 @@ class Exchange:
             self.started = True
             await self._ask(_START, _status_headers(message.get('status'), message.get('headers', ())))
         elif not self.complete:
+            if kind == 'http.response.pathsend':
+                self.complete = True
+                await self._ask(_FILE, message['path'])
+                return
             if kind != 'http.response.body':
                 raise RuntimeError("Expected ASGI message 'http.response.body', but got %r." % kind)
             body = bytes(message.get('body', b''))

@@ -118,6 +118,20 @@ def test_response_body_chunks_reach_the_client_as_sent(asgi_serve, kind):
     assert arrivals[-1] - arrivals[0] > 0.8, arrivals
 
 
+@SERVERS
+def test_pathsend_sends_the_file(asgi_serve, kind):
+    s = asgi_serve(kind, RAW)
+    scope = json.loads(s.request("GET", "/scope")[2])
+    # swsgi offers the extension (and sends the file with sendfile); uvicorn does not.
+    assert ("http.response.pathsend" in scope.get("extensions", {})) == (kind == "swsgi")
+    status, headers, body = s.request("GET", "/pathsend")
+    assert status == 200
+    with open(os.path.join(s.server.root, "apps", RAW), "rb") as f:
+        assert body == f.read()
+    if kind == "swsgi":
+        assert dict((k.lower(), v) for k, v in headers)["content-length"] == str(len(body))
+
+
 @pytest.mark.parametrize("kind, path", [("swsgi", "/bad-status"), ("uvicorn", "/bad-status"), ("swsgi", "/bad-header"),
                                         ("swsgi", "/crlf-header"), ("uvicorn", "/crlf-header")])
 def test_invalid_response_is_a_500_with_nothing_of_the_app_on_the_wire(asgi_serve, kind, path):

@@ -116,6 +116,13 @@ async def application(scope, receive, send):
             if message["type"] == "http.disconnect":
                 record("disconnect")
                 return
+    if path == "/pathsend":
+        # This file, by http.response.pathsend where the server offers it.
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/x-python")]})
+        if "http.response.pathsend" in scope.get("extensions", {}):
+            return await send({"type": "http.response.pathsend", "path": os.path.abspath(__file__)})
+        with open(__file__, "rb") as f:
+            return await send({"type": "http.response.body", "body": f.read()})
     if path == "/bad-status":
         return await respond(send, status="200 OK")
     if path == "/bad-header":
