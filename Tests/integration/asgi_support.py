@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from conftest import APPS, HTTP_TIMEOUT, free_port, venv_with, wait_until
+from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, free_port, venv_with, wait_until
 from daemon_support import SOCKET_DIRECTIVE
 
 MOUNT = "/api"
@@ -20,21 +20,23 @@ MPM = dict(StartServers=4, ServerLimit=4, ThreadsPerChild=64, ThreadLimit=64, Ma
 
 @pytest.fixture(scope="session")
 def asgi_venv():
-    """A venv with Starlette and uvicorn from PyPI; cached per session."""
-    yield from venv_with(os.path.join(APPS, "asgi", "requirements.txt"), "starlette uvicorn")
+    """A venv with Starlette, FastAPI and uvicorn from PyPI; cached per session."""
+    yield from venv_with(os.path.join(APPS, "asgi", "requirements.txt"), "starlette fastapi uvicorn")
 
 
 class Uvicorn:
-    """uvicorn serving apps/<script> from a copy of apps/ beside a writable data/."""
+    """uvicorn serving <script> (under apps/ or examples/) from copies of both beside a
+    writable data/, as an Apache ServerRoot of the tests has them."""
 
     def __init__(self, venv, script, callable_name="application"):
         self.root = tempfile.mkdtemp(prefix="swsgi-it-uvicorn-")
-        shutil.copytree(APPS, os.path.join(self.root, "apps"), ignore=shutil.ignore_patterns("__pycache__"))
+        for tree in (APPS, EXAMPLES):
+            shutil.copytree(tree, os.path.join(self.root, os.path.basename(tree)), ignore=shutil.ignore_patterns("__pycache__"))
         self.data = os.path.join(self.root, "data")
         os.makedirs(self.data)
         self.port = free_port()
         self.prefix = ""
-        directory, name = os.path.split(os.path.join(self.root, "apps", script))
+        directory, name = os.path.split(os.path.join(self.root, script))
         self.log_path = os.path.join(self.root, "uvicorn.log")
         self.args = [os.path.join(venv, "bin", "uvicorn"), "--app-dir", directory,
                      "%s:%s" % (os.path.splitext(name)[0], callable_name), "--host", "127.0.0.1",
@@ -132,7 +134,7 @@ def asgi_serve(apache_factory, asgi_venv):
 
 
 def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", extra="", setup=None):
-    """Starts script (under apps/) as an ASGI app on swsgi or uvicorn; returns a Served."""
+    """Starts script ("apps/..." or "examples/...") as an ASGI app on swsgi or uvicorn; returns a Served."""
     if kind == "uvicorn":
         u = Uvicorn(venv, script)
         if setup:
@@ -140,12 +142,14 @@ def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", ext
         return Served(kind, u.start())
 
     def prepare(a):
+        shutil.copytree(EXAMPLES, a.path("examples"), ignore=shutil.ignore_patterns("__pycache__"))
         os.chmod(a.data, 0o777)  # the daemon writes its records there
         if setup:
             setup(a.data)
     directives = SOCKET_DIRECTIVE + (
         "WSGIDaemonProcess api processes=1 threads=%d python-home=%s %s\n"
-        "WSGIScriptAlias %s {apps}/%s process-group=api interface=asgi\n%s"
+        "WSGIScriptAlias %s {root}/%s process-group=api interface=asgi\n"
+        "<Directory {root}/examples>\n    Require all granted\n</Directory>\n%s"
         % (threads, venv, daemon_options, MOUNT, script, extra))
     return Served(kind, apache_factory(directives, mpm=MPM, setup=prepare))
 

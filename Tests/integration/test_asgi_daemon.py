@@ -11,7 +11,7 @@ from asgi_support import asgi_serve, asgi_venv  # noqa: F401 (fixtures)
 from conftest import wait_until
 
 pytestmark = pytest.mark.swsgi_only
-RAW = "asgi/raw.py"
+RAW = "apps/asgi/raw.py"
 
 
 def lifespan_events(s):

@@ -17,7 +17,7 @@ from conftest import wait_until
 
 pytestmark = pytest.mark.swsgi_only
 SERVERS = pytest.mark.parametrize("kind", ["swsgi", "uvicorn"])
-RAW = "asgi/raw.py"
+RAW = "apps/asgi/raw.py"
 
 
 @SERVERS
@@ -126,7 +126,7 @@ def test_pathsend_sends_the_file(asgi_serve, kind):
     assert ("http.response.pathsend" in scope.get("extensions", {})) == (kind == "swsgi")
     status, headers, body = s.request("GET", "/pathsend")
     assert status == 200
-    with open(os.path.join(s.server.root, "apps", RAW), "rb") as f:
+    with open(os.path.join(s.server.root, RAW), "rb") as f:
         assert body == f.read()
     if kind == "swsgi":
         assert dict((k.lower(), v) for k, v in headers)["content-length"] == str(len(body))
@@ -200,7 +200,7 @@ def test_lifespan_startup_once_state_in_every_request_shutdown_at_stop(asgi_serv
 
 @SERVERS
 def test_app_without_lifespan_works(asgi_serve, kind):
-    s = asgi_serve(kind, "asgi/no_lifespan.py")
+    s = asgi_serve(kind, "apps/asgi/no_lifespan.py")
     status, _, body = s.request("GET", "/")
     assert (status, body) == (200, b"no lifespan here")
 

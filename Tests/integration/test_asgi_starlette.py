@@ -1,4 +1,5 @@
-"""A Starlette app in a daemon group (interface=asgi), and the same app under uvicorn."""
+"""A Starlette app and the README's FastAPI example in a daemon group (interface=asgi), and
+the same apps under uvicorn."""
 import hashlib
 import json
 import time
@@ -10,7 +11,7 @@ from conftest import wait_until
 
 pytestmark = pytest.mark.swsgi_only
 SERVERS = pytest.mark.parametrize("kind", ["swsgi", "uvicorn"])
-APP = "asgi/starlette_app.py"
+APP = "apps/asgi/starlette_app.py"
 
 
 @SERVERS
@@ -63,3 +64,13 @@ def test_starlette_view_exception_is_a_500_with_traceback(asgi_serve, kind):
     s = asgi_serve(kind, APP)
     assert s.request("GET", "/error")[0] == 500
     assert wait_until(lambda: "RuntimeError: starlette view failed" in s.log(), 5)
+
+
+@SERVERS
+def test_fastapi_example(asgi_serve, kind):
+    s = asgi_serve(kind, "examples/fastapi/main.py")
+    status, _, body = s.request("GET", "/items/7")
+    assert status == 200, (body, s.log()[-3000:])
+    got = json.loads(body)
+    assert got["item_id"] == 7 and got["greeting"] == "hello" and got["started_in"] > 0
+    assert s.request("GET", "/items/seven")[0] == 422
