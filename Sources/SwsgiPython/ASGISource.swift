@@ -317,8 +317,11 @@ class Exchange:
                     return
                 elif kind == _RETURNED:
                     ended = True
-                    if value:
-                        raise OSError('the client went away while the request body was read')
+                    if value and not self.started:
+                        # The client went while its body was read, and the app took it well:
+                        # a 400 for the access log, as when that happens before the app runs.
+                        self.start_response('400 Bad Request', [('Content-Type', 'text/plain')])
+                        return
                     raise RuntimeError('ASGI callable returned without %s response'
                                        % ('completing' if self.started else 'starting'))
                 else:

@@ -186,6 +186,19 @@ def test_http_disconnect_when_the_client_goes_away(asgi_serve, kind):
 
 
 @SERVERS
+def test_http_disconnect_when_the_client_goes_away_during_the_body(asgi_serve, kind):
+    s = asgi_serve(kind, RAW)
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    # More than the Apache child reads ahead (request-buffer-size), so the app is reading.
+    sock.sendall(b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n"
+                 % (s.url("/echo").encode(), 8 << 20))
+    sock.sendall(b"x" * (2 << 20))
+    time.sleep(1)
+    sock.close()
+    assert wait_until(lambda: "disconnect" in s.data_file("lifespan.log"), 15), s.log()[-2000:]
+
+
+@SERVERS
 def test_lifespan_startup_once_state_in_every_request_shutdown_at_stop(asgi_serve, kind):
     s = asgi_serve(kind, RAW)
     answers = [json.loads(s.request("GET", "/state")[2]) for _ in range(3)]

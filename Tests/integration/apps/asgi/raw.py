@@ -86,6 +86,8 @@ async def application(scope, receive, send):
         sha, length, messages = hashlib.sha256(), 0, 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return record("disconnect")
             assert message["type"] == "http.request", message
             messages += 1
             sha.update(message["body"])
