@@ -14,6 +14,9 @@ from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, free_port, venv_with, wait_un
 from daemon_support import SOCKET_DIRECTIVE
 
 MOUNT = "/api"
+# Each test of both: the uvicorn half runs whatever the target, the swsgi half is swsgi's
+# (mod_wsgi has no ASGI).
+SERVERS = pytest.mark.parametrize("kind", [pytest.param("swsgi", marks=pytest.mark.swsgi_only), "uvicorn"])
 MPM = dict(StartServers=4, ServerLimit=4, ThreadsPerChild=64, ThreadLimit=64, MaxRequestWorkers=256,
            MinSpareThreads=1, MaxSpareThreads=256)
 

@@ -1,6 +1,6 @@
 """ASGI apps in a daemon group: the http scope, request and response streaming, response
 validation, http.disconnect and lifespan, each also against uvicorn serving the same app.
-mod_wsgi has no ASGI: these are swsgi_only, and uvicorn is their control."""
+mod_wsgi has no ASGI: the swsgi halves are swsgi_only, and uvicorn is their control."""
 import hashlib
 import http.client
 import json
@@ -12,11 +12,9 @@ import time
 
 import pytest
 
-from asgi_support import asgi_serve, asgi_venv  # noqa: F401 (fixtures)
+from asgi_support import SERVERS, asgi_serve, asgi_venv  # noqa: F401 (fixtures)
 from conftest import wait_until
 
-pytestmark = pytest.mark.swsgi_only
-SERVERS = pytest.mark.parametrize("kind", ["swsgi", "uvicorn"])
 RAW = "apps/asgi/raw.py"
 
 
@@ -132,8 +130,10 @@ def test_pathsend_sends_the_file(asgi_serve, kind):
         assert dict((k.lower(), v) for k, v in headers)["content-length"] == str(len(body))
 
 
-@pytest.mark.parametrize("kind, path", [("swsgi", "/bad-status"), ("uvicorn", "/bad-status"), ("swsgi", "/bad-header"),
-                                        ("swsgi", "/crlf-header"), ("uvicorn", "/crlf-header")])
+@pytest.mark.parametrize("kind, path", [
+    pytest.param("swsgi", "/bad-status", marks=pytest.mark.swsgi_only), ("uvicorn", "/bad-status"),
+    pytest.param("swsgi", "/bad-header", marks=pytest.mark.swsgi_only),
+    pytest.param("swsgi", "/crlf-header", marks=pytest.mark.swsgi_only), ("uvicorn", "/crlf-header")])
 def test_invalid_response_is_a_500_with_nothing_of_the_app_on_the_wire(asgi_serve, kind, path):
     # uvicorn takes str header names (the spec says bytes) and closes the connection where
     # swsgi answers 500; neither puts the app's response on the wire.
@@ -218,6 +218,7 @@ def test_app_without_lifespan_works(asgi_serve, kind):
     assert (status, body) == (200, b"no lifespan here")
 
 
+@pytest.mark.swsgi_only
 def test_failed_startup_is_logged_and_answers_503(asgi_serve):
     # uvicorn exits when startup fails; a daemon group keeps answering, with 503s.
     s = asgi_serve("swsgi", RAW, setup=lambda data: open(os.path.join(data, "fail-startup"), "w").close())
@@ -229,6 +230,7 @@ def test_failed_startup_is_logged_and_answers_503(asgi_serve):
     assert log.count("answering 503 as its lifespan startup failed") == 2
 
 
+@pytest.mark.swsgi_only
 def test_interface_asgi_without_a_process_group_fails_configtest(apache_factory):
     a = apache_factory("WSGIScriptAlias /api {apps}/asgi/raw.py interface=asgi\n", start=False)
     code, out = a.configtest()
@@ -236,6 +238,7 @@ def test_interface_asgi_without_a_process_group_fails_configtest(apache_factory)
     assert "interface=asgi needs process-group=" in out and "event loop in a daemon process group" in out
 
 
+@pytest.mark.swsgi_only
 def test_http_version_is_2_under_mod_http2(asgi_serve):
     # uvicorn has no HTTP/2: swsgi only. curl speaks h2c with prior knowledge.
     s = asgi_serve("swsgi", RAW, extra="LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so\n"

@@ -6,11 +6,9 @@ import time
 
 import pytest
 
-from asgi_support import asgi_serve, asgi_venv  # noqa: F401 (fixtures)
+from asgi_support import SERVERS, asgi_serve, asgi_venv  # noqa: F401 (fixtures)
 from conftest import wait_until
 
-pytestmark = pytest.mark.swsgi_only
-SERVERS = pytest.mark.parametrize("kind", ["swsgi", "uvicorn"])
 APP = "apps/asgi/starlette_app.py"
 
 
