@@ -7,7 +7,7 @@
 /// response validation, streaming and error handling are those of WSGI apps. The worker waits
 /// without the GIL; each send waits for its piece to be handed to Apache (backpressure).
 let asgiSource = #"""
-import asyncio, atexit, http, queue, sys, threading
+import asyncio, atexit, concurrent.futures, http, queue, sys, threading
 from time import monotonic as _monotonic
 from urllib.parse import unquote_to_bytes
 import _swsgi, _swsgi_support
@@ -67,10 +67,15 @@ class App:
         self.failure = None  # why startup failed: the app then answers 503
         self.lock = threading.Lock()
         self.ready = False
+        self.starting = None  # the startup's future, once begun
 
     def __call__(self, environ, start_response):
-        if not self.ready:
-            self._startup()
+        if not self.ready and not self._startup():
+            # The request's request-timeout passed while the startup ran (it goes on).
+            environ['wsgi.errors'].write("swsgi: ASGI app %s: request-timeout of %s s passed while its lifespan "
+                                         "startup ran\n" % (environ.get('SCRIPT_FILENAME', ''), REQUEST_TIMEOUT))
+            start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')])
+            return [b'Gateway Timeout\n']
         if self.failure is not None:
             environ['wsgi.errors'].write('swsgi: ASGI app %s: answering 503 as its lifespan startup failed: %s\n'
                                          % (environ.get('SCRIPT_FILENAME', ''), self.failure))
@@ -88,20 +93,33 @@ class App:
         return _rest(first, body)
 
     def _startup(self):
-        with self.lock:
+        """Runs the lifespan startup, or waits for it; False when request-timeout passed first."""
+        timeout = REQUEST_TIMEOUT or None
+        deadline = timeout and _monotonic() + timeout
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
             if self.ready:
-                return
-            lifespan = Lifespan(self)
-            outcome, detail = asyncio.run_coroutine_threadsafe(lifespan.startup(), _event_loop()).result()
+                return True
+            if self.starting is None:
+                self.lifespan = Lifespan(self)
+                self.starting = asyncio.run_coroutine_threadsafe(self.lifespan.startup(), _event_loop())
+            try:
+                outcome, detail = self.starting.result(deadline and max(0, deadline - _monotonic()))
+            except concurrent.futures.TimeoutError:
+                return False
             if outcome == 'unsupported':
                 _log("swsgi: ASGI 'lifespan' protocol appears unsupported by %r (%s)" % (self.app, detail), INFO)
             elif outcome == 'failed':
                 # The per-request lines name its last line (Starlette's message is a traceback).
                 self.failure = (detail or 'no message').strip().split('\n')[-1]
                 _log('swsgi: ASGI app %r: lifespan startup failed: %s' % (self.app, detail))
-            else:
-                self.lifespan = lifespan
+            if outcome != 'ready':
+                self.lifespan = None  # nothing to shut down
             self.ready = True
+            return True
+        finally:
+            self.lock.release()
 
 
 def _rest(first, body):
@@ -182,13 +200,13 @@ class Lifespan:
 def _shutdown_all():
     """At process exit: each started app's lifespan.shutdown, within shutdown-timeout."""
     for adapter in list(_adapters.values()):
-        if adapter.lifespan is None:
+        if not adapter.ready or adapter.lifespan is None:
             continue
         try:
             outcome, detail = asyncio.run_coroutine_threadsafe(adapter.lifespan.shutdown(), _loop).result(SHUTDOWN_TIMEOUT)
         except Exception as e:
             outcome, detail = 'failed', 'not finished within shutdown-timeout of %s s' % SHUTDOWN_TIMEOUT \
-                if isinstance(e, TimeoutError) else repr(e)
+                if isinstance(e, concurrent.futures.TimeoutError) else repr(e)
         if outcome == 'failed':
             _log('swsgi: ASGI app %r: lifespan shutdown failed: %s' % (adapter.app, detail))
 

@@ -3,6 +3,7 @@ request's task is cancelled and answered 504, the process serves on), maximum-re
 graceful restarts, with lifespan shutdown and startup around each recycled process. uvicorn
 has none of these: swsgi only."""
 import json
+import os
 import re
 
 import pytest
@@ -27,6 +28,18 @@ def test_request_timeout_cancels_the_task_and_answers_504(asgi_serve):
     assert "request-timeout of 1 s reached by ASGI app" in s.log()
     # The process serves on: the other requests' tasks were not disturbed.
     assert json.loads(s.request("GET", "/state")[2])["own"] == pid
+
+
+def test_request_timeout_bounds_the_wait_for_a_slow_lifespan_startup(asgi_serve):
+    s = asgi_serve("swsgi", RAW, daemon_options="request-timeout=1",
+                   setup=lambda data: open(os.path.join(data, "slow-startup"), "w").close())
+    assert s.request("GET", "/state")[0] == 504
+    assert "request-timeout of 1 s passed while its lifespan startup ran" in s.log()
+    # The startup went on, and ran once.
+    assert wait_until(lambda: lifespan_events(s), 5)
+    status, _, body = s.request("GET", "/state")
+    assert status == 200, body
+    assert [e[0] for e in lifespan_events(s)] == ["startup"]
 
 
 def test_maximum_requests_recycles_with_lifespan_shutdown_and_startup(asgi_serve):

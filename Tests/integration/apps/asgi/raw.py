@@ -1,7 +1,7 @@
 """A raw ASGI 3 app for the ASGI tests, served by swsgi and by uvicorn alike.
 
 Lifespan: startup puts the process id into the state; startup and shutdown are recorded in
-<ServerRoot>/data/lifespan.log (also fails startup when data/fail-startup exists)."""
+<ServerRoot>/data/lifespan.log; data/fail-startup makes it fail, data/slow-startup take 3 s."""
 import asyncio
 import hashlib
 import json
@@ -33,6 +33,8 @@ async def lifespan(receive, send):
             if os.path.exists(os.path.join(DATA, "fail-startup")):
                 await send({"type": "lifespan.startup.failed", "message": "the database is unreachable"})
                 return
+            if os.path.exists(os.path.join(DATA, "slow-startup")):
+                await asyncio.sleep(3)
             record("startup")
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
