@@ -12,6 +12,7 @@ import pytest
 
 from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, free_port, venv_with, wait_until
 from daemon_support import SOCKET_DIRECTIVE
+from processes import port_answers
 
 MOUNT = "/api"
 # Each test of both: the uvicorn half runs whatever the target, the swsgi half is swsgi's
@@ -49,15 +50,8 @@ class Uvicorn:
     def start(self):
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.root)
-        assert wait_until(self._answers, 20), self.error_log()
+        assert wait_until(lambda: port_answers(self.port), 20), self.error_log()
         return self
-
-    def _answers(self):
-        try:
-            with socket_to(self.port):
-                return True
-        except OSError:
-            return False
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -76,11 +70,6 @@ class Uvicorn:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-def socket_to(port):
-    import socket
-    return socket.create_connection(("127.0.0.1", port), timeout=1)
 
 
 class Served:
