@@ -60,7 +60,7 @@ def test_200_concurrent_sleeping_requests_in_one_process(asgi_serve, kind):
     results = []
 
     def one():
-        results.append(s.request("GET", "/sleep?1", timeout=60))
+        results.append(s.request("GET", "/sleep?1,200", timeout=60))
     threads = [threading.Thread(target=one) for _ in range(200)]
     start = time.monotonic()
     for t in threads:

@@ -8,6 +8,7 @@ import json
 import os
 
 in_flight = peak = 0
+all_in = None
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data")
 
 
@@ -71,12 +72,22 @@ async def application(scope, receive, send):
         return await respond(send, body=json.dumps({"pid": scope["state"].get("pid"), "items": len(scope["state"]["items"]),
                                                     "own": os.getpid()}).encode())
     if path == "/sleep":
-        # The most requests in the app at once, in this process.
-        global in_flight, peak
+        # ?seconds[,n]: the most requests in the app at once, in this process; with n, each
+        # first waits (10 s at most) until n are in, so that a peak of n does not hang on timing.
+        global in_flight, peak, all_in
+        seconds, _, wanted = (query or "1").partition(",")
         in_flight += 1
         peak = max(peak, in_flight)
         try:
-            await asyncio.sleep(float(query or 1))
+            if wanted:
+                all_in = all_in or asyncio.Event()
+                if in_flight >= int(wanted):
+                    all_in.set()
+                try:
+                    await asyncio.wait_for(all_in.wait(), 10)
+                except asyncio.TimeoutError:
+                    pass
+            await asyncio.sleep(float(seconds))
         except asyncio.CancelledError:
             record("cancelled")
             raise
