@@ -62,7 +62,7 @@ static const char *interpreter_options(cmd_parms *cmd, void *mconfig, const char
 #define FILEINFO_DIRECTIVE(name, help) AP_INIT_RAW_ARGS(name, forward, (void *)1, OR_FILEINFO, help)
 
 const command_rec swsgi_directives[] = {
-    SERVER_DIRECTIVE("WSGIScriptAlias", "URL-path file-or-dir [process-group=N] [application-group=N] [callable-object=N] [pass-authorization=On|Off]"),
+    SERVER_DIRECTIVE("WSGIScriptAlias", "URL-path file-or-dir [process-group=N] [application-group=N] [callable-object=N] [pass-authorization=On|Off] [interface=wsgi|asgi]"),
     SERVER_DIRECTIVE("WSGIPythonHome", "sys.prefix of the Python installation or virtual environment"),
     SERVER_DIRECTIVE("WSGIPythonPath", "directories added with site.addsitedir, ':'-separated"),
     SERVER_DIRECTIVE("WSGIPythonOptimize", "0, 1 or 2"),

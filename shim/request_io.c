@@ -104,4 +104,21 @@ static void after_fork(void)
     ap_close_listeners();
 }
 
-const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork };
+static const char *request_headers(void *ctx)
+{
+    request_rec *r = ((swsgi_rctx *)ctx)->r;
+    const apr_array_header_t *headers = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *entries = (const apr_table_entry_t *)headers->elts;
+    apr_array_header_t *parts = apr_array_make(r->pool, 4 * headers->nelts + 1, sizeof(const char *));
+    for (int i = 0; i < headers->nelts; i++) {
+        if (!entries[i].key)
+            continue;
+        *(const char **)apr_array_push(parts) = entries[i].key;
+        *(const char **)apr_array_push(parts) = ": ";
+        *(const char **)apr_array_push(parts) = entries[i].val ? entries[i].val : "";
+        *(const char **)apr_array_push(parts) = "\n";
+    }
+    return apr_array_pstrcat(r->pool, parts, 0);
+}
+
+const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork, request_headers };

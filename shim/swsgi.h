@@ -52,6 +52,9 @@ typedef struct swsgi_io {
     void (*log)(void *ctx, int level, const char *message);
     /* In a process the core forked from Apache's parent: lets go of Apache's listeners. */
     void (*after_fork)(void);
+    /* The request's headers as the client sent them, in order, one "Name: value\n" line
+       each (for ASGI's scope, which the CGI environment cannot give); lives with the request. */
+    const char *(*headers)(void *ctx);
 } swsgi_io;
 
 /* One request, as the shim's handler passes it to swsgi_handle. */

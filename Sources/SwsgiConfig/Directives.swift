@@ -137,8 +137,8 @@ struct Directive: Sendable {
         globalFlag("WSGIVerboseDebugging", \.verboseDebugging),
         globalFlag("WSGICaseSensitivity", \.caseSensitivity),
 
-        Directive("WSGIScriptAlias", .serverOrHost, arity: 2...6,
-                  usage: "URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off]") { state, call in
+        Directive("WSGIScriptAlias", .serverOrHost, arity: 2...7,
+                  usage: "URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off] [interface=wsgi|asgi]") { state, call in
             state.scopes[call.scope].scriptAliases.append(try ScriptAlias(words: call.words))
         },
         Directive("WSGIImportScript", .serverOrHost, arity: 3...3,

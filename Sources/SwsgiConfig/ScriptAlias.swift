@@ -8,6 +8,8 @@ public struct ScriptAlias: Sendable {
     public var applicationGroup: ApplicationGroup?
     public var callableObject: String?
     public var passAuthorization: Bool?
+    /// interface=asgi: the script's callable is an ASGI 3 app (default: WSGI).
+    public var asgi = false
 
     static let directive = "WSGIScriptAlias"
 
@@ -26,9 +28,16 @@ public struct ScriptAlias: Sendable {
                 case "application-group": applicationGroup = try ApplicationGroup(parsing: option.value)
                 case "callable-object": callableObject = option.value
                 case "pass-authorization": passAuthorization = try onOff(option.value)
-                default: throw Reason("is unknown; use process-group=, application-group=, callable-object= or pass-authorization=")
+                case "interface":
+                    guard ["wsgi", "asgi"].contains(option.value) else { throw Reason("must be wsgi or asgi") }
+                    asgi = option.value == "asgi"
+                default: throw Reason("is unknown; use process-group=, application-group=, callable-object=, pass-authorization= or interface=")
                 }
             }
+        }
+        // An ASGI app needs an event loop that outlives requests, which only a daemon process has.
+        if asgi, processGroup == nil || processGroup == .embedded {
+            throw ConfigError("\(Self.directive): interface=asgi needs process-group= naming a WSGIDaemonProcess: ASGI apps run on an event loop in a daemon process group, not in Apache's child processes")
         }
     }
 

@@ -22,6 +22,9 @@ public struct DaemonPolicy<Link> {
     private var fresh = 0
     /// The queued connections, oldest first.
     private var queue: [Int32] = []
+    /// Running requests that keep request-timeout themselves (ASGI: the task is cancelled
+    /// and answered 504, the process goes on serving the others).
+    private var timingThemselves: Set<Int32> = []
     public private(set) var served = 0
     /// Requests handed to a worker: maximum-requests counts these, as mod_wsgi does, so that
     /// a process never starts more than its maximum, however many arrive at once.
@@ -103,6 +106,11 @@ public struct DaemonPolicy<Link> {
         return (id, connection.link, decisions)
     }
 
+    /// The running request of connection id answers request-timeout itself.
+    public mutating func timesItself(_ id: Int32) {
+        if connections[id]?.phase.inFlight == true { timingThemselves.insert(id) }
+    }
+
     /// The server closes it (the peer went, or sent what is not a request): forgets it.
     public mutating func closed(_ id: Int32) -> Link? {
         defer { checkInvariants() }
@@ -120,6 +128,7 @@ public struct DaemonPolicy<Link> {
         }
         served += 1
         lastActivity = now
+        timingThemselves.remove(id)
         var decisions: [Decision<Link>] = []
         if restartNeeded { beginStop("its WSGI script changed", within: limits.gracefulTimeout, at: now, &decisions) }
         if !reusable || connection.phase == .overdue || stop != nil {
@@ -160,7 +169,8 @@ public struct DaemonPolicy<Link> {
                 switch connection.phase {
                 case .fresh(let since) where now - since >= Self.freshFor:
                     move(id, to: .idle)
-                case .running(let since) where limits.requestTimeout > 0 && now - since >= limits.requestTimeout * 1000:
+                case .running(let since) where limits.requestTimeout > 0 && now - since >= limits.requestTimeout * 1000
+                                                && !timingThemselves.contains(id):
                     overdue.append(id)
                 default:
                     break
@@ -229,6 +239,7 @@ public struct DaemonPolicy<Link> {
     private mutating func remove(_ id: Int32) -> Connection<Link>? {
         guard let connection = connections.removeValue(forKey: id) else { return nil }
         count(connection.phase, -1)
+        timingThemselves.remove(id)
         return connection
     }
 

@@ -112,7 +112,7 @@ final class DirectiveTests: XCTestCase {
         XCTAssertEqual(f.apply("WSGIPythonOptimize"), "WSGIPythonOptimize expects 1 argument (WSGIPythonOptimize 0|1|2) but got 0")
         XCTAssertEqual(f.apply("WSGIRestrictEmbedded On Off"), "WSGIRestrictEmbedded expects 1 argument (WSGIRestrictEmbedded On|Off) but got 2")
         XCTAssertEqual(f.apply("WSGIScriptAlias /app"),
-                       "WSGIScriptAlias expects 2 to 6 arguments (WSGIScriptAlias URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off]) but got 1")
+                       "WSGIScriptAlias expects 2 to 7 arguments (WSGIScriptAlias URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off] [interface=wsgi|asgi]) but got 1")
         XCTAssertEqual(f.apply("WSGIDaemonProcess"), "WSGIDaemonProcess expects at least 1 argument (WSGIDaemonProcess name [option=value ...]) but got 0")
         XCTAssertEqual(f.apply("WSGIProcessGroup a b"), "WSGIProcessGroup expects 1 argument (WSGIProcessGroup name|%{GLOBAL}|%{ENV:variable}) but got 2")
     }

@@ -27,7 +27,13 @@ final class ScopeTests: XCTestCase {
         XCTAssertEqual(f.apply("WSGIScriptAlias app /srv/app.wsgi"), "WSGIScriptAlias: URL-path 'app' must start with '/'")
         XCTAssertEqual(f.apply("WSGIScriptAlias /app srv/app.wsgi"), "WSGIScriptAlias: target 'srv/app.wsgi' must be an absolute path")
         XCTAssertEqual(f.apply("WSGIScriptAlias /app /srv/app.wsgi daemon=site"),
-                       "WSGIScriptAlias: option 'daemon=site' is unknown; use process-group=, application-group=, callable-object= or pass-authorization=")
+                       "WSGIScriptAlias: option 'daemon=site' is unknown; use process-group=, application-group=, callable-object=, pass-authorization= or interface=")
+        XCTAssertEqual(f.apply("WSGIScriptAlias /app /srv/app.py interface=asgi"),
+                       "WSGIScriptAlias: interface=asgi needs process-group= naming a WSGIDaemonProcess: ASGI apps run on an event loop in a daemon process group, not in Apache's child processes")
+        XCTAssertEqual(f.apply("WSGIScriptAlias /app /srv/app.py process-group=%{GLOBAL} interface=asgi"),
+                       "WSGIScriptAlias: interface=asgi needs process-group= naming a WSGIDaemonProcess: ASGI apps run on an event loop in a daemon process group, not in Apache's child processes")
+        XCTAssertEqual(f.apply("WSGIScriptAlias /app /srv/app.py process-group=site interface=rsgi"),
+                       "WSGIScriptAlias: option 'interface=rsgi' must be wsgi or asgi")
         XCTAssertEqual(f.apply("WSGIScriptAlias /app /srv/app.wsgi pass-authorization=yes"),
                        "WSGIScriptAlias: option 'pass-authorization=yes' must be On or Off")
         XCTAssertEqual(f.apply("WSGIScriptAlias /app /srv/app.wsgi process-group=%{HOST}"),

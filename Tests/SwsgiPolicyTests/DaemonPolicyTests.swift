@@ -94,6 +94,18 @@ final class RequestTimeoutTests: XCTestCase {
                        "an aborted connection is never reused")
     }
 
+    func testARequestThatTimesItselfIsLeftToDoSo() {
+        var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 0)
+        policy.timesItself(1)
+        XCTAssertEqual(policy.tick(at: 60000), [], "no abort and no restart")
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 60001), [.resume(1, "c1")])
+        XCTAssertEqual(policy.readable(1), "c1")
+        policy.requestArrived(1)
+        XCTAssertEqual(policy.take(at: 70000)?.id, 1)
+        XCTAssertEqual(stops(policy.tick(at: 75000)), ["request-timeout"], "the next request on the connection is timed again")
+    }
+
     func testEveryRequestPastItIsAbortedAndTheProcessExitsWhenNoneIsLeftRunning() {
         var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
         policy.run(1, at: 0)

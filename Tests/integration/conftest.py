@@ -489,21 +489,21 @@ def venv_site_packages(venv):
     return os.path.join(venv, "lib", "python%s" % PY_VERSION, "site-packages")
 
 
-@pytest.fixture(scope="session")
-def flask_venv():
-    """A venv (made by PYTHON) with Flask installed from PyPI; cached per session."""
-    root = tempfile.mkdtemp(prefix="swsgi-it-flask-")
+def venv_with(requirements, what):
+    """For a session fixture: yields a venv (made by PYTHON) with a requirements file installed
+    from PyPI, and removes it afterwards; skips the tests when that fails (offline)."""
+    root = tempfile.mkdtemp(prefix="swsgi-it-venv-")
     venv = os.path.join(root, "venv")
     reason = None
     try:
         make_venv(venv, with_pip=True)
         p = subprocess.run([os.path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check",
-                            "-q", "-r", os.path.join(EXAMPLES, "flask", "requirements.txt")],
+                            "-q", "-r", requirements],
                            capture_output=True, text=True, timeout=600)
         if p.returncode != 0:
-            reason = "pip install flask failed (offline?): %s" % (p.stderr or p.stdout)[-500:]
+            reason = "pip install %s failed (offline?): %s" % (what, (p.stderr or p.stdout)[-500:])
     except (subprocess.SubprocessError, OSError) as e:
-        reason = "could not build a Flask venv: %s" % e
+        reason = "could not build a venv with %s: %s" % (what, e)
     if reason:
         shutil.rmtree(root, ignore_errors=True)
         pytest.skip(reason)
@@ -512,3 +512,9 @@ def flask_venv():
         yield venv
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def flask_venv():
+    """A venv (made by PYTHON) with Flask installed from PyPI; cached per session."""
+    yield from venv_with(os.path.join(EXAMPLES, "flask", "requirements.txt"), "flask")

@@ -20,7 +20,7 @@ enum DaemonClient {
             return 400
         }
         // Queued from here: the time spent reading ahead is the client's, not the group's.
-        let payload = environPayload(request, dispatch: dispatch)
+        let payload = environPayload(request, dispatch: dispatch, asgiHeaders: dispatch.asgi ? transport.headers() : nil)
         // A daemon that stops says so on its connections (.rejected), and one that is gone
         // makes the send fail: in both cases the request was not started, so it is sent
         // again on a new connection (the pool may hold more of the stopping process's). Anything
@@ -126,10 +126,12 @@ enum DaemonClient {
 
     /// The CGI environ plus the child's mod_wsgi.* keys (group names, callable, ...) and when the
     /// request was queued for the daemon.
-    private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch) -> [UInt8] {
+    private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch, asgiHeaders: UnsafePointer<CChar>?) -> [UInt8] {
         let r = request.pointee
         let keys = ChildKey.allCases.map { ($0.name, $0.value(in: dispatch)) } + [("mod_wsgi.queue_start", String(epochMicroseconds()))]
-        let extra = keys.flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
+        var extra = keys.flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
+        // The headers' bytes as they are: they need not be UTF-8.
+        if dispatch.asgi { extra += [strdup(asgiHeadersKey)!, asgiHeaders.map { strdup($0)! } ?? strdup("")!] }
         defer { extra.forEach { free($0) } }
         var kept: [Int] = []
         for i in 0..<r.count {

@@ -38,6 +38,7 @@ enum DaemonMain {
         Gateway.multiprocess = config.processesGiven
         Gateway.threads = max(1, config.threads)
         Gateway.processes = config.processes
+        Gateway.asgiTimeouts = (config.requestTimeout, config.shutdownTimeout)
         RequestThread.processStart = Double(epochMicroseconds()) / 1e6
         SelfPipe.install([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
         PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,

@@ -205,7 +205,7 @@ final class DaemonServer {
                 let thread = Int32(RequestThread.current.id)
                 swsgi_metrics_worker_begin(thread, request)
                 defer { swsgi_metrics_worker_end(thread) }
-                let result = serve(pointers, transport: transport, arrived: link.arrived)
+                let result = serve(pointers, fd: fd, transport: transport, arrived: link.arrived)
                 scriptChanged = result == Gateway.restartNeeded
                 if scriptChanged { transport.reject() } else { transport.end(result) }
                 return transport
@@ -219,7 +219,7 @@ final class DaemonServer {
         }
     }
 
-    private func serve(_ pointers: [UnsafePointer<CChar>?], transport: SocketTransport, arrived: Int) -> Int32 {
+    private func serve(_ pointers: [UnsafePointer<CChar>?], fd: Int32, transport: SocketTransport, arrived: Int) -> Int32 {
         do {
             let keys = stride(from: 0, to: pointers.count, by: 2).map { pointers[$0] }
             let values = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
@@ -229,6 +229,8 @@ final class DaemonServer {
                                                 server_scope: -1, dir_scope: -1, alias: -1, group: Int32(plan.index + 1))
                     return withUnsafePointer(to: &request) { request in
                         let facts = RequestFacts(request)
+                        // An ASGI request's task is cancelled at request-timeout, by the ASGI layer.
+                        if facts.asgi { work.withLock { policy.timesItself(fd) } }
                         let now = epochMicroseconds()
                         let group = request.pointee.group
                         swsgi_metrics_time(group, Int32(SWSGI_PHASE_QUEUE.rawValue), UInt64(max(0, now - arrived)))

@@ -25,10 +25,15 @@ enum ChildRequest {
 
     private static func run(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, dispatch: Dispatch,
                             transport: ApacheTransport, configuration: Configuration) -> Int32 {
-        // As mod_wsgi: a chunked request body only where WSGIChunkedRequest On allows it.
-        if facts.chunked, !dispatch.chunkedRequest {
+        // As mod_wsgi: a chunked request body only where WSGIChunkedRequest On allows it. ASGI
+        // bodies are a stream of messages: no length is needed.
+        if facts.chunked, !dispatch.chunkedRequest, !dispatch.asgi {
             transport.log(SWSGI_LOG_INFO, "swsgi: chunked request body refused for \(facts.scriptFilename ?? "the request"); WSGIChunkedRequest On allows it")
             return 411
+        }
+        if dispatch.asgi, dispatch.processGroup.isEmpty {
+            transport.log(SWSGI_LOG_ERR, "swsgi: the ASGI app \(facts.scriptFilename ?? "") resolved to no daemon process group; ASGI apps run only in daemon groups")
+            return 500
         }
         if !dispatch.processGroup.isEmpty {
             return DaemonClient.forward(request, facts: facts, dispatch: dispatch, transport: transport)

@@ -13,6 +13,8 @@ struct Dispatch {
     var chunkedRequest: Bool
     /// WSGIScriptReloading: reload a script whose modification time changed (default On).
     var scriptReloading: Bool
+    /// interface=asgi: the callable is an ASGI app (daemon groups only).
+    var asgi: Bool
 
     init(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, configuration: Configuration) {
         let r = request.pointee
@@ -35,6 +37,7 @@ struct Dispatch {
         passAuthorization = alias?.passAuthorization ?? dir?.passAuthorization ?? false
         chunkedRequest = dir?.chunkedRequest ?? false
         scriptReloading = dir?.scriptReloading ?? true
+        asgi = alias?.asgi ?? false
     }
 
     /// In a daemon: what the Apache child resolved.
@@ -45,5 +48,6 @@ struct Dispatch {
         passAuthorization = true   // the child already dropped Authorization where not allowed
         chunkedRequest = true
         scriptReloading = facts.scriptReloading
+        asgi = facts.asgi
     }
 }

@@ -12,6 +12,8 @@ enum Gateway {
     /// mod_wsgi.threads_per_process and mod_wsgi.maximum_processes of this process.
     nonisolated(unsafe) static var threads = 1
     nonisolated(unsafe) static var processes = 1
+    /// A daemon's request-timeout and shutdown-timeout (seconds), which its ASGI apps keep.
+    nonisolated(unsafe) static var asgiTimeouts = (request: 0, shutdown: 5)
     /// A daemon's startup-timeout runs from the first failed load of a WSGI script (monotonic
     /// milliseconds, 0: none) until a script loads.
     static let firstLoadFailure = Atomic<Int>(0)
@@ -66,7 +68,7 @@ enum Gateway {
         thread.exchange = exchange
         defer { exchange.finish() }
         var missing = false
-        guard let application = interpreter.application(script: script, mtime: mtime, callable: dispatch.callable, missing: &missing) else {
+        guard let loaded = interpreter.application(script: script, mtime: mtime, callable: dispatch.callable, missing: &missing) else {
             _ = firstLoadFailure.compareExchange(expected: 0, desired: Int(monotonicSeconds() * 1000), ordering: .relaxed)
             if missing {
                 transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script '\(script)' does not contain WSGI application '\(dispatch.callable)'")
@@ -76,6 +78,13 @@ enum Gateway {
             return 500
         }
         if !scriptLoaded.load(ordering: .relaxed) { scriptLoaded.store(true, ordering: .relaxed) }
+        // An ASGI app runs behind a WSGI callable of the ASGI layer (ASGISource).
+        guard let application = dispatch.asgi
+                ? interpreter.asgiAdapter(for: loaded, requestTimeout: asgiTimeouts.request, shutdownTimeout: asgiTimeouts.shutdown)
+                : Optional(consume loaded) else {
+            interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot run '\(script)' as an ASGI app")
+            return 500
+        }
         let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch,
                                        daemonStart: transport is ApacheTransport ? nil : handlingStart,
                                        scriptStart: epochMicroseconds(), threadID: thread.id, threadRequests: threadRequests,

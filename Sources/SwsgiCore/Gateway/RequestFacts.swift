@@ -1,6 +1,9 @@
 import Glibc
 import SwsgiABI
 
+/// The environ key with which the Apache child hands a daemon an ASGI request's headers.
+let asgiHeadersKey = "swsgi.asgi_headers"
+
 /// The few CGI variables the core needs before any Python runs: which script, which
 /// application group, how the body is framed.
 struct RequestFacts {
@@ -20,6 +23,8 @@ struct RequestFacts {
     /// When the Apache child handed the request to the daemon (epoch microseconds).
     var queueStart: Int?
     var scriptReloading = true
+    /// The child sends an ASGI request's raw headers (asgiHeadersKey); their presence marks it.
+    var asgi = false
 
     init(_ request: UnsafePointer<swsgi_request>) {
         let r = request.pointee
@@ -48,6 +53,8 @@ struct RequestFacts {
                 }
             case 0x50 /* P */:
                 if strcmp(key, "PATH_INFO") == 0 { hasPathInfo = true }
+            case 0x73 /* s */:
+                if strcmp(key, asgiHeadersKey) == 0 { asgi = true }
             case 0x43 /* C */:
                 if strcmp(key, "CONTENT_LENGTH") == 0 { contentLength = Int(String(cString: value)) }
             case 0x6D /* m */:

@@ -52,4 +52,9 @@ final class ApacheTransport: Transport {
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
         Apache.log(ctx, level, message)
     }
+
+    /// The request's headers as sent, one "Name: value\n" line each (valid with the request).
+    func headers() -> UnsafePointer<CChar>? {
+        Apache.io.headers?(ctx)
+    }
 }

@@ -1,0 +1,38 @@
+import CPython
+import Synchronization
+
+extension Interpreter {
+    /// Held, without the GIL, while an interpreter makes the module: executing it imports
+    /// asyncio, which lets other threads run, and they must not find it half made.
+    private static let asgiModuleCreation = Mutex(())
+
+    /// The WSGI-callable face of an ASGI app (`_swsgi_asgi.adapt`), the module made on first
+    /// use; nil with an exception set. Timeouts in seconds (request-timeout 0: none).
+    package func asgiAdapter(for app: borrowing PyRef, requestTimeout: Int, shutdownTimeout: Int) -> PyRef? {
+        guard let module = Self.loadedASGIModule() ?? Self.makeASGIModule(),
+              let adapt = PyRef(PyObject_GetAttrString(module.ptr, "adapt")),
+              let request = PyRef(PyLong_FromLong(requestTimeout)),
+              let shutdown = PyRef(PyLong_FromLong(shutdownTimeout)) else { return nil }
+        return PyRef(call(adapt.ptr, app.ptr, request.ptr, shutdown.ptr))
+    }
+
+    /// The module once it is whole (its last line sets READY).
+    private static func loadedASGIModule() -> PyRef? {
+        guard let name = PyRef(PyUnicode_FromString("_swsgi_asgi")), let module = PyRef(PyImport_GetModule(name.ptr)),
+              PyObject_HasAttrString(module.ptr, "READY") == 1 else { return nil }
+        return module
+    }
+
+    private static func makeASGIModule() -> PyRef? {
+        guard PyErr_Occurred() == nil else { return nil }
+        // The lock is only waited for without the GIL, so that its holder can take the GIL.
+        let state = PyEval_SaveThread()
+        let made: PyPtr? = asgiModuleCreation.withLock { _ in
+            PyEval_RestoreThread(state)
+            if let made = loadedASGIModule() { return made.take() }
+            guard PyErr_Occurred() == nil, let code = PyRef(Py_CompileString(asgiSource, "<swsgi-asgi>", Py_file_input)) else { return nil }
+            return PyRef(PyImport_ExecCodeModule("_swsgi_asgi", code.ptr))?.take()
+        }
+        return PyRef(made)
+    }
+}

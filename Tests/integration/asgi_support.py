@@ -1,0 +1,147 @@
+"""ASGI tests run each app under swsgi (a daemon group with interface=asgi) and under uvicorn,
+so that every assertion is proven right against a real ASGI server. Both serve the app at
+/api: swsgi as the mount, uvicorn with --root-path /api (requests then leave the prefix out)."""
+import http.client
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, free_port, venv_with, wait_until
+from daemon_support import SOCKET_DIRECTIVE
+from processes import port_answers
+
+MOUNT = "/api"
+# Each test of both: the uvicorn half runs whatever the target, the swsgi half is swsgi's
+# (mod_wsgi has no ASGI).
+SERVERS = pytest.mark.parametrize("kind", [pytest.param("swsgi", marks=pytest.mark.swsgi_only), "uvicorn"])
+MPM = dict(StartServers=4, ServerLimit=4, ThreadsPerChild=64, ThreadLimit=64, MaxRequestWorkers=256,
+           MinSpareThreads=1, MaxSpareThreads=256)
+
+
+@pytest.fixture(scope="session")
+def asgi_venv():
+    """A venv with Starlette, FastAPI and uvicorn from PyPI; cached per session."""
+    yield from venv_with(os.path.join(APPS, "asgi", "requirements.txt"), "starlette fastapi uvicorn")
+
+
+class Uvicorn:
+    """uvicorn serving <script> (under apps/ or examples/) from copies of both beside a
+    writable data/, as an Apache ServerRoot of the tests has them."""
+
+    def __init__(self, venv, script, callable_name="application"):
+        self.root = tempfile.mkdtemp(prefix="swsgi-it-uvicorn-")
+        for tree in (APPS, EXAMPLES):
+            shutil.copytree(tree, os.path.join(self.root, os.path.basename(tree)), ignore=shutil.ignore_patterns("__pycache__"))
+        self.data = os.path.join(self.root, "data")
+        os.makedirs(self.data)
+        self.port = free_port()
+        self.prefix = ""
+        directory, name = os.path.split(os.path.join(self.root, script))
+        self.log_path = os.path.join(self.root, "uvicorn.log")
+        self.args = [os.path.join(venv, "bin", "uvicorn"), "--app-dir", directory,
+                     "%s:%s" % (os.path.splitext(name)[0], callable_name), "--host", "127.0.0.1",
+                     "--port", str(self.port), "--root-path", MOUNT, "--workers", "1", "--log-level", "info"]
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.root)
+        assert wait_until(lambda: port_answers(self.port), 20), self.error_log()
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def error_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Served:
+    """What a test needs of either server: requests to the app's paths, the log, stopping."""
+
+    def __init__(self, kind, server):
+        self.kind, self.server = kind, server
+        self.port = server.port
+        self.prefix = MOUNT if kind == "swsgi" else ""
+        self.data = server.data
+
+    def url(self, path):
+        return self.prefix + path
+
+    def connection(self, timeout=HTTP_TIMEOUT):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT, chunked=False):
+        conn = self.connection(timeout)
+        try:
+            conn.request(method, self.url(path), body=body, headers=headers or {}, encode_chunked=chunked)
+            r = conn.getresponse()
+            return r.status, r.getheaders(), r.read()
+        finally:
+            conn.close()
+
+    def log(self):
+        return self.server.error_log()
+
+    def data_file(self, name):
+        path = os.path.join(self.data, name)
+        if not os.path.exists(path):
+            return ""
+        with open(path) as f:
+            return f.read()
+
+    def stop(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def asgi_serve(apache_factory, asgi_venv):
+    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", extra="", setup=None) -> Served."""
+    made = []
+
+    def make(kind, script, **options):
+        served = serve(kind, apache_factory, asgi_venv, script, **options)
+        made.append(served)
+        return served
+    yield make
+    for served in made:
+        if served.kind == "uvicorn":
+            served.server.cleanup()
+
+
+def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", extra="", setup=None):
+    """Starts script ("apps/..." or "examples/...") as an ASGI app on swsgi or uvicorn; returns a Served."""
+    if kind == "uvicorn":
+        u = Uvicorn(venv, script)
+        if setup:
+            setup(u.data)
+        return Served(kind, u.start())
+
+    def prepare(a):
+        shutil.copytree(EXAMPLES, a.path("examples"), ignore=shutil.ignore_patterns("__pycache__"))
+        os.chmod(a.data, 0o777)  # the daemon writes its records there
+        if setup:
+            setup(a.data)
+    directives = SOCKET_DIRECTIVE + (
+        "WSGIDaemonProcess api processes=1 threads=%d python-home=%s %s\n"
+        "WSGIScriptAlias %s {root}/%s process-group=api interface=asgi\n"
+        "<Directory {root}/examples>\n    Require all granted\n</Directory>\n%s"
+        % (threads, venv, daemon_options, MOUNT, script, extra))
+    return Served(kind, apache_factory(directives, mpm=MPM, setup=prepare))
+
