@@ -31,7 +31,7 @@ enum swsgi_where {
 };
 
 /* Log levels, numbered as Apache's APLOG_* levels. */
-enum swsgi_level { SWSGI_LOG_ERR = 3, SWSGI_LOG_WARNING = 4, SWSGI_LOG_NOTICE = 5, SWSGI_LOG_INFO = 6, SWSGI_LOG_DEBUG = 7 };
+enum swsgi_level { SWSGI_LOG_CRIT = 2, SWSGI_LOG_ERR = 3, SWSGI_LOG_WARNING = 4, SWSGI_LOG_NOTICE = 5, SWSGI_LOG_INFO = 6, SWSGI_LOG_DEBUG = 7 };
 
 /* The shim's I/O for one request; ctx is the shim's request. Registered once. */
 typedef struct swsgi_io {

@@ -27,6 +27,9 @@ public struct DaemonProcess: Sendable {
     public var maximumRequests = 0
     public var inactivityTimeout = 0
     public var requestTimeout = 0
+    /// mod_wsgi 6: 0 restarts the process at request-timeout; otherwise the request is
+    /// interrupted first and has this long to unwind.
+    public var interruptTimeout = 0
     /// 0: Apache's Timeout.
     public var socketTimeout = 0
     public var queueTimeout = 0
@@ -121,6 +124,7 @@ public struct DaemonProcess: Sendable {
         case "maximum-requests": maximumRequests = try Limit.atLeast(0).parse(value)
         case "inactivity-timeout": inactivityTimeout = try Limit.atLeast(0).parse(value)
         case "request-timeout": requestTimeout = try Limit.atLeast(0).parse(value)
+        case "interrupt-timeout": interruptTimeout = try Limit.atLeast(0).parse(value)
         case "socket-timeout": socketTimeout = try Limit.atLeast(0).parse(value)
         case "queue-timeout": queueTimeout = try Limit.atLeast(0).parse(value)
         case "graceful-timeout": gracefulTimeout = try Limit.atLeast(0).parse(value)

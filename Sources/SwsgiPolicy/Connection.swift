@@ -9,13 +9,15 @@ public enum Phase: Equatable, Sendable {
     case queued
     /// A worker runs its request.
     case running(since: Milliseconds)
+    /// Past request-timeout with interrupt-timeout set: told to unwind, which it may still do.
+    case interrupted(since: Milliseconds)
     /// Past request-timeout: answered and cut, but its worker is still stuck in the app.
     case overdue
 
     /// Whether a worker holds it: the process must not exit under it.
     var inFlight: Bool {
         switch self {
-        case .running, .overdue: true
+        case .running, .interrupted, .overdue: true
         case .fresh, .idle, .queued: false
         }
     }
@@ -52,7 +54,11 @@ public enum Decision<Link> {
     case close(Int32, Link, farewell: Bool)
     /// Watch an idle connection again for its next request.
     case resume(Int32, Link)
-    /// request-timeout passed: answer the request 504 and cut its connection.
+    /// request-timeout passed with interrupt-timeout set: raise mod_wsgi.RequestTimeout in
+    /// the thread that runs the request, so that it unwinds (and is answered 504).
+    case interrupt(Int32, Link)
+    /// request-timeout passed (and interrupt-timeout after it, if set): answer the request 504
+    /// and cut its connection.
     case timeOut(Int32, Link)
     /// Run the atexit functions within that many seconds, then exit.
     case exit(reason: String, exitFunctionsWithin: Int)

@@ -77,7 +77,7 @@ public struct DaemonPolicy<Link> {
         switch connection.phase {
         case .fresh: move(id, to: .idle)
         case .idle: break
-        case .queued, .running, .overdue: return nil
+        case .queued, .running, .interrupted, .overdue: return nil
         }
         return connection.link
     }
@@ -164,17 +164,24 @@ public struct DaemonPolicy<Link> {
         defer { checkInvariants() }
         var decisions: [Decision<Link>] = []
         if fresh > 0 || (limits.requestTimeout > 0 && inFlight > 0) {
-            var overdue: [Int32] = []
+            var overdue: [Int32] = [], interrupted: [Int32] = []
             for (id, connection) in connections {
                 switch connection.phase {
                 case .fresh(let since) where now - since >= Self.freshFor:
                     move(id, to: .idle)
                 case .running(let since) where limits.requestTimeout > 0 && now - since >= limits.requestTimeout * 1000
                                                 && !timingThemselves.contains(id):
+                    if limits.interruptTimeout > 0 { interrupted.append(id) } else { overdue.append(id) }
+                case .interrupted(let since) where now - since >= limits.interruptTimeout * 1000:
                     overdue.append(id)
                 default:
                     break
                 }
+            }
+            // The process keeps running if the request unwinds in time; only otherwise it stops.
+            for id in interrupted.sorted() {
+                move(id, to: .interrupted(since: now))
+                decisions.append(.interrupt(id, connections[id]!.link))
             }
             for id in overdue.sorted() {
                 move(id, to: .overdue)
@@ -206,9 +213,13 @@ public struct DaemonPolicy<Link> {
 
     // MARK: stopping
 
+    /// Interrupted requests still hold the exit back: they may yet unwind, until their
+    /// interrupt-timeout makes them overdue.
     private static func isRunning(_ phase: Phase) -> Bool {
-        if case .running = phase { return true }
-        return false
+        switch phase {
+        case .running, .interrupted: true
+        case .fresh, .idle, .queued, .overdue: false
+        }
     }
 
     /// No new connections or requests; the running ones may finish until the deadline. Idle

@@ -9,6 +9,9 @@ public struct Limits: Sendable, Equatable {
     public var maximumRequests: Int
     public var inactivityTimeout: Int
     public var requestTimeout: Int
+    /// 0: a request past request-timeout restarts the process. Otherwise it is interrupted
+    /// first (mod_wsgi.RequestTimeout raised in its thread) and has this long to unwind.
+    public var interruptTimeout: Int
     public var queueTimeout: Int
     public var gracefulTimeout: Int
     /// 0: graceful-timeout.
@@ -18,12 +21,13 @@ public struct Limits: Sendable, Equatable {
     public var startupTimeout: Int
 
     public init(threads: Int = 1, maximumRequests: Int = 0, inactivityTimeout: Int = 0, requestTimeout: Int = 0,
-                queueTimeout: Int = 0, gracefulTimeout: Int = 0, evictionTimeout: Int = 0, shutdownTimeout: Int = 0,
+                interruptTimeout: Int = 0, queueTimeout: Int = 0, gracefulTimeout: Int = 0, evictionTimeout: Int = 0, shutdownTimeout: Int = 0,
                 restartInterval: Int = 0, startupTimeout: Int = 0) {
         self.threads = max(1, threads)
         self.maximumRequests = maximumRequests
         self.inactivityTimeout = inactivityTimeout
         self.requestTimeout = requestTimeout
+        self.interruptTimeout = interruptTimeout
         self.queueTimeout = queueTimeout
         self.gracefulTimeout = gracefulTimeout
         self.evictionTimeout = evictionTimeout

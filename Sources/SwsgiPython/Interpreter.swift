@@ -24,6 +24,8 @@ package final class Interpreter {
     let requestStarted: PyPtr
     let requestFinished: PyPtr
     let processStoppingEvent: PyPtr
+    /// mod_wsgi.RequestTimeout: what an interrupted request is raised (interrupt-timeout).
+    let requestTimeout: PyPtr
     /// The shared no-op lock of wsgi.errors objects.
     let noLock: PyPtr
     package let names: Names
@@ -49,7 +51,8 @@ package final class Interpreter {
               let setup = attribute("setup_mod_wsgi"), let version = PyRef(intTuple(modWsgiVersionNumbers)),
               let eventCallbacks = PyRef(call(setup.ptr, version.ptr, processGroup.ptr, group.ptr)),
               let requestStarted = attribute("request_started"), let requestFinished = attribute("request_finished"),
-              let processStopping = attribute("process_stopping") else { return nil }
+              let processStopping = attribute("process_stopping"),
+              let requestTimeout = attribute("RequestTimeout") else { return nil }
         if !sitePath.isEmpty {
             guard let list = PyRef(PyList_New(0)) else { return nil }
             for dir in sitePath {
@@ -72,6 +75,7 @@ package final class Interpreter {
         self.requestStarted = requestStarted.take()
         self.requestFinished = requestFinished.take()
         self.processStoppingEvent = processStopping.take()
+        self.requestTimeout = requestTimeout.take()
         self.noLock = noLock.take()
         self.names = Names()
     }
@@ -163,6 +167,14 @@ package final class Interpreter {
     package func makeErrors(handle: borrowing PyRef) -> PyRef? {
         instantiate(logType, [names.handle: handle.ptr, names.level: names.errorLevel.ptr, names.name: names.errorsName.ptr,
                               names.buffer: names.empty.ptr, names.lock: noLock])
+    }
+
+    /// Whether the pending exception is mod_wsgi.RequestTimeout: the request was interrupted
+    /// and unwound. It is cleared then.
+    package func takeRequestTimeout() -> Bool {
+        guard PyErr_ExceptionMatches(requestTimeout) != 0 else { return false }
+        PyErr_Clear()
+        return true
     }
 
     /// Logs the pending Python exception (traceback included) and clears it; log is for a

@@ -122,7 +122,7 @@ enum NativeModule {
         guard let args = arguments(args, count, 3, "log"), let found = exchange(module, args[0]!, noneAllowed: true) else { return nil }
         let level = PyLong_AsLong(args[1]!)
         if level == -1, PyErr_Occurred() != nil { return nil }
-        guard (Int(SWSGI_LOG_ERR.rawValue)...Int(SWSGI_LOG_DEBUG.rawValue)).contains(level) else {
+        guard (Int(SWSGI_LOG_CRIT.rawValue)...Int(SWSGI_LOG_DEBUG.rawValue)).contains(level) else {
             PyErr_SetString(PyExc_ValueError, "swsgi: no such log level: \(level)")
             return nil
         }

@@ -331,6 +331,44 @@ def _request_metrics():
             'request_threads': now[3], 'request_threads_maximum': now[4]}
 
 
+class RequestTimeout(BaseException):
+    """Raised in the thread of a request that ran past request-timeout, when interrupt-timeout
+    is set: not an Exception, so that `except Exception` lets it unwind the request."""
+
+
+RequestTimeout.__module__ = 'mod_wsgi'
+
+
+def _log_handler_type():
+    import logging
+
+    class LogHandler(logging.Handler):
+        """logging records into Apache's error log, each at the Apache level of its Python
+        level (other levels round down: 35 is a warning), one line per line of the text."""
+
+        def emit(self, record):
+            try:
+                text = self.format(record)
+            except Exception:
+                self.handleError(record)
+                return
+            n = record.levelno
+            level = 2 if n >= 50 else 3 if n >= 40 else 4 if n >= 30 else 6 if n >= 20 else 7
+            for line in text.split('\n'):
+                _log(None, level, line)
+
+    LogHandler.__module__ = 'mod_wsgi'
+    return LogHandler
+
+
+def _mod_wsgi_attribute(name):
+    # LogHandler is made when first asked for: logging is not imported into every process.
+    if name == 'LogHandler':
+        _mod_wsgi.LogHandler = _log_handler_type()
+        return _mod_wsgi.LogHandler
+    raise AttributeError("module 'mod_wsgi' has no attribute %r" % name)
+
+
 def setup_mod_wsgi(version, process_group, application_group):
     m = _mod_wsgi
     _, _, _, _, m.maximum_processes, m.threads_per_process = _swsgi.process_counts()
@@ -342,6 +380,8 @@ def setup_mod_wsgi(version, process_group, application_group):
     m.process_metrics = _process_metrics
     m.server_metrics = _server_metrics
     m.request_metrics, m.start_recording_metrics = _request_metrics, _start_recording_metrics
+    m.RequestTimeout = RequestTimeout
+    m.__getattr__ = _mod_wsgi_attribute
     sys.modules['mod_wsgi'] = m
     return m.event_callbacks
 

@@ -134,6 +134,57 @@ final class RequestTimeoutTests: XCTestCase {
     }
 }
 
+final class InterruptTimeoutTests: XCTestCase {
+    func testTheStuckRequestIsInterruptedAtRequestTimeoutAndTheProcessGoesOn() {
+        var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, interruptTimeout: 3), now: 0)
+        policy.run(1, at: 100)
+        policy.idle(2, at: 100)
+        XCTAssertEqual(policy.tick(at: 5099), [])
+        XCTAssertEqual(policy.tick(at: 5100), [.interrupt(1, "c1")])
+        XCTAssertEqual(policy.phase(1), .interrupted(since: 5100))
+        XCTAssertTrue(policy.accepting, "an interruption stops nothing")
+        XCTAssertEqual(policy.tick(at: 8099), [], "interrupted once, not again")
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 8099), [.resume(1, "c1")],
+                       "a request that unwound leaves its connection reusable")
+        XCTAssertEqual(policy.tick(at: 60000), [])
+        XCTAssertNil(policy.stop)
+    }
+
+    func testARequestThatDoesNotUnwindWithinInterruptTimeoutRestartsTheProcess() {
+        var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, interruptTimeout: 3, gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
+        policy.run(1, at: 0)
+        policy.idle(2, at: 0)
+        XCTAssertEqual(policy.tick(at: 5000), [.interrupt(1, "c1")])
+        XCTAssertEqual(policy.tick(at: 7999), [])
+        XCTAssertEqual(policy.tick(at: 8000), [.timeOut(1, "c1"), .stopping(reason: "request-timeout"), .stopAccepting,
+                                               .close(2, "c2", farewell: true), .exit(reason: "request-timeout", exitFunctionsWithin: 5)])
+        XCTAssertEqual(policy.phase(1), .overdue)
+    }
+
+    func testEachStuckRequestHasItsOwnInterruptTimeout() {
+        var policy = Policy(limits: Limits(threads: 3, requestTimeout: 5, interruptTimeout: 3), now: 0)
+        policy.run(1, at: 0)
+        policy.run(2, at: 2000)
+        XCTAssertEqual(policy.tick(at: 5000), [.interrupt(1, "c1")])
+        XCTAssertEqual(policy.tick(at: 7000), [.interrupt(2, "c2")])
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 7500), [.resume(1, "c1")])
+        XCTAssertEqual(policy.tick(at: 9999), [])
+        XCTAssertEqual(stops(policy.tick(at: 10000)), ["request-timeout"])
+    }
+
+    func testAnInterruptedRequestHoldsAStopBackUntilItsInterruptTimeout() {
+        var policy = Policy(limits: Limits(threads: 2, maximumRequests: 2, requestTimeout: 5, interruptTimeout: 3, gracefulTimeout: 60), now: 0)
+        policy.run(1, at: 0)
+        XCTAssertEqual(policy.tick(at: 5000), [.interrupt(1, "c1")])
+        policy.run(2, at: 5000)
+        XCTAssertEqual(policy.finished(2, reusable: true, restartNeeded: false, at: 5100),
+                       [.close(2, "c2", farewell: true)], "maximum-requests began a stop")
+        XCTAssertEqual(exits(policy.tick(at: 7999)), [], "the interrupted request may still unwind")
+        XCTAssertEqual(exits(policy.tick(at: 8000)), ["it reached its maximum-requests of 2"],
+                       "once overdue it holds nothing back")
+    }
+}
+
 final class InactivityTimeoutTests: XCTestCase {
     func testFiresAfterTheStartWhenNothingCame() {
         var policy = Policy(limits: Limits(inactivityTimeout: 10, gracefulTimeout: 15, shutdownTimeout: 5), now: 1000)

@@ -27,6 +27,8 @@ final class DaemonServer {
         var arrived = 0
         /// The running request's, for request-timeout to abort.
         var transport: SocketTransport?
+        /// The worker's, for interrupt-timeout to interrupt the request.
+        var interruption: Interruption?
         init(_ channel: FrameChannel) { self.channel = channel }
     }
 
@@ -39,6 +41,7 @@ final class DaemonServer {
     private let idle = epoll_create1(Int32(EPOLL_CLOEXEC))
     private let work = Lock()
     private let workerFree = Doorbell()
+    private let interrupter = Interrupter()
     // Guarded by work:
     private var policy: DaemonPolicy<Link>
     /// Whether the listener is in the poll set: the executed side of policy.wantsConnections.
@@ -49,6 +52,7 @@ final class DaemonServer {
         let config = plan.config
         limits = Limits(threads: config.threads, maximumRequests: config.maximumRequests,
                         inactivityTimeout: config.inactivityTimeout, requestTimeout: config.requestTimeout,
+                        interruptTimeout: config.interruptTimeout,
                         queueTimeout: config.queueTimeout, gracefulTimeout: config.gracefulTimeout,
                         evictionTimeout: config.evictionTimeout, shutdownTimeout: config.shutdownTimeout,
                         restartInterval: config.restartInterval, startupTimeout: config.startupTimeout)
@@ -165,9 +169,18 @@ final class DaemonServer {
                 drop(fd, link, farewell: farewell)
             case .resume(let fd, _):
                 watch(fd, events: Self.oneShot, modify: true)
+            case .interrupt(_, let link):
+                let request = link.transport?.description ?? "a request"
+                Apache.log(nil, SWSGI_LOG_WARNING, "swsgi: daemon process \(getpid()) of group '\(config.name)': request-timeout of \(config.requestTimeout) s reached by \(request); interrupting it (mod_wsgi.RequestTimeout), it has interrupt-timeout of \(config.interruptTimeout) s to unwind")
+                if let transport = link.transport, let interruption = link.interruption {
+                    interrupter.send(interruption, request: ObjectIdentifier(transport))
+                }
             case .timeOut(let fd, let link):
                 let request = link.transport?.description ?? "a request"
-                Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon process \(getpid()) of group '\(config.name)': request-timeout of \(config.requestTimeout) s reached by \(request); restarting the process")
+                let what = config.interruptTimeout > 0
+                    ? "\(request) did not unwind within interrupt-timeout of \(config.interruptTimeout) s after request-timeout of \(config.requestTimeout) s"
+                    : "request-timeout of \(config.requestTimeout) s reached by \(request)"
+                Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon process \(getpid()) of group '\(config.name)': \(what); restarting the process")
                 if let transport = link.transport { transport.abort(504) } else { shutdown(fd, Int32(SHUT_RDWR)) }
             case .exit(let reason, let within):
                 exit = (reason, within)
@@ -201,7 +214,7 @@ final class DaemonServer {
             let transport = table.withPointers { pointers in
                 let (request, client) = describe(pointers)
                 let transport = SocketTransport(link.channel, description: request, client: client)
-                work.withLock { link.transport = transport }
+                work.withLock { (link.transport, link.interruption) = (transport, RequestThread.current.interruption) }
                 let thread = Int32(RequestThread.current.id)
                 swsgi_metrics_worker_begin(thread, request)
                 defer { swsgi_metrics_worker_end(thread) }
@@ -211,7 +224,7 @@ final class DaemonServer {
                 return transport
             }
             work.withLock {
-                link.transport = nil
+                (link.transport, link.interruption) = (nil, nil)
                 execute(policy.finished(fd, reusable: !transport.broken, restartNeeded: scriptChanged, at: monotonicMilliseconds()))
                 // The poller may be waiting with the listener unwatched: a worker is free now.
                 if !listening { workerFree.ring() }

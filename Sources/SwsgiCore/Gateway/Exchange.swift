@@ -157,7 +157,8 @@ final class Exchange: PythonRequest {
 
     private func close(_ result: borrowing PyRef) {
         guard result.hasAttribute(interpreter.names.close) else { return }
-        if result.callMethod(interpreter.names.close) == nil {
+        // An interruption that arrives in close() has nothing left to unwind.
+        if result.callMethod(interpreter.names.close) == nil, !interpreter.takeRequestTimeout() {
             interpreter.logPendingException(handle: handle, log: log, message: "swsgi: exception in close() of the result of WSGI script '\(script)'")
         }
     }
@@ -170,6 +171,11 @@ final class Exchange: PythonRequest {
     }
 
     private func failWithException() -> Int32 {
+        if interpreter.takeRequestTimeout() {
+            log(SWSGI_LOG_INFO, "swsgi: request-timeout interrupted WSGI script '\(script)' (mod_wsgi.RequestTimeout) and it unwound"
+                + (headersSent ? "; its response was cut short" : "; answering 504"))
+            return headersSent ? -1 : 504
+        }
         interpreter.logPendingException(handle: handle, log: log, message: "swsgi: exception occurred processing WSGI script '\(script)'")
         return headersSent ? -1 : 500
     }

@@ -59,6 +59,8 @@ enum Gateway {
         }
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
         defer { PythonRuntime.leave() }
+        thread.interruption.begin(interpreter, request: ObjectIdentifier(transport))
+        defer { thread.interruption.end() }
         if !dispatch.processGroup.isEmpty, interpreter.loadedAnother(script: script, mtime: mtime, callable: dispatch.callable) {
             transport.log(SWSGI_LOG_INFO, "swsgi: restarting daemon process \(getpid()) of group '\(dispatch.processGroup)' because WSGI script '\(script)' changed")
             return restartNeeded

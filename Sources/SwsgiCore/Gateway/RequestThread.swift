@@ -11,6 +11,8 @@ final class RequestThread {
     var requests = 0
     /// Its I/O goes through the exchange, as every use of a request's transport does.
     var exchange: Exchange?
+    /// How the daemon's interrupt-timeout reaches the request this thread runs.
+    let interruption = Interruption()
     /// mod_wsgi.request_data(): a dict for the running request, made when first asked for.
     private var requestData: PyRef?
 
