@@ -86,7 +86,8 @@ int swsgi_scope_merge(int base, int add);
 char *swsgi_directive(int scope, int where, const char *name, int argc, const char *const *argv);
 /* check_config: cross-checks over the whole configuration, including that Apache's User and
    Group (uid, gid) and each daemon group's user can read what they must. NULL, or an error
-   sentence. */
+   sentence. Logs a notice (through the io's log, for the server) for each directive and
+   option given that has no effect. */
 char *swsgi_config_check(int main_scope, unsigned uid, unsigned gid);
 /* translate_name: the alias of server_scope that maps uri, or -1; *target (malloc'd) is the
    file-system path plus the rest of the URI. */

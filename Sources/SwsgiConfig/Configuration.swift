@@ -12,10 +12,17 @@ struct ConfigState {
     var merges: [MergeKey: Int32] = [:]
     /// The <WSGIInterpreterOptions> section being read: an index into global.interpreterOptions.
     var openOptions: Int?
+    /// What configtest tells at notice level: the directives and options given that have no
+    /// effect in swsgi, each once.
+    var notices: [String] = []
 
     init(python: (major: Int, minor: Int), pythonPrefix: String) {
         self.python = python
         self.pythonPrefix = pythonPrefix
+    }
+
+    mutating func notice(_ text: String) {
+        if !notices.contains(text) { notices.append(text) }
     }
 
     mutating func add(_ scope: Scope) -> Int32 {
@@ -102,12 +109,18 @@ public final class Configuration: @unchecked Sendable {
                     throw ConfigError("\(directive.name) cannot be used inside \(InterpreterOptions.directive): only WSGIPerInterpreterGIL can")
                 }
                 try directive.run(&state, Invocation(directive: directive.name, scope: Int(scope), context: context, words: args))
+                if let why = directive.withoutEffect {
+                    state.notice("swsgi: \(directive.name) is accepted for compatibility with mod_wsgi but has no effect\(why.isEmpty ? "" : ": " + why)")
+                }
             }
             return nil
         } catch {
             return "\(error)"
         }
     }
+
+    /// The notices configtest logs (`ConfigState.notices`).
+    public var notices: [String] { state.withLock { $0.notices } }
 
     /// Cross-checks that need the whole configuration. Every scope is examined, so `mainScope`
     /// (the shim's contract) is not needed to find them. apacheUID/GID: Apache's User and Group.
@@ -132,6 +145,10 @@ public final class Configuration: @unchecked Sendable {
                     if !found.contains(problem) { found.append(problem) }
                     if !all { return found }
                 }
+            }
+            for group in Set(state.scopes.flatMap { $0.restrictProcess ?? [] }).sorted() where !group.isEmpty && !defined.contains(group) {
+                found.append("WSGIRestrictProcess: process group '\(group)' is not defined by any WSGIDaemonProcess")
+                if !all { return found }
             }
             for options in state.global.interpreterOptions {
                 if let group = options.processGroup, !group.isEmpty, !defined.contains(group) {

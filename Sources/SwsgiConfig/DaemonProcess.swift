@@ -17,7 +17,6 @@ public struct DaemonProcess: Sendable {
     /// nil: initgroups() of the user.
     public var supplementaryGroups: [UInt32]?
     public var home: String?
-    public var chroot: String?
     /// The process title, with %{GROUP} already expanded.
     public var displayName: String?
     public var lang: String?
@@ -54,14 +53,21 @@ public struct DaemonProcess: Sendable {
     public var requestBufferSize = 1 << 20
     /// 0: the operating system's default.
     public var stackSize = 0
+    /// Who owns the group's socket: Apache's User unless socket-user= names another.
     public var socketUser: String?
+    public var socketUID: UInt32?
+    /// Scripts this group runs must be owned by this user (or group), as in mod_wsgi.
     public var scriptUser: String?
+    public var scriptUID: UInt32?
     public var scriptGroup: String?
+    public var scriptGID: UInt32?
     public var cpuTimeLimit = 0
     public var cpuPriority = 0
     public var memoryLimit = 0
     public var virtualMemoryLimit = 0
     public var serverMetrics = false
+    /// The options given that change nothing in swsgi, in the order given: configtest says so.
+    public private(set) var withoutEffect: [String] = []
     /// The server scope it was defined in.
     public var scope: Int
     /// Where it was defined, for the duplicate-name message.
@@ -110,7 +116,9 @@ public struct DaemonProcess: Sendable {
             supplementaryGroups = try value.split(separator: ",").map { try systemGroup(String($0)).id }
         case "umask": umask = try octalMask(value)
         case "home": home = try absolutePath(value)
-        case "chroot": chroot = try absolutePath(value)
+        case "chroot":
+            throw ConfigError("\(Self.directive): option '\(option.word)' is not supported: swsgi cannot confine a daemon process to a directory "
+                + "(its Python, the application and everything they read would have to be inside it); remove the option, or confine Apache as a whole")
         case "lang": lang = value
         case "locale": locale = value
         case "python-home":
@@ -143,9 +151,15 @@ public struct DaemonProcess: Sendable {
         case "request-buffer-size": requestBufferSize = try Limit.atLeast(0).parse(value)
         // Below 16 KiB pthread_attr_setstacksize() fails (PTHREAD_STACK_MIN).
         case "stack-size": stackSize = try Limit.zeroOrAtLeast(16384).parse(value)
-        case "socket-user": socketUser = try systemUser(value).name
-        case "script-user": scriptUser = try systemUser(value).name
-        case "script-group": scriptGroup = try systemGroup(value).name
+        case "socket-user":
+            let account = try systemUser(value)
+            (socketUser, socketUID) = (account.name, account.id)
+        case "script-user":
+            let account = try systemUser(value)
+            (scriptUser, scriptUID) = (account.name, account.id)
+        case "script-group":
+            let account = try systemGroup(value)
+            (scriptGroup, scriptGID) = (account.name, account.id)
         case "cpu-time-limit": cpuTimeLimit = try Limit.atLeast(0).parse(value)
         case "cpu-priority": cpuPriority = try Limit.within(-20...19).parse(value)
         case "memory-limit": memoryLimit = try Limit.atLeast(0).parse(value)
@@ -155,5 +169,12 @@ public struct DaemonProcess: Sendable {
         case "newrelic-config-file", "newrelic-environment": break
         default: throw ConfigError("\(Self.directive): unknown option '\(option.word)'")
         }
+        if Self.optionsWithoutEffect.contains(option.key), !withoutEffect.contains(option.key) { withoutEffect.append(option.key) }
     }
+
+    /// Accepted so that mod_wsgi configurations load (their values are checked all the same).
+    static let optionsWithoutEffect: Set<String> = [
+        "deadlock-timeout", "response-socket-timeout", "send-buffer-size", "receive-buffer-size", "header-buffer-size",
+        "response-buffer-size", "python-eggs", "server-metrics", "newrelic-config-file", "newrelic-environment",
+    ]
 }

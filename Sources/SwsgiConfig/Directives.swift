@@ -47,10 +47,20 @@ struct Directive: Sendable {
     let arity: ClosedRange<Int>
     let usage: String
     let run: @Sendable (inout ConfigState, Invocation) throws -> Void
+    /// Set for a directive accepted so that mod_wsgi configurations load, which changes
+    /// nothing here: why, or "" (configtest says so in a notice).
+    var withoutEffect: String?
 
     init(_ name: String, _ placement: Placement, arity: ClosedRange<Int> = 1...1, usage: String,
          run: @escaping @Sendable (inout ConfigState, Invocation) throws -> Void) {
         (self.name, self.placement, self.arity, self.usage, self.run) = (name, placement, arity, "\(name) \(usage)", run)
+    }
+
+    /// This directive, marked as having no effect.
+    func withoutEffect(_ why: String = "") -> Directive {
+        var marked = self
+        marked.withoutEffect = why
+        return marked
     }
 
     static func named(_ name: String) -> Directive? { table[name.lowercased()] }
@@ -96,7 +106,7 @@ struct Directive: Sendable {
         },
         Directive("WSGIPythonEggs", .processWide, usage: "directory") { state, call in
             state.global.pythonEggs = call.words[0]
-        },
+        }.withoutEffect(),
         Directive("WSGIAcceptMutex", .processWide, usage: "default|flock|fcntl|sysvsem|posixsem|pthread") { state, call in
             state.global.acceptMutex = try call.value { word in
                 let mechanisms = ["default", "flock", "fcntl", "sysvsem", "posixsem", "pthread"]
@@ -105,7 +115,7 @@ struct Directive: Sendable {
                 }
                 return word.lowercased()
             }
-        },
+        }.withoutEffect(),
         Directive(InterpreterOptions.directive, .processWide, arity: 0...2,
                   usage: "[process-group=name] [application-group=name]> ... \(InterpreterOptions.closing)") { state, call in
             guard state.openOptions == nil else { throw ConfigError("\(call.directive) sections cannot be nested") }
@@ -128,14 +138,14 @@ struct Directive: Sendable {
         },
         globalFlag("WSGIDontWriteBytecode", \.dontWriteBytecode),
         globalFlag("WSGIRestrictEmbedded", \.restrictEmbedded),
-        globalFlag("WSGILazyInitialization", \.lazyInitialization),
-        globalFlag("WSGIRestrictStdout", \.restrictStdout),
-        globalFlag("WSGIRestrictStdin", \.restrictStdin),
-        globalFlag("WSGIRestrictSignal", \.restrictSignal),
-        globalFlag("WSGIDestroyInterpreter", \.destroyInterpreter),
-        globalFlag("WSGISocketRotation", \.socketRotation),
-        globalFlag("WSGIVerboseDebugging", \.verboseDebugging),
-        globalFlag("WSGICaseSensitivity", \.caseSensitivity),
+        globalFlag("WSGILazyInitialization", \.lazyInitialization).withoutEffect(),
+        globalFlag("WSGIRestrictStdout", \.restrictStdout).withoutEffect(),
+        globalFlag("WSGIRestrictStdin", \.restrictStdin).withoutEffect(),
+        globalFlag("WSGIRestrictSignal", \.restrictSignal).withoutEffect(),
+        globalFlag("WSGIDestroyInterpreter", \.destroyInterpreter).withoutEffect(),
+        globalFlag("WSGISocketRotation", \.socketRotation).withoutEffect(),
+        globalFlag("WSGIVerboseDebugging", \.verboseDebugging).withoutEffect(),
+        globalFlag("WSGICaseSensitivity", \.caseSensitivity).withoutEffect(),
 
         Directive("WSGIScriptAlias", .serverOrHost, arity: 2...7,
                   usage: "URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off] [interface=wsgi|asgi]") { state, call in
@@ -152,10 +162,21 @@ struct Directive: Sendable {
                     + "already defined \(earlier.context.phrase); daemon process group names must be unique across the server")
             }
             state.global.daemons.append(daemon)
+            for option in daemon.withoutEffect {
+                state.notice("swsgi: \(call.directive) '\(daemon.name)': option '\(option)' is accepted for compatibility with mod_wsgi but has no effect")
+            }
         },
 
         Directive("WSGIProcessGroup", .notHtaccess, usage: "name|%{GLOBAL}|%{ENV:variable}") { state, call in
             state.scopes[call.scope].processGroup = try call.value(ProcessGroup.init(parsing:))
+        },
+        Directive("WSGIRestrictProcess", .notHtaccess, arity: 1...Int.max, usage: "group|%{GLOBAL} ...") { state, call in
+            state.scopes[call.scope].restrictProcess = try call.words.map { word in
+                guard !word.isEmpty, !word.hasPrefix("%{") || word == "%{GLOBAL}" else {
+                    throw ConfigError("\(call.directive): '\(word)' is not a process group name; use the name of a WSGIDaemonProcess or %{GLOBAL}")
+                }
+                return word == "%{GLOBAL}" ? "" : word
+            }
         },
         Directive("WSGIApplicationGroup", .notHtaccess, usage: "name|%{GLOBAL}|%{RESOURCE}|%{SERVER}|%{HOST}|%{ENV:variable}") { state, call in
             state.scopes[call.scope].applicationGroup = try call.value(ApplicationGroup.init(parsing:))
@@ -172,10 +193,9 @@ struct Directive: Sendable {
         scopeFlag("WSGIScriptReloading", \.scriptReloading),
         // Accepted so that mod_wsgi configurations load; they change nothing here: sendfile
         // is always used for wsgi.file_wrapper, HEAD is passed on as HEAD.
-        acceptedFlag("WSGIEnableSendfile"),
-        acceptedFlag("WSGIIgnoreActivity"),
+        acceptedFlag("WSGIEnableSendfile").withoutEffect("swsgi always sends wsgi.file_wrapper files with sendfile"),
+        acceptedFlag("WSGIIgnoreActivity").withoutEffect(),
         acceptedFlag("WSGIErrorOverride"),
-        acceptedFlag("WSGIPassApacheRequest"),
         authScript("WSGIAccessScript", \.accessScript),
         authScript("WSGIAuthUserScript", \.authUserScript),
         authScript("WSGIAuthGroupScript", \.authGroupScript),
@@ -199,6 +219,7 @@ struct Directive: Sendable {
             }
             state.scopes[call.scope].trustedProxies = (state.scopes[call.scope].trustedProxies ?? []) + ranges
         },
+        acceptedFlag("WSGIPassApacheRequest").withoutEffect(),
         Directive("WSGIMapHEADToGET", .anywhere, usage: "On|Off|Auto") { _, call in
             _ = try call.value { word in
                 guard ["on", "off", "auto"].contains(word.lowercased()) else { throw Reason("is not On, Off or Auto") }

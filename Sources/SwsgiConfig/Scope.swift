@@ -13,6 +13,9 @@ public struct Scope: Sendable {
     public var authGroupScript: AuthScript?
     public var trustedProxyHeaders: [ProxyHeader]?
     public var trustedProxies: [AddressRange]?
+    /// WSGIRestrictProcess: the only process groups requests here may run in ("" is
+    /// embedded mode, %{GLOBAL}).
+    public var restrictProcess: [String]?
 
     public init() {}
 
@@ -38,6 +41,7 @@ public struct Scope: Sendable {
         // As in mod_wsgi, a directory's lists replace the server's instead of adding to them.
         result.trustedProxyHeaders = trustedProxyHeaders ?? base.trustedProxyHeaders
         result.trustedProxies = trustedProxies ?? base.trustedProxies
+        result.restrictProcess = restrictProcess ?? base.restrictProcess
         return result
     }
 }

@@ -18,6 +18,7 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(d.maximumRequests, 0)
         XCTAssertEqual(d.inactivityTimeout, 0)
         XCTAssertEqual(d.requestTimeout, 0)
+        XCTAssertEqual(d.interruptTimeout, 0)
         XCTAssertEqual(d.socketTimeout, 0)
         XCTAssertEqual(d.queueTimeout, 0)
         XCTAssertEqual(d.gracefulTimeout, 15)
@@ -38,9 +39,9 @@ final class DaemonProcessTests: XCTestCase {
     func testEveryOptionIsParsed() throws {
         let f = Fixture()
         let line = "WSGIDaemonProcess site processes=1 threads=0 user=nobody group=#65534 supplementary-groups=daemon,nogroup "
-            + "umask=0027 home=/srv/site chroot=/srv/jail lang=en_GB.UTF-8 locale=C.UTF-8 python-home=/usr "
+            + "umask=0027 home=/srv/site lang=en_GB.UTF-8 locale=C.UTF-8 python-home=/usr "
             + "python-path=/srv/site:/srv/lib python-eggs=/tmp/eggs display-name=%{GROUP} maximum-requests=1000 "
-            + "inactivity-timeout=300 request-timeout=60 socket-timeout=30 queue-timeout=45 graceful-timeout=20 "
+            + "inactivity-timeout=300 request-timeout=60 interrupt-timeout=10 socket-timeout=30 queue-timeout=45 graceful-timeout=20 "
             + "eviction-timeout=25 shutdown-timeout=6 restart-interval=3600 startup-timeout=15 connect-timeout=10 "
             + "deadlock-timeout=120 listen-backlog=50 send-buffer-size=512 receive-buffer-size=1024 "
             + "header-buffer-size=8192 response-buffer-size=131072 request-buffer-size=0 stack-size=524288 socket-user=daemon "
@@ -58,7 +59,6 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(d.supplementaryGroups, [1, 65534])
         XCTAssertEqual(d.umask, 0o027)
         XCTAssertEqual(d.home, "/srv/site")
-        XCTAssertEqual(d.chroot, "/srv/jail")
         XCTAssertEqual(d.lang, "en_GB.UTF-8")
         XCTAssertEqual(d.locale, "C.UTF-8")
         XCTAssertEqual(d.pythonHome, "/usr")
@@ -68,6 +68,7 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(d.maximumRequests, 1000)
         XCTAssertEqual(d.inactivityTimeout, 300)
         XCTAssertEqual(d.requestTimeout, 60)
+        XCTAssertEqual(d.interruptTimeout, 10)
         XCTAssertEqual(d.socketTimeout, 30)
         XCTAssertEqual(d.responseSocketTimeout, 30)
         XCTAssertEqual(d.queueTimeout, 45)
@@ -86,7 +87,9 @@ final class DaemonProcessTests: XCTestCase {
         XCTAssertEqual(d.requestBufferSize, 0)
         XCTAssertEqual(d.stackSize, 524288)
         XCTAssertEqual(d.socketUser, "daemon")
+        XCTAssertEqual(d.socketUID, 1)
         XCTAssertEqual(d.scriptUser, "nobody")
+        XCTAssertEqual(d.scriptUID, nobody.uid)
         XCTAssertEqual(d.cpuTimeLimit, 100)
         XCTAssertEqual(d.cpuPriority, -5)
         XCTAssertEqual(d.memoryLimit, 1000000)
@@ -116,6 +119,11 @@ final class DaemonProcessTests: XCTestCase {
             ("threads= 4", "option 'threads=' has no value"),
             ("maximum-requests=-1", "option 'maximum-requests=-1' must not be negative"),
             ("request-timeout=1m", "option 'request-timeout=1m' is not a whole number"),
+            ("interrupt-timeout=-1", "option 'interrupt-timeout=-1' must not be negative"),
+            ("chroot=/srv/jail", "option 'chroot=/srv/jail' is not supported: swsgi cannot confine a daemon process to a directory "
+                + "(its Python, the application and everything they read would have to be inside it); remove the option, or confine Apache as a whole"),
+            ("socket-user=nosuchuser", "option 'socket-user=nosuchuser' is not a known user"),
+            ("script-group=nosuchgroup", "option 'script-group=nosuchgroup' is not a known group"),
             ("header-buffer-size=4096", "option 'header-buffer-size=4096' must be 0 (the default) or at least 8192"),
             ("response-buffer-size=100", "option 'response-buffer-size=100' must be 0 (the default) or at least 65536"),
             ("request-buffer-size=-1", "option 'request-buffer-size=-1' must not be negative"),
@@ -141,6 +149,19 @@ final class DaemonProcessTests: XCTestCase {
         }
         XCTAssertEqual(Fixture().apply("WSGIDaemonProcess site python-home=/nonexistent/venv"),
                        "WSGIDaemonProcess python-home '/nonexistent/venv' does not exist; WSGIDaemonProcess python-home must be sys.prefix of a Python 3.11 installation or virtual environment (not the bin/python file, not site-packages)")
+    }
+
+    func testOptionsWithoutEffectAreNoticedOncePerGroupAndOption() {
+        let f = Fixture()
+        f.ok("WSGIDaemonProcess a deadlock-timeout=60 request-timeout=5 server-metrics=On header-buffer-size=65536")
+        f.ok("WSGIDaemonProcess b deadlock-timeout=60")
+        XCTAssertEqual(f.config.notices, [
+            "swsgi: WSGIDaemonProcess 'a': option 'deadlock-timeout' is accepted for compatibility with mod_wsgi but has no effect",
+            "swsgi: WSGIDaemonProcess 'a': option 'server-metrics' is accepted for compatibility with mod_wsgi but has no effect",
+            "swsgi: WSGIDaemonProcess 'a': option 'header-buffer-size' is accepted for compatibility with mod_wsgi but has no effect",
+            "swsgi: WSGIDaemonProcess 'b': option 'deadlock-timeout' is accepted for compatibility with mod_wsgi but has no effect",
+        ])
+        XCTAssertEqual(Fixture().config.notices, [])
     }
 
     func testNameMustComeFirst() {

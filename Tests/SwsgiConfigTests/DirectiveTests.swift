@@ -88,6 +88,37 @@ final class DirectiveTests: XCTestCase {
                        "WSGIAcceptMutex: 'spinlock' is not a lock mechanism; use one of default, flock, fcntl, sysvsem, posixsem, pthread")
     }
 
+    func testDirectivesWithoutEffectAreNoticedOnce() {
+        let f = Fixture()
+        for line in ["WSGIRestrictStdout On", "WSGIRestrictStdout Off", "WSGIEnableSendfile Off", "WSGIAcceptMutex flock",
+                     "WSGIPythonHashSeed 1", "WSGIPassApacheRequest On"] {
+            f.ok(line)
+        }
+        XCTAssertEqual(f.config.notices, [
+            "swsgi: WSGIRestrictStdout is accepted for compatibility with mod_wsgi but has no effect",
+            "swsgi: WSGIEnableSendfile is accepted for compatibility with mod_wsgi but has no effect: swsgi always sends wsgi.file_wrapper files with sendfile",
+            "swsgi: WSGIAcceptMutex is accepted for compatibility with mod_wsgi but has no effect",
+            "swsgi: WSGIPassApacheRequest is accepted for compatibility with mod_wsgi but has no effect",
+        ])
+        XCTAssertNotNil(Fixture().apply("WSGIRestrictStdout maybe"))
+    }
+
+    func testRestrictProcess() {
+        let f = Fixture()
+        let dir = f.config.newScope()
+        f.ok("WSGIDaemonProcess a")
+        f.ok("WSGIRestrictProcess a %{GLOBAL}")
+        f.ok("WSGIRestrictProcess b", in: .directory, scope: dir)
+        XCTAssertEqual(f.config.scope(f.main).restrictProcess, ["a", ""])
+        XCTAssertEqual(f.config.scope(f.config.merge(base: f.main, add: dir)).restrictProcess, ["b"], "the directory's list replaces the server's")
+        XCTAssertEqual(f.config.scope(f.config.merge(base: f.main, add: f.config.newScope())).restrictProcess, ["a", ""])
+        XCTAssertEqual(f.check(), "WSGIRestrictProcess: process group 'b' is not defined by any WSGIDaemonProcess")
+        XCTAssertEqual(f.apply("WSGIRestrictProcess %{ENV:X}"),
+                       "WSGIRestrictProcess: '%{ENV:X}' is not a process group name; use the name of a WSGIDaemonProcess or %{GLOBAL}")
+        XCTAssertEqual(f.apply("WSGIRestrictProcess a", in: .htaccess),
+                       "WSGIRestrictProcess cannot be used in .htaccess files: put it in the server configuration, a <VirtualHost>, <Directory> or <Location>")
+    }
+
     func testValueErrors() {
         let f = Fixture()
         XCTAssertEqual(f.apply("WSGIPythonOptimize 3"), "WSGIPythonOptimize: '3' must be between 0 and 2")

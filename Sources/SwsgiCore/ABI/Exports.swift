@@ -54,7 +54,8 @@ private let pythonVersionText = strdup("\(PythonHome.builtVersion.major).\(Pytho
 
 @_cdecl("swsgi_config_check")
 public func swsgiConfigCheck(_ mainScope: Int32, _ uid: UInt32, _ gid: UInt32) -> UnsafeMutablePointer<CChar>? {
-    cString(configuration.check(mainScope: mainScope, apacheUID: uid, apacheGID: gid))
+    for notice in configuration.notices { Apache.log(nil, SWSGI_LOG_NOTICE, notice) }
+    return cString(configuration.check(mainScope: mainScope, apacheUID: uid, apacheGID: gid))
 }
 
 @_cdecl("swsgi_translate")

@@ -14,6 +14,11 @@ enum DaemonClient {
             transport.log(SWSGI_LOG_ERR, "swsgi: no WSGI daemon process called '\(dispatch.processGroup)' has been configured")
             return 500
         }
+        if plan.config.scriptUser != nil || plan.config.scriptGroup != nil, let script = facts.scriptFilename,
+           let problem = scriptOwnershipProblem(script, for: plan.config) {
+            transport.log(SWSGI_LOG_ERR, "swsgi: daemon process group '\(plan.config.name)' refuses to run it: \(problem)")
+            return 403
+        }
         let body = BodyReadAhead(client: transport)
         if facts.chunked || (facts.contentLength ?? 0) > 0, !body.fill(upTo: plan.config.requestBufferSize) {
             transport.log(SWSGI_LOG_ERR, bodyReadFailed)

@@ -11,6 +11,9 @@ struct GroupPlan {
     let socketPrefix: String
     var listener: Int32 = -1
 
+    /// Who may connect: the socket's owner (socket-user=, else Apache's User).
+    var socketOwner: uid_t { config.socketUID.map { uid_t($0) } ?? DaemonGroups.apacheUID }
+
     /// socket-timeout, by default Apache's Timeout: how long one read or write on a daemon
     /// connection may wait.
     var socketTimeoutMilliseconds: Int32 {

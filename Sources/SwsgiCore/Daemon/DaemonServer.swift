@@ -111,8 +111,9 @@ final class DaemonServer {
             let fd = work.withLock { policy.wantsConnections ? accept(plan.listener, nil, nil) : -1 }
             if fd < 0 { return }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            // The socket is 0700 and Apache's user owns it; check the peer all the same.
-            guard let peer = peerCredentials(fd), peer.uid == DaemonGroups.apacheUID || peer.uid == 0 else {
+            // The socket is 0700 and its owner is Apache's user (or socket-user=); check the
+            // peer all the same.
+            guard let peer = peerCredentials(fd), peer.uid == plan.socketOwner || peer.uid == 0 else {
                 Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': refused a connection from a process that is not Apache's")
                 close(fd)
                 continue

@@ -3,7 +3,8 @@ import SwsgiABI
 
 /// A daemon group's listening Unix socket.
 enum DaemonSocket {
-    /// The group's listening socket, reachable by Apache's user only (mode 0700).
+    /// The group's listening socket, reachable by its owner only (mode 0700): Apache's User, or
+    /// socket-user=.
     static func listen(_ plan: GroupPlan) -> Int32? {
         let path = plan.socketPath
         func failure(_ what: String) -> Int32? {
@@ -32,7 +33,7 @@ enum DaemonSocket {
         umask(mask)
         if bound != 0 { close(fd); return failure("bind") }
         if Glibc.listen(fd, Int32(plan.config.listenBacklog)) != 0 { close(fd); return failure("listen on") }
-        if geteuid() == 0, chown(path, DaemonGroups.apacheUID, gid_t.max) != 0 { close(fd); return failure("chown") }
+        if geteuid() == 0, chown(path, plan.socketOwner, gid_t.max) != 0 { close(fd); return failure("chown") }
         return fd
     }
 }

@@ -35,6 +35,11 @@ enum ChildRequest {
             transport.log(SWSGI_LOG_ERR, "swsgi: the ASGI app \(facts.scriptFilename ?? "") resolved to no daemon process group; ASGI apps run only in daemon groups")
             return 500
         }
+        if let allowed = dispatch.allowedProcessGroups, !allowed.contains(dispatch.processGroup) {
+            let group = dispatch.processGroup.isEmpty ? "%{GLOBAL} (embedded mode)" : "'\(dispatch.processGroup)'"
+            transport.log(SWSGI_LOG_ERR, "swsgi: process group \(group) cannot be used for \(facts.scriptFilename ?? "the request"): WSGIRestrictProcess allows only \(allowed.map { $0.isEmpty ? "%{GLOBAL}" : $0 }.joined(separator: ", "))")
+            return 500
+        }
         if !dispatch.processGroup.isEmpty {
             return DaemonClient.forward(request, facts: facts, dispatch: dispatch, transport: transport)
         }

@@ -15,6 +15,8 @@ struct Dispatch {
     var scriptReloading: Bool
     /// interface=asgi: the callable is an ASGI app (daemon groups only).
     var asgi: Bool
+    /// WSGIRestrictProcess: the process groups allowed here (nil: any).
+    var allowedProcessGroups: [String]?
 
     init(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, configuration: Configuration) {
         let r = request.pointee
@@ -38,6 +40,7 @@ struct Dispatch {
         chunkedRequest = dir?.chunkedRequest ?? false
         scriptReloading = dir?.scriptReloading ?? true
         asgi = alias?.asgi ?? false
+        allowedProcessGroups = dir?.restrictProcess
     }
 
     /// In a daemon: what the Apache child resolved.
