@@ -89,3 +89,24 @@ def test_python_version_and_home_logged(apache_factory):
     text = a.wait_log(mark, "initialised Python")
     assert re.search(r"\[wsgi:info\] .*Apache child \d+ initialised Python %s\.\d+ with sys.prefix '%s' "
                      r"\(WSGIPythonHome '%s'\)" % ((re.escape(PY_VERSION),) + (re.escape(BASE_PREFIX),) * 2), text), text
+
+
+# mod_wsgi 4.9.4 has no LogHandler (mod_wsgi 6 has).
+@pytest.mark.swsgi_only
+@pytest.mark.parametrize("mode", sorted(CONTEXT))
+def test_log_handler_logs_at_apache_levels(apache_factory, mode):
+    a = apache_factory(SOCKET_DIRECTIVE + "LogLevel info wsgi:debug\nWSGIDaemonProcess logs threads=2\n"
+                       "WSGIScriptAlias /emb {apps}/log_handler.wsgi\n"
+                       "WSGIScriptAlias /dmn {apps}/log_handler.wsgi process-group=logs\n")
+    token = "%s%d" % (mode, time.monotonic_ns())
+    mark = a.log_mark()
+    r = a.get("/%s?%s" % (mode, token))
+    assert r.status == 200, (r, a.log_since(mark))
+    assert r.json() == {"subclass": True, "module": "mod_wsgi", "same": True}
+    text = a.wait_log(mark, "level-5-" + token, "second-" + token)
+    expected = {"level-50-": "crit", "level-40-": "error", "level-30-": "warn", "level-35-": "warn",
+                "level-20-": "info", "level-10-": "debug", "level-5-": "debug", "first-": "error", "second-": "error"}
+    for needle, level in expected.items():
+        line = next((l for l in text.splitlines() if needle + token in l), None)
+        assert line is not None, (needle, text)
+        assert "[wsgi:%s]" % level in line and "[%s 127.0.0.1:" % CONTEXT[mode] in line, line
