@@ -6,16 +6,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import pid_alive, wait_until
+from conftest import PY_VERSION, pid_alive, wait_until
 from daemon_support import SOCKET_DIRECTIVE
 
 pytestmark = pytest.mark.swsgi_only
 
 GROUPS = {"global": "%{GLOBAL}", "sub-interpreter": "stuck"}
+if tuple(map(int, PY_VERSION.split("."))) >= (3, 12):
+    GROUPS["sub-interpreter with its own GIL"] = "own-gil"
 
 
 def conf(group, threads=1):
-    return (SOCKET_DIRECTIVE +
+    return (SOCKET_DIRECTIVE + ("WSGIPerInterpreterGIL On\n" if group == "own-gil" else "") +
             "WSGIDaemonProcess it threads=%d request-timeout=1 interrupt-timeout=3\n" % threads +
             "WSGIScriptAlias / {apps}/daemon/stuck.wsgi process-group=it application-group=%s\n" % group)
 
