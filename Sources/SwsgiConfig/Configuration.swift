@@ -35,6 +35,23 @@ struct ConfigState {
     }
 }
 
+extension ConfigState {
+    /// chroot=: the group's Python and its scripts must be inside the directory.
+    func chrootProblem(_ daemon: DaemonProcess) -> String? {
+        guard let jail = daemon.chroot else { return nil }
+        let scripts = scopes.flatMap(\.scriptAliases).filter { $0.processGroup == .named(daemon.name) }.map { ("WSGIScriptAlias", $0.target) }
+            + global.importScripts.filter { $0.processGroup == .named(daemon.name) }.map { ("WSGIImportScript", $0.path) }
+        if let (directive, path) = scripts.first(where: { daemon.seenInside($0.1) == nil }) {
+            return "\(directive) '\(path)' is for daemon process group '\(daemon.name)', whose chroot is '\(jail)': the script must be inside that directory"
+        }
+        // A python-home= of its own was checked inside the chroot as it was read.
+        guard daemon.pythonHome == nil else { return nil }
+        let home = global.pythonHome ?? pythonPrefix
+        guard let problem = checkPythonHome(daemon.inside(home), directive: "the Python", expected: python) else { return nil }
+        return "WSGIDaemonProcess '\(daemon.name)': its processes run inside chroot '\(jail)', which must hold their Python at '\(home)': \(problem)"
+    }
+}
+
 struct MergeKey: Hashable {
     let base: Int32
     let add: Int32
@@ -143,6 +160,12 @@ public final class Configuration: @unchecked Sendable {
                 for case let (directive, .named(group)?) in uses where !defined.contains(group) {
                     let problem = "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
                     if !found.contains(problem) { found.append(problem) }
+                    if !all { return found }
+                }
+            }
+            for daemon in state.global.daemons {
+                if let problem = state.chrootProblem(daemon) {
+                    found.append(problem)
                     if !all { return found }
                 }
             }

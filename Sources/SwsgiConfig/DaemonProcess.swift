@@ -1,3 +1,5 @@
+import Glibc
+
 /// WSGIDaemonProcess NAME [option=value ...]. Times are in seconds, sizes in bytes; defaults are
 /// mod_wsgi's.
 public struct DaemonProcess: Sendable {
@@ -17,6 +19,9 @@ public struct DaemonProcess: Sendable {
     /// nil: initgroups() of the user.
     public var supplementaryGroups: [UInt32]?
     public var home: String?
+    /// The directory the processes are confined to (chroot); every other path of the group
+    /// (python-home, python-path, home, its scripts) is then seen from inside it.
+    public var chroot: String?
     /// The process title, with %{GROUP} already expanded.
     public var displayName: String?
     public var lang: String?
@@ -87,6 +92,10 @@ public struct DaemonProcess: Sendable {
                 try set(option, python: python)
             }
         }
+        // After every option: with chroot= the home is inside it.
+        if let home = pythonHome, let problem = checkPythonHome(inside(home), directive: "\(Self.directive) python-home", expected: python) {
+            throw ConfigError(problem)
+        }
         if scriptUser != nil && scriptGroup != nil {
             throw ConfigError("\(Self.directive): options script-user and script-group cannot be used together")
         }
@@ -117,15 +126,13 @@ public struct DaemonProcess: Sendable {
         case "umask": umask = try octalMask(value)
         case "home": home = try absolutePath(value)
         case "chroot":
-            throw ConfigError("\(Self.directive): option '\(option.word)' is not supported: swsgi cannot confine a daemon process to a directory "
-                + "(its Python, the application and everything they read would have to be inside it); remove the option, or confine Apache as a whole")
+            let jail = try absolutePath(value)
+            guard fileKind(jail) == .directory else { throw Reason("is not a directory") }
+            guard geteuid() == 0 else { throw Reason("needs Apache to be started as root") }
+            chroot = jail.count > 1 && jail.hasSuffix("/") ? String(jail.dropLast()) : jail
         case "lang": lang = value
         case "locale": locale = value
-        case "python-home":
-            if let problem = checkPythonHome(value, directive: "\(Self.directive) python-home", expected: python) {
-                throw ConfigError(problem)
-            }
-            pythonHome = value
+        case "python-home": pythonHome = value
         case "python-path": pythonPath = searchPath(value)
         case "python-eggs": pythonEggs = value
         case "display-name": displayName = value == "%{GROUP}" ? "(wsgi:\(name))" : value
@@ -170,6 +177,18 @@ public struct DaemonProcess: Sendable {
         default: throw ConfigError("\(Self.directive): unknown option '\(option.word)'")
         }
         if Self.optionsWithoutEffect.contains(option.key), !withoutEffect.contains(option.key) { withoutEffect.append(option.key) }
+    }
+
+    /// Where a path the group's processes see is outside them: inside its chroot, if any.
+    public func inside(_ path: String) -> String {
+        chroot.map { $0 == "/" ? path : $0 + path } ?? path
+    }
+
+    /// A path outside seen from inside the chroot (SCRIPT_FILENAME): nil when it is not
+    /// inside the chroot at all.
+    public func seenInside(_ path: String) -> String? {
+        guard let jail = chroot, jail != "/" else { return path }
+        return path.hasPrefix(jail + "/") ? String(path.dropFirst(jail.count)) : nil
     }
 
     /// Accepted so that mod_wsgi configurations load (their values are checked all the same).

@@ -135,8 +135,11 @@ extension ConfigState {
         }
         for daemon in global.daemons {
             let uid = daemon.uid ?? apacheUID
+            // Inside a chroot the group's Python is the one under it (its scripts are checked
+            // to be under it, with their paths as they are).
             var paths = python(home: daemon.pythonHome ?? global.pythonHome, homeDirective: daemon.pythonHome != nil ? "WSGIDaemonProcess python-home" : "WSGIPythonHome",
                                path: daemon.pythonPath, pathDirective: "WSGIDaemonProcess python-path")
+                .map { NeededPath(path: daemon.inside($0.path), directive: $0.directive) }
             paths += aliases.filter { $0.processGroup == .named(daemon.name) }.map { NeededPath(path: $0.target, directive: "WSGIScriptAlias") }
             paths += global.importScripts.filter { $0.processGroup == .named(daemon.name) }.map { NeededPath(path: $0.path, directive: "WSGIImportScript") }
             let name = userName(uid).map { "'\($0)'" } ?? "#\(uid)"

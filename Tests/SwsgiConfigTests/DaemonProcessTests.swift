@@ -120,8 +120,8 @@ final class DaemonProcessTests: XCTestCase {
             ("maximum-requests=-1", "option 'maximum-requests=-1' must not be negative"),
             ("request-timeout=1m", "option 'request-timeout=1m' is not a whole number"),
             ("interrupt-timeout=-1", "option 'interrupt-timeout=-1' must not be negative"),
-            ("chroot=/srv/jail", "option 'chroot=/srv/jail' is not supported: swsgi cannot confine a daemon process to a directory "
-                + "(its Python, the application and everything they read would have to be inside it); remove the option, or confine Apache as a whole"),
+            ("chroot=/nonexistent/jail", "option 'chroot=/nonexistent/jail' is not a directory"),
+            ("chroot=srv/jail", "option 'chroot=srv/jail' must be an absolute path"),
             ("socket-user=nosuchuser", "option 'socket-user=nosuchuser' is not a known user"),
             ("script-group=nosuchgroup", "option 'script-group=nosuchgroup' is not a known group"),
             ("header-buffer-size=4096", "option 'header-buffer-size=4096' must be 0 (the default) or at least 8192"),
@@ -162,6 +162,27 @@ final class DaemonProcessTests: XCTestCase {
             "swsgi: WSGIDaemonProcess 'b': option 'deadlock-timeout' is accepted for compatibility with mod_wsgi but has no effect",
         ])
         XCTAssertEqual(Fixture().config.notices, [])
+    }
+
+    func testAChrootHoldsTheGroupsPythonAndScripts() throws {
+        let jail = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: jail) }
+        let f = Fixture()
+        XCTAssertEqual(f.apply("WSGIDaemonProcess site chroot=\(jail) python-home=/usr"),
+                       "WSGIDaemonProcess python-home '\(jail)/usr' does not exist; WSGIDaemonProcess python-home must be sys.prefix of a Python 3.11 installation or virtual environment (not the bin/python file, not site-packages)",
+                       "python-home= is looked for inside the chroot, whatever the order of the options")
+        f.ok("WSGIDaemonProcess site chroot=\(jail)/")
+        let d = try XCTUnwrap(f.config.daemon(named: "site"))
+        XCTAssertEqual(d.chroot, jail)
+        XCTAssertEqual(d.inside("/usr"), jail + "/usr")
+        XCTAssertEqual(d.seenInside(jail + "/srv/app.wsgi"), "/srv/app.wsgi")
+        XCTAssertNil(d.seenInside(jail + "x/app.wsgi"))
+        f.ok("WSGIScriptAlias / /srv/app.wsgi process-group=site")
+        XCTAssertEqual(f.check(), "WSGIScriptAlias '/srv/app.wsgi' is for daemon process group 'site', whose chroot is '\(jail)': the script must be inside that directory")
+        let g = Fixture()
+        g.ok("WSGIDaemonProcess site chroot=\(jail)")
+        g.ok("WSGIScriptAlias / \(jail)/srv/app.wsgi process-group=site")
+        XCTAssertEqual(g.check(), "WSGIDaemonProcess 'site': its processes run inside chroot '\(jail)', which must hold their Python at '/usr': the Python '\(jail)/usr' does not exist; the Python must be sys.prefix of a Python 3.11 installation or virtual environment (not the bin/python file, not site-packages)")
     }
 
     func testNameMustComeFirst() {

@@ -1,5 +1,6 @@
 import Glibc
 import SwsgiABI
+import SwsgiConfig
 import SwsgiHTTP
 import SwsgiProtocol
 
@@ -19,13 +20,17 @@ enum DaemonClient {
             transport.log(SWSGI_LOG_ERR, "swsgi: daemon process group '\(plan.config.name)' refuses to run it: \(problem)")
             return 403
         }
+        if let script = facts.scriptFilename, plan.config.seenInside(script) == nil {
+            transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' is not inside chroot '\(plan.config.chroot ?? "")' of daemon process group '\(plan.config.name)'")
+            return 500
+        }
         let body = BodyReadAhead(client: transport)
         if facts.chunked || (facts.contentLength ?? 0) > 0, !body.fill(upTo: plan.config.requestBufferSize) {
             transport.log(SWSGI_LOG_ERR, bodyReadFailed)
             return 400
         }
         // Queued from here: the time spent reading ahead is the client's, not the group's.
-        let payload = environPayload(request, dispatch: dispatch, asgiHeaders: dispatch.asgi ? transport.headers() : nil)
+        let payload = environPayload(request, dispatch: dispatch, group: plan.config, asgiHeaders: dispatch.asgi ? transport.headers() : nil)
         // A daemon that stops says so on its connections (.rejected), and one that is gone
         // makes the send fail: in both cases the request was not started, so it is sent
         // again on a new connection (the pool may hold more of the stopping process's). Anything
@@ -131,22 +136,31 @@ enum DaemonClient {
 
     /// The CGI environ plus the child's mod_wsgi.* keys (group names, callable, ...) and when the
     /// request was queued for the daemon.
-    private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch, asgiHeaders: UnsafePointer<CChar>?) -> [UInt8] {
+    /// For a group with a chroot, the paths the daemon opens (SCRIPT_FILENAME, DOCUMENT_ROOT)
+    /// are sent as seen inside it, as mod_wsgi does (a DOCUMENT_ROOT outside it is left out).
+    private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch, group: DaemonProcess,
+                                       asgiHeaders: UnsafePointer<CChar>?) -> [UInt8] {
         let r = request.pointee
         let keys = ChildKey.allCases.map { ($0.name, $0.value(in: dispatch)) } + [("mod_wsgi.queue_start", String(epochMicroseconds()))]
         var extra = keys.flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
         // The headers' bytes as they are: they need not be UTF-8.
         if dispatch.asgi { extra += [strdup(asgiHeadersKey)!, asgiHeaders.map { strdup($0)! } ?? strdup("")!] }
-        defer { extra.forEach { free($0) } }
-        var kept: [Int] = []
+        var inside: [UnsafeMutablePointer<CChar>] = []
+        defer { (extra + inside).forEach { free($0) } }
+        var kept: [(key: Int, value: UnsafePointer<CChar>)] = []
         for i in 0..<r.count {
-            guard let key = r.keys[i], r.values[i] != nil else { continue }
+            guard let key = r.keys[i], var value = r.values[i] else { continue }
             if !dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
-            kept.append(i)
+            if group.chroot != nil, strcmp(key, "SCRIPT_FILENAME") == 0 || strcmp(key, "DOCUMENT_ROOT") == 0 {
+                guard let path = group.seenInside(String(cString: value)) else { continue }
+                inside.append(strdup(path)!)
+                value = UnsafePointer(inside.last!)
+            }
+            kept.append((i, value))
         }
         let base = 2 * kept.count
         return encodeStrings(count: base + extra.count) { n in
-            let text = n >= base ? UnsafePointer(extra[n - base]) : (n % 2 == 0 ? r.keys[kept[n / 2]] : r.values[kept[n / 2]])!
+            let text = n >= base ? UnsafePointer(extra[n - base]) : (n % 2 == 0 ? r.keys[kept[n / 2].key]! : kept[n / 2].value)
             return UnsafeRawBufferPointer(start: text, count: strlen(text))
         }
     }

@@ -44,7 +44,12 @@ enum DaemonMain {
         PythonRuntime.start(home: config.pythonHome ?? global.pythonHome,
                             homeDirective: config.pythonHome != nil ? "WSGIDaemonProcess \(config.name) python-home" : "WSGIPythonHome",
                             sitePath: config.pythonPath, processGroup: config.name, settings: global, host: .gateway)
-        PythonRuntime.preload(global.importScripts, for: .named(config.name))
+        // Inside a chroot the scripts are where the chroot puts them (configtest checked that).
+        PythonRuntime.preload(global.importScripts.map { script in
+            var inside = script
+            inside.path = config.seenInside(script.path) ?? script.path
+            return inside
+        }, for: .named(config.name))
         DaemonServer(plan).run()
     }
 
@@ -93,6 +98,8 @@ enum DaemonMain {
         } else if name == nil, setgroups(0, nil) != 0 {
             return fail("setgroups")
         }
+        // Last of what needs root, after the lookups that read /etc.
+        if let jail = config.chroot, chroot(jail) != 0 || chdir("/") != 0 { return fail("chroot(\(jail))") }
         if setuid(uid) != 0 { return fail("setuid(\(uid))") }
         guard getuid() == uid, geteuid() == uid, setuid(0) != 0 else {
             Apache.log(nil, SWSGI_LOG_ERR, "swsgi: daemon group '\(config.name)': could not drop root privileges")
