@@ -20,8 +20,8 @@ enum DaemonClient {
             transport.log(SWSGI_LOG_ERR, "swsgi: daemon process group '\(plan.config.name)' refuses to run it: \(problem)")
             return 403
         }
-        if let script = facts.scriptFilename, plan.config.seenInside(script) == nil {
-            transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' is not inside chroot '\(plan.config.chroot ?? "")' of daemon process group '\(plan.config.name)'")
+        if let jail = plan.config.chroot, let script = facts.scriptFilename, plan.config.seenInside(script) == nil {
+            transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' is not inside chroot '\(jail)' of daemon process group '\(plan.config.name)'")
             return 500
         }
         let body = BodyReadAhead(client: transport)
