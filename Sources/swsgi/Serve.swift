@@ -65,6 +65,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds after which a request is answered with 504 and its process replaced (0: never).")
     var requestTimeout = 60
 
+    @Option(help: "Seconds a request past --request-timeout has to unwind after mod_wsgi.RequestTimeout is raised in it, before its process is replaced (0: replace it at once).")
+    var interruptTimeout = 0
+
     @Flag(help: "Log each request on stdout.")
     var accessLog = false
 
@@ -106,6 +109,7 @@ struct Serve: ParsableCommand {
         guard threads >= 1 else { throw Failure("--threads must be at least 1, not \(threads).") }
         guard maximumRequests >= 0 else { throw Failure("--maximum-requests must be 0 or more, not \(maximumRequests).") }
         guard requestTimeout >= 0 else { throw Failure("--request-timeout must be 0 or more seconds, not \(requestTimeout).") }
+        guard interruptTimeout >= 0 else { throw Failure("--interrupt-timeout must be 0 or more seconds, not \(interruptTimeout).") }
         guard Self.logLevels.contains(logLevel.lowercased()) else {
             throw Failure("--log-level must be one of \(Self.logLevels.joined(separator: ", ")), not '\(logLevel)'.")
         }
@@ -201,7 +205,7 @@ struct Serve: ParsableCommand {
             pythonPath: paths,
             workingDirectory: working, urlAliases: aliases,
             documentRoot: documents,
-            maximumRequests: maximumRequests, requestTimeout: requestTimeout, accessLog: accessLog,
+            maximumRequests: maximumRequests, requestTimeout: requestTimeout, interruptTimeout: interruptTimeout, accessLog: accessLog,
             logLevel: logLevel.lowercased(), user: asRoot ? runUser : nil, group: asRoot ? runGroup : nil,
             includeFiles: includes, logToTerminal: !setupOnly
         )

@@ -23,6 +23,7 @@ struct ServerPlan {
     var documentRoot: String?
     var maximumRequests: Int
     var requestTimeout: Int
+    var interruptTimeout: Int
     var accessLog: Bool
     var logLevel: String
     var user: String?
@@ -103,6 +104,7 @@ struct ServerPlan {
         if let pythonHome { options.append("python-home=\(pythonHome)") }
         if maximumRequests > 0 { options.append("maximum-requests=\(maximumRequests)") }
         if requestTimeout > 0 { options.append("request-timeout=\(requestTimeout)") }
+        if interruptTimeout > 0 { options.append("interrupt-timeout=\(interruptTimeout)") }
         if let user { options.append("user=\(user)") }
         if let group { options.append("group=\(group)") }
         return options

@@ -213,11 +213,11 @@ def test_serve_processes_threads_and_maximum_requests_reach_the_daemon(workdir):
     write(os.path.join(workdir, "pid.wsgi"), PID)
     root = os.path.join(workdir, "server")
     p = tool("serve", "pid.wsgi", "--setup-only", "--server-root", root, "--processes", "2", "--threads", "3",
-             "--maximum-requests", "1", "--request-timeout", "7", "--python-path", workdir, cwd=workdir)
+             "--maximum-requests", "1", "--request-timeout", "7", "--interrupt-timeout", "4", "--python-path", workdir, cwd=workdir)
     assert p.returncode == 0, p.stderr
     conf = open(os.path.join(root, "httpd.conf")).read()
     daemon = next(line for line in conf.splitlines() if line.startswith("WSGIDaemonProcess"))
-    for option in ('"processes=2"', '"threads=3"', '"maximum-requests=1"', '"request-timeout=7"',
+    for option in ('"processes=2"', '"threads=3"', '"maximum-requests=1"', '"request-timeout=7"', '"interrupt-timeout=4"',
                    '"python-path=%s:%s"' % (workdir, workdir), '"home=%s"' % workdir):
         assert option in daemon, daemon
     # maximum-requests=1: every request is answered by a fresh process
