@@ -1,6 +1,7 @@
 """interrupt-timeout (mod_wsgi 6; 4.9.4 has no such option): a request past request-timeout
 is first interrupted with mod_wsgi.RequestTimeout; one that unwinds is answered 504 and the
 process goes on, one that does not is cut off and the process restarted."""
+import http.client
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,3 +76,20 @@ def test_a_request_that_ignores_the_interruption_restarts_the_process(apache_fac
     assert "GET /ignore did not unwind within interrupt-timeout of 3 s after request-timeout of 1 s" in log, log
     assert wait_until(lambda: not pid_alive(pid), 10), a.log_since(mark)
     assert pid_of(a) != pid
+
+
+def test_a_response_interrupted_after_its_headers_is_cut_short(apache_factory):
+    a = apache_factory(conf("%{GLOBAL}"))
+    pid = pid_of(a)
+    mark = a.log_mark()
+    conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=20)
+    conn.request("GET", "/stream")
+    r = conn.getresponse()
+    assert r.status == 200
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        r.read()
+    assert cut.value.partial == b"first block\n"
+    conn.close()
+    assert pid_of(a) == pid
+    log = a.wait_log(mark, "its response was cut short")
+    assert "request-timeout interrupted WSGI script" in log, log
