@@ -201,7 +201,8 @@ struct Directive: Sendable {
         authScript("WSGIAuthGroupScript", \.authGroupScript),
         // Authorization by group belongs to the wsgi-group provider under Apache 2.4:
         // accepted, as by mod_wsgi, and without effect.
-        Directive("WSGIGroupAuthoritative", .directoryOrHtaccess, usage: "On|Off") { _, call in _ = try call.value(onOff) },
+        Directive("WSGIGroupAuthoritative", .directoryOrHtaccess, usage: "On|Off") { _, call in _ = try call.value(onOff) }
+            .withoutEffect("Apache 2.4's authorization providers decide"),
         Directive("WSGITrustedProxyHeaders", .anywhere, arity: 1...Int.max, usage: "header [header ...]") { state, call in
             var headers = state.scopes[call.scope].trustedProxyHeaders ?? []
             for word in call.words {
