@@ -63,6 +63,7 @@ static const char *interpreter_options(cmd_parms *cmd, void *mconfig, const char
 
 const command_rec swsgi_directives[] = {
     SERVER_DIRECTIVE("WSGIScriptAlias", "URL-path file-or-dir [process-group=N] [application-group=N] [callable-object=N] [pass-authorization=On|Off] [interface=wsgi|asgi]"),
+    SERVER_DIRECTIVE("WSGIScriptAliasMatch", "regex file-or-dir [process-group=N] [application-group=N] [callable-object=N] [pass-authorization=On|Off] [interface=wsgi|asgi]"),
     SERVER_DIRECTIVE("WSGIPythonHome", "sys.prefix of the Python installation or virtual environment"),
     SERVER_DIRECTIVE("WSGIPythonPath", "directories added with site.addsitedir, ':'-separated"),
     SERVER_DIRECTIVE("WSGIPythonOptimize", "0, 1 or 2"),

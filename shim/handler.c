@@ -135,7 +135,7 @@ int swsgi_handler(request_rec *r)
     swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
     swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
     swsgi_request request = {
-        &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1, 0
+        &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1, 0, r->uri
     };
     uint64_t start = swsgi_monotonic_us();
     swsgi_metrics_request_begin();

@@ -67,6 +67,7 @@ typedef struct swsgi_request {
     int dir_scope;               /* the merged per-directory scope */
     int alias;                   /* the WSGIScriptAlias that matched, or -1 (AddHandler) */
     int group;                   /* set by swsgi_handle: the metrics group (see below) */
+    const char *uri;             /* the decoded URI path the alias matched (r->uri) */
 } swsgi_request;
 
 /* ---- configuration (Apache parent, also during configtest) ---- */

@@ -155,12 +155,22 @@ public final class Configuration: @unchecked Sendable {
             var found: [String] = []
             let defined = Set(state.global.daemons.map(\.name))
             for scope in state.scopes {
-                let uses = [("WSGIProcessGroup", scope.processGroup)] + scope.scriptAliases.map { ("WSGIScriptAlias", $0.processGroup) }
+                let uses = [("WSGIProcessGroup", scope.processGroup)] + scope.scriptAliases.map { ("WSGIScriptAlias", $0.processGroupTemplate == nil ? $0.processGroup : nil) }
                     + state.global.importScripts.map { ("WSGIImportScript", $0.processGroup) }
                 for case let (directive, .named(group)?) in uses where !defined.contains(group) {
                     let problem = "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
                     if !found.contains(problem) { found.append(problem) }
                     if !all { return found }
+                }
+                for alias in scope.scriptAliases {
+                    guard let template = alias.processGroupTemplate, let pattern = alias.pattern else { continue }
+                    // Groups a pattern names only per request are checked then, when undecidable now.
+                    for group in pattern.names(template) ?? [] where !defined.contains(group) {
+                        let problem = "WSGIScriptAliasMatch \(pattern.source): process-group=\(template) can name '\(group)', "
+                            + "but no WSGIDaemonProcess defines it"
+                        if !found.contains(problem) { found.append(problem) }
+                        if !all { return found }
+                    }
                 }
             }
             for daemon in state.global.daemons {

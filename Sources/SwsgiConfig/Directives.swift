@@ -149,7 +149,11 @@ struct Directive: Sendable {
 
         Directive("WSGIScriptAlias", .serverOrHost, arity: 2...7,
                   usage: "URL-path file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off] [interface=wsgi|asgi]") { state, call in
-            state.scopes[call.scope].scriptAliases.append(try ScriptAlias(words: call.words))
+            state.scopes[call.scope].scriptAliases.append(try ScriptAlias(words: call.words, matching: false))
+        },
+        Directive("WSGIScriptAliasMatch", .serverOrHost, arity: 2...7,
+                  usage: "regex file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off] [interface=wsgi|asgi]") { state, call in
+            state.scopes[call.scope].scriptAliases.append(try ScriptAlias(words: call.words, matching: true))
         },
         Directive("WSGIImportScript", .serverOrHost, arity: 3...3,
                   usage: "path process-group=name application-group=name") { state, call in

@@ -128,7 +128,7 @@ extension ConfigState {
             var paths = python(home: global.pythonHome, homeDirective: "WSGIPythonHome",
                                path: global.pythonPath, pathDirective: "WSGIPythonPath") + authScripts
             if global.daemons.isEmpty {
-                paths += aliases.map { NeededPath(path: $0.target, directive: "WSGIScriptAlias") }
+                paths += aliases.compactMap { $0.fixedTarget.map { NeededPath(path: $0, directive: "WSGIScriptAlias") } }
             }
             let name = userName(apacheUID).map { "'\($0)'" } ?? "#\(apacheUID)"
             result.append((Reader(uid: apacheUID, gid: apacheGID, supplementary: nil, role: "Apache's User \(name)"), paths))
@@ -140,7 +140,7 @@ extension ConfigState {
             var paths = python(home: daemon.pythonHome ?? global.pythonHome, homeDirective: daemon.pythonHome != nil ? "WSGIDaemonProcess python-home" : "WSGIPythonHome",
                                path: daemon.pythonPath, pathDirective: "WSGIDaemonProcess python-path")
                 .map { NeededPath(path: daemon.inside($0.path), directive: $0.directive) }
-            paths += aliases.filter { $0.processGroup == .named(daemon.name) }.map { NeededPath(path: $0.target, directive: "WSGIScriptAlias") }
+            paths += aliases.filter { $0.processGroup == .named(daemon.name) }.compactMap { $0.fixedTarget.map { NeededPath(path: $0, directive: "WSGIScriptAlias") } }
             paths += global.importScripts.filter { $0.processGroup == .named(daemon.name) }.map { NeededPath(path: $0.path, directive: "WSGIImportScript") }
             let name = userName(uid).map { "'\($0)'" } ?? "#\(uid)"
             let reader = Reader(uid: uid, gid: daemon.gid ?? apacheGID, supplementary: daemon.supplementaryGroups,

@@ -240,7 +240,7 @@ final class DaemonServer {
             return keys.withUnsafeBufferPointer { keys in
                 values.withUnsafeBufferPointer { values in
                     var request = swsgi_request(ctx: nil, count: keys.count, keys: keys.baseAddress, values: values.baseAddress,
-                                                server_scope: -1, dir_scope: -1, alias: -1, group: Int32(plan.index + 1))
+                                                server_scope: -1, dir_scope: -1, alias: -1, group: Int32(plan.index + 1), uri: nil)
                     return withUnsafePointer(to: &request) { request in
                         let facts = RequestFacts(request)
                         // An ASGI request's task is cancelled at request-timeout, by the ASGI layer.

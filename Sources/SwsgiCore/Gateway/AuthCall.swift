@@ -54,7 +54,7 @@ enum AuthCall {
             mtime = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
         }
         var request = swsgi_request(ctx: ctx, count: c.count, keys: c.keys, values: c.values, server_scope: -1,
-                                    dir_scope: c.dir_scope, alias: -1, group: 0)
+                                    dir_scope: c.dir_scope, alias: -1, group: 0, uri: nil)
         let run = { (request: UnsafePointer<swsgi_request>) -> swsgi_auth_answer in
             let facts = RequestFacts(request)
             let group: String = switch script.applicationGroup {

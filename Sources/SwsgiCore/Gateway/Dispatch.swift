@@ -1,3 +1,4 @@
+import Glibc
 import SwsgiABI
 import SwsgiConfig
 import SwsgiHTTP
@@ -22,12 +23,14 @@ struct Dispatch {
         let r = request.pointee
         let dir = r.dir_scope >= 0 ? configuration.scope(r.dir_scope) : nil
         let alias = r.alias >= 0 && r.server_scope >= 0 ? configuration.alias(scope: r.server_scope, index: Int(r.alias)) : nil
-        switch alias?.processGroup ?? dir?.processGroup ?? .embedded {
+        // A WSGIScriptAliasMatch substitutes the URI's groups into the group names.
+        let uri = alias?.pattern != nil ? r.uri.map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? [] : []
+        switch alias?.processGroup(for: uri) ?? dir?.processGroup ?? .embedded {
         case .embedded: processGroup = ""
         case .named(let name): processGroup = name
         case .env(let variable): processGroup = facts.value(of: variable, in: request) ?? ""
         }
-        switch alias?.applicationGroup ?? dir?.applicationGroup ?? .resource {
+        switch alias?.applicationGroup(for: uri) ?? dir?.applicationGroup ?? .resource {
         case .global: applicationGroup = ""
         case .named(let name): applicationGroup = name
         case .resource: applicationGroup = resourceGroupName(serverName: facts.serverName, port: facts.serverPort, scriptName: facts.scriptName)
