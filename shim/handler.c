@@ -119,8 +119,17 @@ int swsgi_handler(request_rec *r)
         return status;
     ap_should_client_block(r);
 
+    swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
+    swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
+    int options = swsgi_request_options(dir->scope);
+
     ap_add_common_vars(r);
     ap_add_cgi_vars(r);
+    /* As mod_wsgi: a HEAD request reaches the app as GET where a filter before the protocol
+       filters (mod_deflate, say) needs the whole body to set the headers a GET would get. */
+    if (r->header_only && ((options & SWSGI_HEAD_TO_GET)
+                           || ((options & SWSGI_HEAD_TO_GET_AUTO) && r->output_filters->frec->ftype < AP_FTYPE_PROTOCOL)))
+        apr_table_setn(r->subprocess_env, "REQUEST_METHOD", "GET");
     /* The core passes Authorization on only where WSGIPassAuthorization allows it. */
     const char *authorization = apr_table_get(r->headers_in, "Authorization");
     if (authorization)
@@ -131,7 +140,7 @@ int swsgi_handler(request_rec *r)
     const char *const *keys, *const *values;
     swsgi_table_arrays(r->pool, r->subprocess_env, &count, &keys, &values);
 
-    swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc), { 0 } };
+    swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc), { 0 }, options & SWSGI_ERROR_OVERRIDE, 0 };
     swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
     swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
     swsgi_request request = {
@@ -140,6 +149,9 @@ int swsgi_handler(request_rec *r)
     uint64_t start = swsgi_monotonic_us();
     swsgi_metrics_request_begin();
     status = swsgi_handle(&request);
+    /* Apache answers the app's error status with its own body, or the ErrorDocument. */
+    if (ctx.overridden)
+        status = ctx.overridden;
     record(&ctx, request.group, status, start);
     if (status >= 0)
         return status;

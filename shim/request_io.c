@@ -24,7 +24,12 @@ static long read_body(void *vctx, char *buf, size_t len)
 static int start(void *ctx, const char *status_line, size_t count,
                  const char *const *names, const char *const *values)
 {
-    request_rec *r = ((swsgi_rctx *)ctx)->r;
+    swsgi_rctx *rctx = ctx;
+    request_rec *r = rctx->r;
+    if (rctx->error_override && ap_is_HTTP_ERROR(atoi(status_line))) {
+        rctx->overridden = atoi(status_line);
+        return 0;
+    }
     r->status = atoi(status_line);
     r->status_line = apr_pstrdup(r->pool, status_line);
     for (size_t i = 0; i < count; i++) {
@@ -50,6 +55,8 @@ static int pass(swsgi_rctx *ctx)
 static int write_body(void *vctx, const char *data, size_t len, int flush)
 {
     swsgi_rctx *ctx = vctx;
+    if (ctx->overridden)
+        return 0;
     apr_bucket_alloc_t *ba = ctx->r->connection->bucket_alloc;
     APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_transient_create(data, len, ba));
     ctx->times.bytes_out += len;
@@ -68,6 +75,8 @@ static int send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
 {
     swsgi_rctx *ctx = vctx;
     request_rec *r = ctx->r;
+    if (ctx->overridden)
+        return 0;
     /* Filters may hold the bucket past this call and the app closes its file in close():
        give Apache a descriptor of its own, closed with the request. */
     int own = dup(fd);
@@ -87,6 +96,8 @@ static int send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
 static int flush(void *vctx)
 {
     swsgi_rctx *ctx = vctx;
+    if (ctx->overridden)
+        return 0;
     APR_BRIGADE_INSERT_TAIL(ctx->bb, apr_bucket_flush_create(ctx->r->connection->bucket_alloc));
     return pass(ctx);
 }

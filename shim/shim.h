@@ -35,6 +35,8 @@ typedef struct swsgi_rctx {
     request_rec *r;
     apr_bucket_brigade *bb;
     struct swsgi_request_times times;
+    int error_override;  /* WSGIErrorOverride On */
+    int overridden;      /* the app's error status, answered by Apache instead of its body */
 } swsgi_rctx;
 
 extern const command_rec swsgi_directives[];

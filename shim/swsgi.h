@@ -94,6 +94,14 @@ char *swsgi_config_check(int main_scope, unsigned uid, unsigned gid);
    file-system path plus the rest of the URI. */
 int swsgi_translate(int server_scope, const char *uri, char **target);
 
+/* What the shim does itself for a request of a directory scope (a merged dir_scope, -1 for
+   none): SWSGI_ERROR_OVERRIDE (WSGIErrorOverride On: an app's error status is answered by
+   Apache, with its ErrorDocument, the app's body discarded), and WSGIMapHEADToGET as
+   SWSGI_HEAD_TO_GET (On: a HEAD request reaches the app as GET) or SWSGI_HEAD_TO_GET_AUTO
+   (the default: as GET only when an output filter may need the body). */
+enum { SWSGI_ERROR_OVERRIDE = 1, SWSGI_HEAD_TO_GET = 2, SWSGI_HEAD_TO_GET_AUTO = 4 };
+int swsgi_request_options(int dir_scope);
+
 /* post_config, in the parent (never at configtest): binds the daemon groups' sockets and
    forks their processes, calling spawned(pid) for each, so that Apache reaps them. The number
    of processes, or -1 when a socket failed (logged). socket_prefix is the default

@@ -195,11 +195,17 @@ struct Directive: Sendable {
         scopeFlag("WSGIPassAuthorization", \.passAuthorization),
         scopeFlag("WSGIChunkedRequest", \.chunkedRequest),
         scopeFlag("WSGIScriptReloading", \.scriptReloading),
+        scopeFlag("WSGIErrorOverride", \.errorOverride),
+        Directive("WSGIMapHEADToGET", .anywhere, usage: "On|Off|Auto") { state, call in
+            state.scopes[call.scope].mapHEADToGET = try call.value { word in
+                guard let mapping = HeadMapping(rawValue: word.lowercased()) else { throw Reason("is not On, Off or Auto") }
+                return mapping
+            }
+        },
         // Accepted so that mod_wsgi configurations load; they change nothing here: sendfile
-        // is always used for wsgi.file_wrapper, HEAD is passed on as HEAD.
+        // is always used for wsgi.file_wrapper.
         acceptedFlag("WSGIEnableSendfile").withoutEffect("swsgi always sends wsgi.file_wrapper files with sendfile"),
         acceptedFlag("WSGIIgnoreActivity").withoutEffect(),
-        acceptedFlag("WSGIErrorOverride"),
         authScript("WSGIAccessScript", \.accessScript),
         authScript("WSGIAuthUserScript", \.authUserScript),
         authScript("WSGIAuthGroupScript", \.authGroupScript),
@@ -225,12 +231,6 @@ struct Directive: Sendable {
             state.scopes[call.scope].trustedProxies = (state.scopes[call.scope].trustedProxies ?? []) + ranges
         },
         acceptedFlag("WSGIPassApacheRequest").withoutEffect(),
-        Directive("WSGIMapHEADToGET", .anywhere, usage: "On|Off|Auto") { _, call in
-            _ = try call.value { word in
-                guard ["on", "off", "auto"].contains(word.lowercased()) else { throw Reason("is not On, Off or Auto") }
-                return word
-            }
-        },
     ]
 
     private static func globalFlag(_ name: String, _ field: WritableKeyPath<GlobalSettings, Bool> & Sendable) -> Directive {

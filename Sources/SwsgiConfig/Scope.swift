@@ -1,3 +1,9 @@
+/// WSGIMapHEADToGET: whether a HEAD request reaches the app as GET (auto: when an output
+/// filter may need the body).
+public enum HeadMapping: String, Sendable {
+    case off, on, auto
+}
+
 /// The settings of one server or directory. nil means "not set here", so merging can tell an
 /// explicit Off from an inherited value.
 public struct Scope: Sendable {
@@ -16,6 +22,8 @@ public struct Scope: Sendable {
     /// WSGIRestrictProcess: the only process groups requests here may run in ("" is
     /// embedded mode, %{GLOBAL}).
     public var restrictProcess: [String]?
+    public var errorOverride: Bool?      // WSGIErrorOverride
+    public var mapHEADToGET: HeadMapping? // WSGIMapHEADToGET
 
     public init() {}
 
@@ -42,6 +50,8 @@ public struct Scope: Sendable {
         result.trustedProxyHeaders = trustedProxyHeaders ?? base.trustedProxyHeaders
         result.trustedProxies = trustedProxies ?? base.trustedProxies
         result.restrictProcess = restrictProcess ?? base.restrictProcess
+        result.errorOverride = errorOverride ?? base.errorOverride
+        result.mapHEADToGET = mapHEADToGET ?? base.mapHEADToGET
         return result
     }
 }

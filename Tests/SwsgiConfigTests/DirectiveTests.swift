@@ -57,12 +57,20 @@ final class DirectiveTests: XCTestCase {
 
     func testNoEffectDirectivesAreCheckedButAccepted() {
         let f = Fixture()
-        for line in ["WSGIEnableSendfile On", "WSGIIgnoreActivity Off", "WSGIErrorOverride On",
-                     "WSGIPassApacheRequest Off", "WSGIMapHEADToGET Auto"] {
+        for line in ["WSGIEnableSendfile On", "WSGIIgnoreActivity Off", "WSGIPassApacheRequest Off"] {
             f.ok(line)
         }
-        XCTAssertNotNil(f.apply("WSGIMapHEADToGET Sometimes"))
         XCTAssertNotNil(f.apply("WSGIEnableSendfile yes"))
+    }
+
+    func testErrorOverrideAndHeadMapping() {
+        let f = Fixture()
+        XCTAssertNil(f.config.scope(f.main).mapHEADToGET)
+        f.ok("WSGIErrorOverride On")
+        f.ok("WSGIMapHEADToGET on")
+        XCTAssertEqual(f.config.scope(f.main).errorOverride, true)
+        XCTAssertEqual(f.config.scope(f.main).mapHEADToGET, .on)
+        XCTAssertEqual(f.apply("WSGIMapHEADToGET Sometimes"), "WSGIMapHEADToGET: 'Sometimes' is not On, Off or Auto")
     }
 
     func testCompatibilityDirectivesAreAcceptedAndStored() {

@@ -72,6 +72,18 @@ public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
     return Int32(match.alias)
 }
 
+@_cdecl("swsgi_request_options")
+public func swsgiRequestOptions(_ dirScope: Int32) -> Int32 {
+    let scope = dirScope >= 0 ? configuration.scope(dirScope) : Scope()
+    var options: Int32 = scope.errorOverride == true ? Int32(SWSGI_ERROR_OVERRIDE) : 0
+    switch scope.mapHEADToGET ?? .auto {
+    case .on: options |= Int32(SWSGI_HEAD_TO_GET)
+    case .auto: options |= Int32(SWSGI_HEAD_TO_GET_AUTO)
+    case .off: break
+    }
+    return options
+}
+
 @_cdecl("swsgi_child_init")
 public func swsgiChildInit(_ mainScope: Int32, _ threads: Int32, _ processes: Int32) {
     Gateway.threads = max(1, Int(threads))
