@@ -24,10 +24,16 @@ static const char *forward_as(cmd_parms *cmd, void *mconfig, const char *name, c
     if (argc == 1 && !strcasecmp(cmd->cmd->name, "WSGISocketPrefix"))
         argv[0] = ap_server_root_relative(cmd->pool, argv[0]);
 
-    int where = cmd->path ? SWSGI_DIRECTORY : cmd->server->is_virtual ? SWSGI_VHOST : SWSGI_SERVER;
-    if (conf->scope < 0)
-        conf->scope = swsgi_scope_new();
-    char *error = swsgi_directive(conf->scope, where, name, argc, argv);
+    char *error;
+    /* Apache's own test for an .htaccess file, which it reads per request. */
+    if (cmd->pool == cmd->temp_pool) {
+        conf->scope = swsgi_htaccess_directive(conf->scope, name, argc, argv, &error);
+    } else {
+        int where = cmd->path ? SWSGI_DIRECTORY : cmd->server->is_virtual ? SWSGI_VHOST : SWSGI_SERVER;
+        if (conf->scope < 0)
+            conf->scope = swsgi_scope_new();
+        error = swsgi_directive(conf->scope, where, name, argc, argv);
+    }
     if (!error)
         return NULL;
     const char *copy = apr_pstrdup(cmd->pool, error);
@@ -90,15 +96,15 @@ const command_rec swsgi_directives[] = {
     DIR_DIRECTIVE("WSGIProcessGroup", "%{GLOBAL}, %{ENV:var} or a daemon process group"),
     DIR_DIRECTIVE("WSGIRestrictProcess", "the process groups (or %{GLOBAL}) requests here may run in"),
     DIR_DIRECTIVE("WSGIApplicationGroup", "%{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:var} or a name"),
-    DIR_DIRECTIVE("WSGICallableObject", "name of the WSGI application object"),
-    DIR_DIRECTIVE("WSGIPassAuthorization", "On or Off"),
-    DIR_DIRECTIVE("WSGIChunkedRequest", "On or Off"),
-    DIR_DIRECTIVE("WSGIScriptReloading", "On or Off"),
-    DIR_DIRECTIVE("WSGIEnableSendfile", "On or Off (sendfile is always used)"),
-    DIR_DIRECTIVE("WSGIIgnoreActivity", "On or Off (no effect)"),
-    DIR_DIRECTIVE("WSGIErrorOverride", "On or Off: Apache answers the app's error statuses (ErrorDocument)"),
+    FILEINFO_DIRECTIVE("WSGICallableObject", "name of the WSGI application object"),
+    FILEINFO_DIRECTIVE("WSGIPassAuthorization", "On or Off"),
+    FILEINFO_DIRECTIVE("WSGIChunkedRequest", "On or Off"),
+    FILEINFO_DIRECTIVE("WSGIScriptReloading", "On or Off"),
+    FILEINFO_DIRECTIVE("WSGIEnableSendfile", "On or Off (sendfile is always used)"),
+    FILEINFO_DIRECTIVE("WSGIIgnoreActivity", "On or Off (no effect)"),
+    FILEINFO_DIRECTIVE("WSGIErrorOverride", "On or Off: Apache answers the app's error statuses (ErrorDocument)"),
     DIR_DIRECTIVE("WSGIPassApacheRequest", "On or Off (no effect)"),
-    DIR_DIRECTIVE("WSGIMapHEADToGET", "On, Off or Auto: HEAD reaches the app as GET (Auto: where an output filter needs the body)"),
+    FILEINFO_DIRECTIVE("WSGIMapHEADToGET", "On, Off or Auto: HEAD reaches the app as GET (Auto: where an output filter needs the body)"),
     AUTH_DIRECTIVE("WSGIAccessScript", "path [application-group=name]: allow_access(environ, host)"),
     AUTH_DIRECTIVE("WSGIAuthUserScript", "path [application-group=name]: the 'wsgi' authentication provider"),
     AUTH_DIRECTIVE("WSGIAuthGroupScript", "path [application-group=name]: groups_for_user for Require wsgi-group"),

@@ -85,6 +85,10 @@ int swsgi_scope_new(void);
 int swsgi_scope_merge(int base, int add);
 /* Applies one directive with its words (quotes already removed). NULL, or an error sentence. */
 char *swsgi_directive(int scope, int where, const char *name, int argc, const char *const *argv);
+/* A directive of an .htaccess file (read per request, in a child) applied over scope (-1 for
+   none yet): the scope that results, the same for the same scope and directive every time,
+   so that requests do not make new ones. *error: NULL, or an error sentence (malloc'd). */
+int swsgi_htaccess_directive(int scope, const char *name, int argc, const char *const *argv, char **error);
 /* check_config: cross-checks over the whole configuration, including that Apache's User and
    Group (uid, gid) and each daemon group's user can read what they must. NULL, or an error
    sentence. Logs a notice (through the io's log, for the server) for each directive and

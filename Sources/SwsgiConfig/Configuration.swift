@@ -15,6 +15,9 @@ struct ConfigState {
     /// What configtest tells at notice level: the directives and options given that have no
     /// effect in swsgi, each once.
     var notices: [String] = []
+    /// .htaccess directives: Apache reads the files per request, so each (scope, directive)
+    /// gives the same scope, or error, every time instead of a new scope per request.
+    var htaccess: [HtaccessKey: (scope: Int32, error: String?)] = [:]
 
     init(python: (major: Int, minor: Int), pythonPrefix: String) {
         self.python = python
@@ -55,6 +58,12 @@ extension ConfigState {
 struct MergeKey: Hashable {
     let base: Int32
     let add: Int32
+}
+
+struct HtaccessKey: Hashable {
+    let base: Int32
+    let directive: String
+    let args: [String]
 }
 
 /// The parsed configuration. Directives arrive in the Apache parent; requests read it from
@@ -115,20 +124,35 @@ public final class Configuration: @unchecked Sendable {
 
     /// Applies one directive: nil, or the sentence Apache should print.
     public func apply(scope: Int32, context: DirectiveContext, name: String, args: [String]) -> String? {
+        state.withLock { Self.apply(&$0, scope: scope, context: context, name: name, args: args) }
+    }
+
+    /// One directive of an .htaccess file over `base` (-1: none yet): a scope with it applied,
+    /// the same one whenever the same directive follows the same base, or the error sentence.
+    public func applyHtaccess(base: Int32, name: String, args: [String]) -> (scope: Int32, error: String?) {
+        state.withLock { state in
+            let key = HtaccessKey(base: base, directive: name.lowercased(), args: args)
+            if let known = state.htaccess[key] { return known }
+            let id = state.add(state.scope(base))
+            let result = (id, Self.apply(&state, scope: id, context: .htaccess, name: name, args: args))
+            state.htaccess[key] = result
+            return result
+        }
+    }
+
+    private static func apply(_ state: inout ConfigState, scope: Int32, context: DirectiveContext, name: String, args: [String]) -> String? {
         guard let directive = Directive.named(name) else { return "\(name) is not a swsgi directive" }
         do {
             try directive.validate(context: context, args: args)
-            try state.withLock { state in
-                guard state.scopes.indices.contains(Int(scope)) else {
-                    throw ConfigError("\(directive.name): internal error, scope \(scope) was never created")
-                }
-                if state.openOptions != nil, !InterpreterOptions.allowed.contains(directive.name.lowercased()) {
-                    throw ConfigError("\(directive.name) cannot be used inside \(InterpreterOptions.directive): only WSGIPerInterpreterGIL can")
-                }
-                try directive.run(&state, Invocation(directive: directive.name, scope: Int(scope), context: context, words: args))
-                if let why = directive.withoutEffect {
-                    state.notice("swsgi: \(directive.name) is accepted for compatibility with mod_wsgi but has no effect\(why.isEmpty ? "" : ": " + why)")
-                }
+            guard state.scopes.indices.contains(Int(scope)) else {
+                throw ConfigError("\(directive.name): internal error, scope \(scope) was never created")
+            }
+            if state.openOptions != nil, !InterpreterOptions.allowed.contains(directive.name.lowercased()) {
+                throw ConfigError("\(directive.name) cannot be used inside \(InterpreterOptions.directive): only WSGIPerInterpreterGIL can")
+            }
+            try directive.run(&state, Invocation(directive: directive.name, scope: Int(scope), context: context, words: args))
+            if let why = directive.withoutEffect {
+                state.notice("swsgi: \(directive.name) is accepted for compatibility with mod_wsgi but has no effect\(why.isEmpty ? "" : ": " + why)")
             }
             return nil
         } catch {

@@ -4,6 +4,7 @@ enum Placement {
     case processWide
     case serverOrHost
     case notHtaccess
+    /// As mod_wsgi's OR_FILEINFO directives: .htaccess files too (AllowOverride FileInfo).
     case anywhere
     /// mod_wsgi's OR_AUTHCFG: <Directory>, <Location> or .htaccess (AllowOverride AuthConfig).
     case directoryOrHtaccess
@@ -230,7 +231,7 @@ struct Directive: Sendable {
             }
             state.scopes[call.scope].trustedProxies = (state.scopes[call.scope].trustedProxies ?? []) + ranges
         },
-        acceptedFlag("WSGIPassApacheRequest").withoutEffect(),
+        acceptedFlag("WSGIPassApacheRequest", .notHtaccess).withoutEffect(),
     ]
 
     private static func globalFlag(_ name: String, _ field: WritableKeyPath<GlobalSettings, Bool> & Sendable) -> Directive {
@@ -245,8 +246,8 @@ struct Directive: Sendable {
         }
     }
 
-    private static func acceptedFlag(_ name: String) -> Directive {
-        Directive(name, .anywhere, usage: "On|Off") { _, call in _ = try call.value(onOff) }
+    private static func acceptedFlag(_ name: String, _ placement: Placement = .anywhere) -> Directive {
+        Directive(name, placement, usage: "On|Off") { _, call in _ = try call.value(onOff) }
     }
 
     private static func scopeFlag(_ name: String, _ field: WritableKeyPath<Scope, Bool?> & Sendable) -> Directive {

@@ -226,6 +226,24 @@ final class DirectiveTests: XCTestCase {
         XCTAssertNil(f.config.scope(f.main).passAuthorization)
     }
 
+    func testHtaccessDirectivesGiveTheSameScopeEveryTime() {
+        let f = Fixture()
+        func read() -> Int32 {
+            let first = f.config.applyHtaccess(base: -1, name: "WSGICallableObject", args: ["app"])
+            let second = f.config.applyHtaccess(base: first.scope, name: "WSGIErrorOverride", args: ["On"])
+            XCTAssertNil(first.error)
+            XCTAssertNil(second.error)
+            return second.scope
+        }
+        let scope = read()
+        XCTAssertEqual(read(), scope)
+        XCTAssertEqual(f.config.scope(scope).callableObject, "app")
+        XCTAssertEqual(f.config.scope(scope).errorOverride, true)
+        let refused = f.config.applyHtaccess(base: -1, name: "WSGIPassApacheRequest", args: ["On"])
+        XCTAssertEqual(refused.error, "WSGIPassApacheRequest cannot be used in .htaccess files: put it in the server configuration, a <VirtualHost>, <Directory> or <Location>")
+        XCTAssertEqual(f.config.applyHtaccess(base: -1, name: "WSGIPassApacheRequest", args: ["On"]).scope, refused.scope)
+    }
+
     func testApplicationGroups() {
         let cases: [(String, ApplicationGroup)] = [
             ("%{GLOBAL}", .global), ("%{RESOURCE}", .resource), ("%{SERVER}", .server), ("%{HOST}", .host),

@@ -45,6 +45,17 @@ public func swsgiDirective(_ scope: Int32, _ where: Int32, _ name: UnsafePointer
     return cString(configuration.apply(scope: scope, context: context, name: String(cString: name), args: args))
 }
 
+@_cdecl("swsgi_htaccess_directive")
+public func swsgiHtaccessDirective(_ scope: Int32, _ name: UnsafePointer<CChar>?, _ argc: Int32,
+                                   _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
+                                   _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guard let name else { return -1 }
+    let args = (0..<Int(argc)).map { String(cString: argv![$0]!) }
+    let result = configuration.applyHtaccess(base: scope, name: String(cString: name), args: args)
+    error?.pointee = cString(result.error)
+    return result.scope
+}
+
 @_cdecl("swsgi_python_version")
 public func swsgiPythonVersion() -> UnsafePointer<CChar>? {
     UnsafePointer(pythonVersionText)
