@@ -93,6 +93,7 @@ const command_rec swsgi_directives[] = {
     SERVER_DIRECTIVE("WSGIPerInterpreterGIL", "On or Off: sub-interpreters with a GIL of their own (Python 3.12+)"),
     AP_INIT_RAW_ARGS("<WSGIInterpreterOptions", interpreter_options, NULL, RSRC_CONF,
                      "[process-group=name] [application-group=name]: settings for the interpreters matched"),
+    DIR_DIRECTIVE("WSGIHandlerScript", "handler-name script [process-group=N] [application-group=N] [pass-authorization=On|Off]"),
     DIR_DIRECTIVE("WSGIProcessGroup", "%{GLOBAL}, %{ENV:var} or a daemon process group"),
     DIR_DIRECTIVE("WSGIRestrictProcess", "the process groups (or %{GLOBAL}) requests here may run in"),
     DIR_DIRECTIVE("WSGIApplicationGroup", "%{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:var} or a name"),

@@ -33,18 +33,19 @@ static int is_wsgi_handler(const char *handler)
     return handler && (!strcmp(handler, "wsgi-script") || !strcmp(handler, "application/x-httpd-wsgi"));
 }
 
-/* Checks Apache would make of a CGI script; NULL when the request may run. */
-static int refuse(request_rec *r, int aliased)
+/* Checks Apache would make of a CGI script; OK when the request may run. A WSGIHandlerScript
+   serves what the URL maps to, a file or not, as mod_wsgi's do. */
+static int refuse(request_rec *r, int aliased, int handler_script)
 {
-    if (!aliased && !(ap_allow_options(r) & OPT_EXECCGI)) {
+    if (!handler_script && !aliased && !(ap_allow_options(r) & OPT_EXECCGI)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Options ExecCGI is off in this directory: %s", r->filename);
         return HTTP_FORBIDDEN;
     }
-    if (r->finfo.filetype == APR_NOFILE) {
+    if (!handler_script && r->finfo.filetype == APR_NOFILE) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Target WSGI script not found or unable to stat: %s", r->filename);
         return HTTP_NOT_FOUND;
     }
-    if (r->finfo.filetype == APR_DIR) {
+    if (!handler_script && r->finfo.filetype == APR_DIR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Attempt to invoke directory as WSGI application: %s", r->filename);
         return HTTP_FORBIDDEN;
     }
@@ -108,19 +109,22 @@ static void record(swsgi_rctx *ctx, int group, int status, uint64_t start)
 
 int swsgi_handler(request_rec *r)
 {
-    if (!is_wsgi_handler(r->handler))
+    swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
+    swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
+    int status;
+    if (!r->handler)
+        return DECLINED;
+    int handler_script = !is_wsgi_handler(r->handler);
+    if (handler_script && !swsgi_handler_script(dir->scope, r->handler))
         return DECLINED;
     const char *alias_note = apr_table_get(r->notes, ALIAS_NOTE);
-    int status = refuse(r, alias_note != NULL);
-    if (status != OK)
+    if ((status = refuse(r, alias_note != NULL, handler_script)) != OK)
         return status;
     /* Chunked request bodies are always accepted: wsgi.input_terminated tells apps so. */
     if ((status = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK)
         return status;
     ap_should_client_block(r);
 
-    swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
-    swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
     int options = swsgi_request_options(dir->scope);
 
     ap_add_common_vars(r);

@@ -103,6 +103,8 @@ int swsgi_translate(int server_scope, const char *uri, char **target);
    Apache, with its ErrorDocument, the app's body discarded), and WSGIMapHEADToGET as
    SWSGI_HEAD_TO_GET (On: a HEAD request reaches the app as GET) or SWSGI_HEAD_TO_GET_AUTO
    (the default: as GET only when an output filter may need the body). */
+/* Whether a WSGIHandlerScript of a directory scope handles requests of this Apache handler. */
+int swsgi_handler_script(int dir_scope, const char *handler);
 enum { SWSGI_ERROR_OVERRIDE = 1, SWSGI_HEAD_TO_GET = 2, SWSGI_HEAD_TO_GET_AUTO = 4 };
 int swsgi_request_options(int dir_scope);
 

@@ -181,6 +181,7 @@ public final class Configuration: @unchecked Sendable {
             for scope in state.scopes {
                 let uses = [("WSGIProcessGroup", scope.processGroup)] + scope.scriptAliases.map { ("WSGIScriptAlias", $0.processGroupTemplate == nil ? $0.processGroup : nil) }
                     + state.global.importScripts.map { ("WSGIImportScript", $0.processGroup) }
+                    + scope.handlerScripts.values.map { ("WSGIHandlerScript", $0.processGroup) }
                 for case let (directive, .named(group)?) in uses where !defined.contains(group) {
                     let problem = "\(directive): process group '\(group)' is used but no WSGIDaemonProcess defines it"
                     if !found.contains(problem) { found.append(problem) }

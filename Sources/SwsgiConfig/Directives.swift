@@ -156,6 +156,12 @@ struct Directive: Sendable {
                   usage: "regex file-or-directory [process-group=name] [application-group=name] [callable-object=name] [pass-authorization=On|Off] [interface=wsgi|asgi]") { state, call in
             state.scopes[call.scope].scriptAliases.append(try ScriptAlias(words: call.words, matching: true))
         },
+        Directive("WSGIHandlerScript", .notHtaccess, arity: 2...5,
+                  usage: "handler-name script [process-group=name] [application-group=name] [pass-authorization=On|Off]") { state, call in
+            let handler = try HandlerScript(words: call.words.dropFirst())
+            // Apache lower-cases the names AddHandler and SetHandler give.
+            state.scopes[call.scope].handlerScripts[call.words[0].lowercased()] = handler
+        },
         Directive("WSGIImportScript", .serverOrHost, arity: 3...3,
                   usage: "path process-group=name application-group=name") { state, call in
             state.global.importScripts.append(try ImportScript(words: call.words))

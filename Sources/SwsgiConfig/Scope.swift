@@ -8,6 +8,8 @@ public enum HeadMapping: String, Sendable {
 /// explicit Off from an inherited value.
 public struct Scope: Sendable {
     public var scriptAliases: [ScriptAlias] = []
+    /// WSGIHandlerScript, by lower-cased Apache handler name.
+    public var handlerScripts: [String: HandlerScript] = [:]
     public var applicationGroup: ApplicationGroup?
     public var processGroup: ProcessGroup?
     public var callableObject: String?
@@ -37,6 +39,7 @@ public struct Scope: Sendable {
     public func merged(over base: Scope) -> Scope {
         var result = Scope()
         result.scriptAliases = scriptAliases + base.scriptAliases
+        result.handlerScripts = base.handlerScripts.merging(handlerScripts) { $1 }
         result.applicationGroup = applicationGroup ?? base.applicationGroup
         result.processGroup = processGroup ?? base.processGroup
         result.callableObject = callableObject ?? base.callableObject

@@ -83,6 +83,12 @@ public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
     return Int32(match.alias)
 }
 
+@_cdecl("swsgi_handler_script")
+public func swsgiHandlerScript(_ dirScope: Int32, _ handler: UnsafePointer<CChar>?) -> Int32 {
+    guard dirScope >= 0, let handler else { return 0 }
+    return configuration.scope(dirScope).handlerScripts[String(cString: handler).lowercased()] != nil ? 1 : 0
+}
+
 @_cdecl("swsgi_request_options")
 public func swsgiRequestOptions(_ dirScope: Int32) -> Int32 {
     let scope = dirScope >= 0 ? configuration.scope(dirScope) : Scope()

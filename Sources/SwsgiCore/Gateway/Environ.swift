@@ -33,7 +33,7 @@ extension ChildKey {
         case .applicationGroup: dispatch.applicationGroup
         case .callableObject: dispatch.callable
         case .scriptReloading: dispatch.scriptReloading ? "1" : "0"
-        case .handlerScript: ""                 // WSGIHandlerScript is not available
+        case .handlerScript: dispatch.handlerScript
         case .enableSendfile: "1"               // wsgi.file_wrapper always becomes sendfile
         case .ignoreActivity: "0"               // every request counts as activity
         }

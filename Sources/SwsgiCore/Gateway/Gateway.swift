@@ -34,7 +34,7 @@ enum Gateway {
             }
             return 500
         }
-        guard let script = facts.scriptFilename else { return 500 }
+        guard let script = dispatch.handlerScript.isEmpty ? facts.scriptFilename : dispatch.handlerScript else { return 500 }
         let handlingStart = epochMicroseconds()
         let thread = RequestThread.current
         let threadRequests = thread.requests

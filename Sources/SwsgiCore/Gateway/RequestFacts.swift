@@ -19,6 +19,9 @@ struct RequestFacts {
     /// Set by the Apache child for a daemon.
     var applicationGroup: String?
     var callableObject: String?
+    /// The Apache handler (the child's), or the WSGIHandlerScript it resolved (for a daemon).
+    var requestHandler = ""
+    var handlerScript = ""
     var requestStart: Int?
     /// When the Apache child handed the request to the daemon (epoch microseconds).
     var queueStart: Int?
@@ -66,6 +69,9 @@ struct RequestFacts {
                     if strcmp(key, "mod_wsgi.callable_object") == 0 { callableObject = String(cString: value) }
                 case 0x72 /* r */:
                     if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = Int(String(cString: value)) }
+                    else if strcmp(key, "mod_wsgi.request_handler") == 0 { requestHandler = String(cString: value) }
+                case 0x68 /* h */:
+                    if strcmp(key, "mod_wsgi.handler_script") == 0 { handlerScript = String(cString: value) }
                 case 0x73 /* s */:
                     if strcmp(key, "mod_wsgi.script_reloading") == 0 { scriptReloading = strcmp(value, "0") != 0 }
                 case 0x71 /* q */:
