@@ -94,6 +94,7 @@ const command_rec swsgi_directives[] = {
     AP_INIT_RAW_ARGS("<WSGIInterpreterOptions", interpreter_options, NULL, RSRC_CONF,
                      "[process-group=name] [application-group=name]: settings for the interpreters matched"),
     DIR_DIRECTIVE("WSGIHandlerScript", "handler-name script [process-group=N] [application-group=N] [pass-authorization=On|Off]"),
+    DIR_DIRECTIVE("WSGIDispatchScript", "script [application-group=N]: chooses groups and callable per request"),
     DIR_DIRECTIVE("WSGIProcessGroup", "%{GLOBAL}, %{ENV:var} or a daemon process group"),
     DIR_DIRECTIVE("WSGIRestrictProcess", "the process groups (or %{GLOBAL}) requests here may run in"),
     DIR_DIRECTIVE("WSGIApplicationGroup", "%{GLOBAL}, %{RESOURCE}, %{SERVER}, %{HOST}, %{ENV:var} or a name"),

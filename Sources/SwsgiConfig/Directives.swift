@@ -162,6 +162,9 @@ struct Directive: Sendable {
             // Apache lower-cases the names AddHandler and SetHandler give.
             state.scopes[call.scope].handlerScripts[call.words[0].lowercased()] = handler
         },
+        Directive("WSGIDispatchScript", .notHtaccess, arity: 1...2, usage: "script [application-group=name]") { state, call in
+            state.scopes[call.scope].dispatchScript = try DispatchScript(words: call.words)
+        },
         Directive("WSGIImportScript", .serverOrHost, arity: 3...3,
                   usage: "path process-group=name application-group=name") { state, call in
             state.global.importScripts.append(try ImportScript(words: call.words))

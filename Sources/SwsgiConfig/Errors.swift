@@ -22,9 +22,10 @@ public struct ConfigError: Error, CustomStringConvertible {
 
 /// The "why" half of a sentence. Value parsers throw it without knowing which directive or
 /// option they parse; `explain` puts the subject in front, so every parser serves every caller.
-struct Reason: Error {
+struct Reason: Error, CustomStringConvertible {
     let text: String
     init(_ text: String) { self.text = text }
+    var description: String { text }
 }
 
 /// Runs `body`, turning a `Reason` into the sentence "<subject> <reason>".

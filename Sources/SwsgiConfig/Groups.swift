@@ -7,7 +7,7 @@ public enum ApplicationGroup: Equatable, Sendable {
     case env(String)         // %{ENV:variable}
     case named(String)
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         switch text {
         // mod_wsgi names the main interpreter "", so an empty group is %{GLOBAL} too.
         case "%{GLOBAL}", "": self = .global
@@ -33,7 +33,7 @@ public enum ProcessGroup: Equatable, Sendable {
     case env(String)         // %{ENV:variable}, resolved per request
     case named(String)       // a WSGIDaemonProcess
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         if text == "%{GLOBAL}" {
             self = .embedded
         } else if let variable = try environmentVariable(text) {
@@ -52,7 +52,7 @@ public enum HashSeed: Equatable, Sendable {
     case random
     case value(UInt32)
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         if text.lowercased() == "random" {
             self = .random
         } else if let seed = try? Limit.within(0...Int(UInt32.max)).parse(text) {

@@ -13,6 +13,7 @@ public struct Scope: Sendable {
     public var applicationGroup: ApplicationGroup?
     public var processGroup: ProcessGroup?
     public var callableObject: String?
+    public var dispatchScript: DispatchScript?
     public var passAuthorization: Bool?
     public var chunkedRequest: Bool?     // WSGIChunkedRequest
     public var scriptReloading: Bool?    // WSGIScriptReloading
@@ -43,6 +44,7 @@ public struct Scope: Sendable {
         result.applicationGroup = applicationGroup ?? base.applicationGroup
         result.processGroup = processGroup ?? base.processGroup
         result.callableObject = callableObject ?? base.callableObject
+        result.dispatchScript = dispatchScript ?? base.dispatchScript
         result.passAuthorization = passAuthorization ?? base.passAuthorization
         result.chunkedRequest = chunkedRequest ?? base.chunkedRequest
         result.scriptReloading = scriptReloading ?? base.scriptReloading

@@ -18,6 +18,7 @@ package final class Interpreter {
     let logType: PyPtr
     package let fileWrapperType: PyConstant
     let loadScript: PyPtr
+    let dispatchScript: PyPtr
     let logException: PyPtr
     /// mod_wsgi's event_callbacks list and the support functions that publish the events.
     let eventCallbacks: PyPtr
@@ -41,7 +42,7 @@ package final class Interpreter {
               let handleType = NativeModule.handleType(of: native.ptr) else { return nil }
         func attribute(_ name: String) -> PyRef? { PyRef(PyObject_GetAttrString(support.ptr, name)) }
         guard let request = attribute("Request"), let input = attribute("Input"), let log = attribute("Log"),
-              let wrapper = attribute("FileWrapper"), let load = attribute("load_script"),
+              let wrapper = attribute("FileWrapper"), let load = attribute("load_script"), let dispatch = attribute("dispatch"),
               let logException = attribute("log_exception"), let addSiteDirs = attribute("add_site_dirs"),
               let noLock = attribute("NO_LOCK"),
               let group = PyRef(PyUnicode_DecodeFSDefault(name)),
@@ -70,6 +71,7 @@ package final class Interpreter {
         self.logType = log.take()
         self.fileWrapperType = PyConstant(wrapper.take())
         self.loadScript = load.take()
+        self.dispatchScript = dispatch.take()
         self.logException = logException.take()
         self.eventCallbacks = eventCallbacks.take()
         self.requestStarted = requestStarted.take()
@@ -98,6 +100,25 @@ package final class Interpreter {
         loaded.append((mtime, callable, app))
         scripts[script] = loaded
         return PyRef(borrowing: app)
+    }
+
+    /// WSGIDispatchScript: the answers of its process_group, application_group and
+    /// callable_object for environ (nil where it has none or says None); nil with an
+    /// exception set.
+    package func dispatch(script: String, mtime: Int, environ: borrowing PyRef) -> [String?]? {
+        guard let path = PyRef(PyUnicode_DecodeFSDefault(script)), let time = PyRef(PyLong_FromLong(mtime)),
+              let answers = PyRef(call(dispatchScript, path.ptr, time.ptr, environ.ptr)) else { return nil }
+        var result: [String?] = []
+        for index in 0..<3 {
+            let answer = answers.tupleItem(index)
+            if answer.ptr == swsgi_py_none() {
+                result.append(nil)
+            } else {
+                guard let text = PyUnicode_AsUTF8(answer.ptr) else { return nil }
+                result.append(String(cString: text))
+            }
+        }
+        return result
     }
 
     /// Whether an app called mod_wsgi.subscribe_events (GIL held).

@@ -206,6 +206,21 @@ def load_script(path, mtime):
         return module
 
 
+def dispatch(path, mtime, environ):
+    """WSGIDispatchScript: what its process_group, application_group and callable_object
+    functions say for this request, each a str or None (keep the configured value)."""
+    module = load_script(path, mtime)
+    answers = []
+    for name in ('process_group', 'application_group', 'callable_object'):
+        function = getattr(module, name, None)
+        answer = None if function is None else function(environ)
+        if answer is not None and not isinstance(answer, str):
+            raise TypeError("%s() of WSGIDispatchScript '%s' returned %s, not a str or None"
+                            % (name, path, type(answer).__name__))
+        answers.append(answer)
+    return tuple(answers)
+
+
 def log_exception(h, message, etype, value, tb):
     import traceback
     if h and _mod_wsgi.event_callbacks:

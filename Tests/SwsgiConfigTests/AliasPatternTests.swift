@@ -67,3 +67,30 @@ final class AliasPatternTests: XCTestCase {
         XCTAssertEqual(pattern.names("$1-$2"), ["a-c.d", "b-c.d"])
     }
 }
+
+final class ScriptDirectiveTests: XCTestCase {
+    func testHandlerScripts() {
+        let f = Fixture()
+        f.ok("WSGIHandlerScript Bobo-Script /srv/handler.wsgi process-group=g application-group=%{GLOBAL} pass-authorization=On")
+        let handler = f.config.scope(f.main).handlerScripts["bobo-script"]
+        XCTAssertEqual(handler?.path, "/srv/handler.wsgi")
+        XCTAssertEqual(handler?.processGroup, .named("g"))
+        XCTAssertEqual(handler?.applicationGroup, .global)
+        XCTAssertEqual(handler?.passAuthorization, true)
+        XCTAssertEqual(f.check(), "WSGIHandlerScript: process group 'g' is used but no WSGIDaemonProcess defines it")
+        XCTAssertEqual(f.apply("WSGIHandlerScript x /srv/h.wsgi callable-object=y"),
+                       "WSGIHandlerScript: option 'callable-object=y' is unknown; use process-group=, application-group= or pass-authorization=")
+        XCTAssertNotNil(f.apply("WSGIHandlerScript x /srv/h.wsgi", in: .htaccess))
+    }
+
+    func testDispatchScripts() {
+        let f = Fixture()
+        f.ok("WSGIDispatchScript /srv/dispatch.wsgi")
+        XCTAssertEqual(f.config.scope(f.main).dispatchScript?.applicationGroup, .global)
+        f.ok("WSGIDispatchScript /srv/dispatch.wsgi application-group=%{SERVER}")
+        XCTAssertEqual(f.config.scope(f.main).dispatchScript?.applicationGroup, .server)
+        XCTAssertEqual(f.apply("WSGIDispatchScript dispatch.wsgi"), "WSGIDispatchScript: script 'dispatch.wsgi' must be an absolute path")
+        XCTAssertNotNil(f.apply("WSGIDispatchScript /srv/d.wsgi process-group=g"))
+        XCTAssertNotNil(f.apply("WSGIDispatchScript /srv/d.wsgi", in: .htaccess))
+    }
+}

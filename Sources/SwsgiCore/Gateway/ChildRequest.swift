@@ -9,7 +9,11 @@ enum ChildRequest {
         guard let ctx = request.pointee.ctx else { return 500 }
         let transport = ApacheTransport(ctx)
         let facts = RequestFacts(request)
-        let dispatch = Dispatch(request, facts: facts, configuration: configuration)
+        var dispatch = Dispatch(request, facts: facts, configuration: configuration)
+        if let script = dispatch.dispatchScript {
+            startPython(configuration)
+            if let failed = DispatchScriptCall.apply(script, to: &dispatch, request: request, facts: facts, transport: transport) { return failed }
+        }
         // The metrics count the request for its group (an unknown one with the last).
         request.pointee.group = dispatch.processGroup.isEmpty ? 0 : Int32((DaemonGroups.group(named: dispatch.processGroup)?.index ?? DaemonGroups.groups.count) + 1)
         // Groups are chosen from what Apache saw, as in mod_wsgi; the app sees what trusted
@@ -51,8 +55,8 @@ enum ChildRequest {
         return Gateway.run(request, facts: facts, dispatch: dispatch, transport: transport)
     }
 
-    /// Python comes up in a child when the first embedded request (or access or
-    /// authentication script) needs it: children that only pass requests on to daemons never
+    /// Python comes up in a child when the first embedded request (or access, authentication
+    /// or dispatch script) needs it: children that only pass requests on to daemons never
     /// carry an interpreter.
     static func startPython(_ configuration: Configuration) {
         PythonRuntime.startOnce {

@@ -20,6 +20,29 @@ struct Dispatch {
     var asgi: Bool
     /// WSGIRestrictProcess: the process groups allowed here (nil: any).
     var allowedProcessGroups: [String]?
+    /// WSGIDispatchScript, to be asked before the request runs (Apache child only).
+    var dispatchScript: DispatchScript?
+
+    /// The process group a setting names for this request ("": embedded).
+    static func name(of group: ProcessGroup, _ request: UnsafePointer<swsgi_request>, _ facts: RequestFacts) -> String {
+        switch group {
+        case .embedded: ""
+        case .named(let name): name
+        case .env(let variable): facts.value(of: variable, in: request) ?? ""
+        }
+    }
+
+    /// The application group a setting names for this request ("": the main interpreter).
+    static func name(of group: ApplicationGroup, _ request: UnsafePointer<swsgi_request>, _ facts: RequestFacts) -> String {
+        switch group {
+        case .global: ""
+        case .named(let name): name
+        case .resource: resourceGroupName(serverName: facts.serverName, port: facts.serverPort, scriptName: facts.scriptName)
+        case .server: serverGroupName(serverName: facts.serverName, port: facts.serverPort)
+        case .host: facts.httpHost ?? facts.serverName
+        case .env(let variable): facts.value(of: variable, in: request) ?? ""
+        }
+    }
 
     init(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, configuration: Configuration) {
         let r = request.pointee
@@ -29,19 +52,11 @@ struct Dispatch {
         handlerScript = handler?.path ?? ""
         // A WSGIScriptAliasMatch substitutes the URI's groups into the group names.
         let uri = alias?.pattern != nil ? r.uri.map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? [] : []
-        switch handler?.processGroup ?? alias?.processGroup(for: uri) ?? dir?.processGroup ?? .embedded {
-        case .embedded: processGroup = ""
-        case .named(let name): processGroup = name
-        case .env(let variable): processGroup = facts.value(of: variable, in: request) ?? ""
-        }
-        switch handler?.applicationGroup ?? alias?.applicationGroup(for: uri) ?? dir?.applicationGroup ?? .resource {
-        case .global: applicationGroup = ""
-        case .named(let name): applicationGroup = name
-        case .resource: applicationGroup = resourceGroupName(serverName: facts.serverName, port: facts.serverPort, scriptName: facts.scriptName)
-        case .server: applicationGroup = serverGroupName(serverName: facts.serverName, port: facts.serverPort)
-        case .host: applicationGroup = facts.httpHost ?? facts.serverName
-        case .env(let variable): applicationGroup = facts.value(of: variable, in: request) ?? ""
-        }
+        processGroup = Self.name(of: handler?.processGroup ?? alias?.processGroup(for: uri) ?? dir?.processGroup ?? .embedded,
+                                 request, facts)
+        applicationGroup = Self.name(of: handler?.applicationGroup ?? alias?.applicationGroup(for: uri) ?? dir?.applicationGroup ?? .resource,
+                                     request, facts)
+        dispatchScript = dir?.dispatchScript
         callable = handler != nil ? HandlerScript.callable : alias?.callableObject ?? dir?.callableObject ?? "application"
         passAuthorization = handler?.passAuthorization ?? alias?.passAuthorization ?? dir?.passAuthorization ?? false
         chunkedRequest = dir?.chunkedRequest ?? false

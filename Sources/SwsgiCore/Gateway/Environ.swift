@@ -41,6 +41,16 @@ extension ChildKey {
 }
 
 /// The environ; nil with an exception set. Makes the exchange's Python objects too.
+/// The CGI variables an environ leaves out: PATH, HTTPS (it is wsgi.url_scheme) and, unless
+/// passed on, Authorization.
+func leftOut(_ key: UnsafePointer<CChar>, passAuthorization: Bool) -> Bool {
+    if key[0] == 0x50 /* P */ { return strcmp(key, "PATH") == 0 }
+    if key[0] == 0x48 /* H */ {
+        return strcmp(key, "HTTPS") == 0 || (!passAuthorization && strcmp(key, "HTTP_AUTHORIZATION") == 0)
+    }
+    return false
+}
+
 func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, settings: EnvironSettings,
                   exchange: Exchange) -> PyRef? {
     let interpreter = exchange.interpreter, names = interpreter.names
@@ -48,14 +58,9 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     // Sized for the CGI variables and the keys added below, so that it never grows.
     guard let environ = DictBuilder(capacity: r.count + 32) else { return nil }
     let passAuthorization = settings.dispatch.passAuthorization
-    let added = environ.setVariables(of: request, keys: interpreter.environKeys) { key in
-        if key[0] == 0x50 /* P */ { return strcmp(key, "PATH") == 0 }
-        if key[0] == 0x48 /* H */ {
-            return strcmp(key, "HTTPS") == 0 || (!passAuthorization && strcmp(key, "HTTP_AUTHORIZATION") == 0)
-        }
-        return false
+    guard environ.setVariables(of: request, keys: interpreter.environKeys, skipping: { leftOut($0, passAuthorization: passAuthorization) }) else {
+        return nil
     }
-    guard added else { return nil }
     guard exchange.makeObjects() else { return nil }
     if !facts.hasPathInfo { environ.set(names.pathInfo, names.empty) }
     environ.set(names.wsgiVersion, names.version)
