@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import TARGET
+from conftest import APACHE_MODULES, TARGET
 from daemon_support import SOCKET_DIRECTIVE
 
 
@@ -74,3 +74,13 @@ def test_bad_handler_script_lines_fail_configtest(apache_factory, line, needle):
     assert rc != 0
     if TARGET == "swsgi":
         assert needle in out, out
+
+
+def test_action_hands_a_file_type_to_a_wsgi_url(apache_factory):
+
+    a = apache_factory("LoadModule actions_module %s/mod_actions.so\n" % APACHE_MODULES
+                       + "AddHandler bobo-action .bobo\nAction bobo-action /handler\n"
+                       "WSGIScriptAlias /handler {apps}/environ.wsgi\n", setup=pages)
+    env = a.get_json("/page.bobo")
+    assert (env["SCRIPT_NAME"], env["PATH_INFO"]) == ("/handler", "/page.bobo")
+    assert env["PATH_TRANSLATED"] == a.path("htdocs", "page.bobo")
