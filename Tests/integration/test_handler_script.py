@@ -77,7 +77,6 @@ def test_bad_handler_script_lines_fail_configtest(apache_factory, line, needle):
 
 
 def test_action_hands_a_file_type_to_a_wsgi_url(apache_factory):
-
     a = apache_factory("LoadModule actions_module %s/mod_actions.so\n" % APACHE_MODULES
                        + "AddHandler bobo-action .bobo\nAction bobo-action /handler\n"
                        "WSGIScriptAlias /handler {apps}/environ.wsgi\n", setup=pages)
