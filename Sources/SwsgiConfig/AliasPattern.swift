@@ -20,6 +20,9 @@ public final class AliasPattern: @unchecked Sendable {
         } catch {
             throw Reason("is not a regular expression: \(error)")
         }
+        // Regex compiles its program on first use: done here, in Apache's parent, before
+        // any request thread shares it.
+        _ = try? regex.firstMatch(in: "")
     }
 
     public func match(_ uri: [UInt8]) -> Match? {
