@@ -65,7 +65,7 @@ typedef struct swsgi_request {
     const char *const *values;
     int server_scope;            /* the virtual host's scope */
     int dir_scope;               /* the merged per-directory scope */
-    int alias;                   /* the WSGIScriptAlias that matched, or -1 (AddHandler) */
+    int alias;                   /* the WSGIScriptAlias(Match) that matched, or -1 (AddHandler) */
     int group;                   /* set by swsgi_handle: the metrics group (see below) */
     const char *uri;             /* the decoded URI path the alias matched (r->uri) */
 } swsgi_request;
@@ -103,10 +103,10 @@ int swsgi_translate(int server_scope, const char *uri, char **target);
    Apache, with its ErrorDocument, the app's body discarded), and WSGIMapHEADToGET as
    SWSGI_HEAD_TO_GET (On: a HEAD request reaches the app as GET) or SWSGI_HEAD_TO_GET_AUTO
    (the default: as GET only when an output filter may need the body). */
-/* Whether a WSGIHandlerScript of a directory scope handles requests of this Apache handler. */
-int swsgi_handler_script(int dir_scope, const char *handler);
 enum { SWSGI_ERROR_OVERRIDE = 1, SWSGI_HEAD_TO_GET = 2, SWSGI_HEAD_TO_GET_AUTO = 4 };
 int swsgi_request_options(int dir_scope);
+/* Whether a WSGIHandlerScript of a directory scope handles requests of this Apache handler. */
+int swsgi_handler_script(int dir_scope, const char *handler);
 
 /* post_config, in the parent (never at configtest): binds the daemon groups' sockets and
    forks their processes, calling spawned(pid) for each, so that Apache reaps them. The number
