@@ -114,21 +114,26 @@ extension ConfigState {
             return needed + path.map { NeededPath(path: $0, directive: pathDirective) }
         }
         let aliases = scopes.flatMap(\.scriptAliases)
-        // Access and authentication scripts run in the Apache child whatever the mode.
-        var authScripts: [NeededPath] = []
+        // Access, authentication and dispatch scripts run in the Apache child whatever the mode.
+        var childScripts: [NeededPath] = []
         for scope in scopes {
             for (directive, script) in [("WSGIAccessScript", scope.accessScript), ("WSGIAuthUserScript", scope.authUserScript),
                                         ("WSGIAuthGroupScript", scope.authGroupScript)] {
-                guard let script, !authScripts.contains(where: { $0.path == script.path }) else { continue }
-                authScripts.append(NeededPath(path: script.path, directive: directive))
+                guard let script, !childScripts.contains(where: { $0.path == script.path }) else { continue }
+                childScripts.append(NeededPath(path: script.path, directive: directive))
             }
         }
+        for script in scopes.compactMap(\.dispatchScript) where !childScripts.contains(where: { $0.path == script.path }) {
+            childScripts.append(NeededPath(path: script.path, directive: "WSGIDispatchScript"))
+        }
+        let handlers = scopes.flatMap(\.handlerScripts.values)
         var result: [(Reader, [NeededPath])] = []
-        if !global.restrictEmbedded || !authScripts.isEmpty {
+        if !global.restrictEmbedded || !childScripts.isEmpty {
             var paths = python(home: global.pythonHome, homeDirective: "WSGIPythonHome",
-                               path: global.pythonPath, pathDirective: "WSGIPythonPath") + authScripts
+                               path: global.pythonPath, pathDirective: "WSGIPythonPath") + childScripts
             if global.daemons.isEmpty {
                 paths += aliases.compactMap { $0.fixedTarget.map { NeededPath(path: $0, directive: "WSGIScriptAlias") } }
+                paths += handlers.map { NeededPath(path: $0.path, directive: "WSGIHandlerScript") }
             }
             let name = userName(apacheUID).map { "'\($0)'" } ?? "#\(apacheUID)"
             result.append((Reader(uid: apacheUID, gid: apacheGID, supplementary: nil, role: "Apache's User \(name)"), paths))
@@ -142,6 +147,7 @@ extension ConfigState {
                 .map { NeededPath(path: daemon.inside($0.path), directive: $0.directive) }
             paths += aliases.filter { $0.processGroup == .named(daemon.name) }.compactMap { $0.fixedTarget.map { NeededPath(path: $0, directive: "WSGIScriptAlias") } }
             paths += global.importScripts.filter { $0.processGroup == .named(daemon.name) }.map { NeededPath(path: $0.path, directive: "WSGIImportScript") }
+            paths += handlers.filter { $0.processGroup == .named(daemon.name) }.map { NeededPath(path: $0.path, directive: "WSGIHandlerScript") }
             let name = userName(uid).map { "'\($0)'" } ?? "#\(uid)"
             let reader = Reader(uid: uid, gid: daemon.gid ?? apacheGID, supplementary: daemon.supplementaryGroups,
                                 role: "user \(name), as which WSGIDaemonProcess '\(daemon.name)' runs")

@@ -1,5 +1,11 @@
 """WSGIDispatchScript: process_group(environ), application_group(environ) and
 callable_object(environ) choose per request where it runs; their answers are checked."""
+import os
+import shutil
+
+import pytest
+
+from conftest import IS_ROOT
 from daemon_support import SOCKET_DIRECTIVE
 
 CONF = (SOCKET_DIRECTIVE + "WSGIDaemonProcess blog threads=2\nWSGIDaemonProcess shop threads=2\n"
@@ -49,3 +55,18 @@ def test_dispatch_script_per_location(apache_factory):
                        "<Location /a>\n    WSGIDispatchScript {apps}/dispatch.wsgi\n</Location>\n")
     assert a.get("/a", headers={"Host": "blog.example"}).json()["process_group"] == "blog"
     assert a.get("/b", headers={"Host": "blog.example"}).json()["process_group"] == ""
+
+
+@pytest.mark.swsgi_only  # mod_wsgi finds it only per request
+@pytest.mark.skipif(not IS_ROOT, reason="needs root: Apache's User must differ from the owner")
+def test_a_dispatch_script_apache_cannot_read_fails_configtest(apache_factory):
+    a = apache_factory("WSGIScriptAlias / {apps}/dispatched.wsgi\n"
+                       "WSGIDispatchScript {data}/private/dispatch.wsgi\n", start=False)
+    os.makedirs(a.path("data", "private"))
+    shutil.copy(a.app("dispatch.wsgi"), a.path("data", "private", "dispatch.wsgi"))
+    a.prepare()
+    os.chmod(a.path("data", "private", "dispatch.wsgi"), 0o600)
+    p = a._run("-t")
+    assert p.returncode != 0
+    assert "WSGIDispatchScript '%s' cannot be read by Apache's User" % a.path("data", "private", "dispatch.wsgi") \
+        in p.stdout + p.stderr, p.stdout + p.stderr
