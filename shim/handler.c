@@ -145,8 +145,6 @@ int swsgi_handler(request_rec *r)
     swsgi_table_arrays(r->pool, r->subprocess_env, &count, &keys, &values);
 
     swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc), { 0 }, options & SWSGI_ERROR_OVERRIDE, 0 };
-    swsgi_conf *server = ap_get_module_config(r->server->module_config, &swsgi_module);
-    swsgi_conf *dir = ap_get_module_config(r->per_dir_config, &swsgi_module);
     swsgi_request request = {
         &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1, 0, r->uri
     };
