@@ -250,6 +250,8 @@ public struct ScopeNeeds: OptionSet, Sendable {
     public static let authUserScript = ScopeNeeds(rawValue: 2)
     public static let authGroupScript = ScopeNeeds(rawValue: 4)
     public static let trustedProxies = ScopeNeeds(rawValue: 8)
+    /// Asked for every request Apache hands a handler other than WSGI's, static files too.
+    public static let handlerScripts = ScopeNeeds(rawValue: 16)
 
     init(_ scope: Scope) {
         self = []
@@ -257,5 +259,6 @@ public struct ScopeNeeds: OptionSet, Sendable {
         if scope.authUserScript != nil { insert(.authUserScript) }
         if scope.authGroupScript != nil { insert(.authGroupScript) }
         if scope.trustedProxyHeaders != nil { insert(.trustedProxies) }
+        if !scope.handlerScripts.isEmpty { insert(.handlerScripts) }
     }
 }

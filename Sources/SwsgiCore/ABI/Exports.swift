@@ -85,7 +85,7 @@ public func swsgiTranslate(_ scope: Int32, _ uri: UnsafePointer<CChar>?,
 
 @_cdecl("swsgi_handler_script")
 public func swsgiHandlerScript(_ dirScope: Int32, _ handler: UnsafePointer<CChar>?) -> Int32 {
-    guard dirScope >= 0, let handler else { return 0 }
+    guard dirScope >= 0, let handler, configuration.needs(scope: dirScope).contains(.handlerScripts) else { return 0 }
     return configuration.scope(dirScope).handlerScripts[String(cString: handler).lowercased()] != nil ? 1 : 0
 }
 
