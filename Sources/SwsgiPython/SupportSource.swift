@@ -342,7 +342,9 @@ def _request_metrics():
     return {'start_time': before[0], 'stop_time': now[0], 'sample_period': period,
             'request_count': count, 'request_rate': count / period,
             'application_time': busy / count if count else 0.0,
-            'capacity_utilization': busy / (period * max(now[4], 1)),
+            # Busy time is counted as requests end: one begun before the period can push a
+            # short period's share past 1.
+            'capacity_utilization': min(busy / (period * max(now[4], 1)), 1.0),
             'request_threads': now[3], 'request_threads_maximum': now[4]}
 
 
