@@ -2,6 +2,7 @@
 start Apaches of their own and must wait for them and stop only them."""
 import os
 import socket
+import subprocess
 import time
 
 
@@ -47,3 +48,14 @@ def port_answers(port):
             return True
     except OSError:
         return False
+
+
+def terminate(process, timeout=20):
+    """Stops a subprocess.Popen still running with SIGTERM (its clean exit), else kills it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -4,7 +4,6 @@ so that every assertion is proven right against a real ASGI server. Both serve t
 import http.client
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 
@@ -12,7 +11,7 @@ import pytest
 
 from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, free_port, venv_with, wait_until
 from daemon_support import SOCKET_DIRECTIVE
-from processes import port_answers
+from processes import port_answers, terminate
 
 MOUNT = "/api"
 # Each test of both: the uvicorn half runs whatever the target, the swsgi half is swsgi's
@@ -54,13 +53,8 @@ class Uvicorn:
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            terminate(self.process)
         self.log.close()
 
     def error_log(self):

@@ -17,6 +17,7 @@ from conftest import (EXAMPLES, IS_ROOT, MODULE_PATH, PY_VERSION, free_port, mak
                       sanitized_env, wait_until)
 from daemon_support import descendants
 from tool_support import TOOL, tool
+from processes import terminate
 
 pytestmark = pytest.mark.swsgi_only  # the tool serves with swsgi
 
@@ -79,13 +80,7 @@ class Served:
 
     def kill(self):
         """After a failure: stops the tool as SIGTERM does (it then cleans up), else kills it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.log.close()
 
 
