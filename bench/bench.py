@@ -836,8 +836,8 @@ def markdown(meta, rows, targets):
 - Both WSGI modules get exactly the same WSGI directives and otherwise their defaults:
   `WSGIApplicationGroup %%{GLOBAL}`, `WSGISocketPrefix` in the ServerRoot, and in daemon mode
   `WSGIDaemonProcess bench processes=1 threads=16` (hello also `processes=2 threads=8`) with
-  `WSGIProcessGroup bench`. mod_wsgi is not given `WSGIEnableSendfile On` (off by default);
-  swsgi sends `wsgi.file_wrapper` files with sendfile by design.
+  `WSGIProcessGroup bench`. Neither is given `WSGIEnableSendfile On` (off by default): like
+  the floor's static file, the large file is copied from a mapping of it.
 - Scenarios (apps in `bench/apps/`): hello (12 bytes), large-list (1 MiB as sixteen 64 KiB
   list items), stream (64 KiB yielded by a generator in 1 KiB blocks, no Content-Length:
   each block is flushed to the client as it comes), large-file (1 MiB through `wsgi.file_wrapper`), upload (1 MiB POST read fully

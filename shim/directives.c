@@ -102,7 +102,7 @@ const command_rec swsgi_directives[] = {
     FILEINFO_DIRECTIVE("WSGIPassAuthorization", "On or Off"),
     FILEINFO_DIRECTIVE("WSGIChunkedRequest", "On or Off"),
     FILEINFO_DIRECTIVE("WSGIScriptReloading", "On or Off"),
-    FILEINFO_DIRECTIVE("WSGIEnableSendfile", "On or Off (sendfile is always used)"),
+    FILEINFO_DIRECTIVE("WSGIEnableSendfile", "On or Off: wsgi.file_wrapper files are sent with sendfile"),
     FILEINFO_DIRECTIVE("WSGIIgnoreActivity", "On or Off (no effect)"),
     FILEINFO_DIRECTIVE("WSGIErrorOverride", "On or Off: Apache answers the app's error statuses (ErrorDocument)"),
     DIR_DIRECTIVE("WSGIPassApacheRequest", "On or Off (no effect)"),

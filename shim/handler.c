@@ -144,7 +144,8 @@ int swsgi_handler(request_rec *r)
     const char *const *keys, *const *values;
     swsgi_table_arrays(r->pool, r->subprocess_env, &count, &keys, &values);
 
-    swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc), { 0 }, options & SWSGI_ERROR_OVERRIDE, 0 };
+    swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc), { 0 }, options & SWSGI_ERROR_OVERRIDE,
+                       options & SWSGI_SENDFILE, 0 };
     swsgi_request request = {
         &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1, 0, r->uri
     };

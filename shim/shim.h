@@ -36,6 +36,7 @@ typedef struct swsgi_rctx {
     apr_bucket_brigade *bb;
     struct swsgi_request_times times;
     int error_override;  /* WSGIErrorOverride On */
+    int sendfile;        /* WSGIEnableSendfile On */
     int overridden;      /* the app's error status, answered by Apache instead of its body */
 } swsgi_rctx;
 

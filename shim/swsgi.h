@@ -43,8 +43,9 @@ typedef struct swsgi_io {
     /* Writes body bytes; with flush non-zero they (and all written before) go to the client
        now instead of waiting in Apache's buffers. 0, or -1 when the client is gone. */
     int (*write)(void *ctx, const char *data, size_t len, int flush);
-    /* Sends len bytes of fd from offset with sendfile, as the rest of the response (nothing
-       is written after it); the shim dups fd, the caller keeps it. */
+    /* Sends len bytes of fd from offset as the rest of the response (nothing is written
+       after it): with sendfile where WSGIEnableSendfile is On; the shim dups fd, the caller
+       keeps it. */
     int (*sendfile)(void *ctx, int fd, uint64_t offset, uint64_t len);
     /* Pushes what was written so far to the client; 0 or -1. */
     int (*flush)(void *ctx);
@@ -102,8 +103,9 @@ int swsgi_translate(int server_scope, const char *uri, char **target);
    none): SWSGI_ERROR_OVERRIDE (WSGIErrorOverride On: an app's error status is answered by
    Apache, with its ErrorDocument, the app's body discarded), and WSGIMapHEADToGET as
    SWSGI_HEAD_TO_GET (On: a HEAD request reaches the app as GET) or SWSGI_HEAD_TO_GET_AUTO
-   (the default: as GET only when an output filter may need the body). */
-enum { SWSGI_ERROR_OVERRIDE = 1, SWSGI_HEAD_TO_GET = 2, SWSGI_HEAD_TO_GET_AUTO = 4 };
+   (the default: as GET only when an output filter may need the body), and SWSGI_SENDFILE
+   (WSGIEnableSendfile On: a file is sent with sendfile rather than copied by Apache). */
+enum { SWSGI_ERROR_OVERRIDE = 1, SWSGI_HEAD_TO_GET = 2, SWSGI_HEAD_TO_GET_AUTO = 4, SWSGI_SENDFILE = 8 };
 int swsgi_request_options(int dir_scope);
 /* Whether a WSGIHandlerScript of a directory scope handles requests of this Apache handler. */
 int swsgi_handler_script(int dir_scope, const char *handler);

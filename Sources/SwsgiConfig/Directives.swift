@@ -212,9 +212,8 @@ struct Directive: Sendable {
                 return mapping
             }
         },
-        // Accepted so that mod_wsgi configurations load; they change nothing here: sendfile
-        // is always used for wsgi.file_wrapper.
-        acceptedFlag("WSGIEnableSendfile").withoutEffect("swsgi always sends wsgi.file_wrapper files with sendfile"),
+        scopeFlag("WSGIEnableSendfile", \.enableSendfile),
+        // Accepted so that mod_wsgi configurations load; it changes nothing here.
         acceptedFlag("WSGIIgnoreActivity").withoutEffect(),
         authScript("WSGIAccessScript", \.accessScript),
         authScript("WSGIAuthUserScript", \.authUserScript),

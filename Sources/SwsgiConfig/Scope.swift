@@ -27,6 +27,7 @@ public struct Scope: Sendable {
     public var restrictProcess: [String]?
     public var errorOverride: Bool?      // WSGIErrorOverride
     public var mapHEADToGET: HeadMapping? // WSGIMapHEADToGET
+    public var enableSendfile: Bool?     // WSGIEnableSendfile
 
     public init() {}
 
@@ -57,6 +58,7 @@ public struct Scope: Sendable {
         result.restrictProcess = restrictProcess ?? base.restrictProcess
         result.errorOverride = errorOverride ?? base.errorOverride
         result.mapHEADToGET = mapHEADToGET ?? base.mapHEADToGET
+        result.enableSendfile = enableSendfile ?? base.enableSendfile
         return result
     }
 }

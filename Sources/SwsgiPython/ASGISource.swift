@@ -83,7 +83,7 @@ class App:
             return [b'Service Unavailable\n']
         body = Exchange(self, environ, start_response).run()
         # Driven to its first piece: a whole file (pathsend) goes out as wsgi.file_wrapper,
-        # which the gateway sends with sendfile.
+        # which the gateway hands to Apache whole.
         first = next(body, None)
         if first is None:
             return []

@@ -132,7 +132,7 @@ class Input:
 
 
 class FileWrapper:
-    """wsgi.file_wrapper; the core sends a wrapped regular file with sendfile."""
+    """wsgi.file_wrapper; the core hands a wrapped regular file to Apache whole."""
 
     def __init__(self, filelike, blksize=8192):
         self.filelike, self.blksize = filelike, blksize

@@ -57,13 +57,13 @@ final class DirectiveTests: XCTestCase {
 
     func testNoEffectDirectivesAreCheckedButAccepted() {
         let f = Fixture()
-        for line in ["WSGIEnableSendfile On", "WSGIIgnoreActivity Off", "WSGIPassApacheRequest Off"] {
+        for line in ["WSGIIgnoreActivity Off", "WSGIPassApacheRequest Off"] {
             f.ok(line)
         }
-        XCTAssertNotNil(f.apply("WSGIEnableSendfile yes"))
+        XCTAssertNotNil(f.apply("WSGIIgnoreActivity yes"))
     }
 
-    func testErrorOverrideAndHeadMapping() {
+    func testErrorOverrideHeadMappingAndSendfile() {
         let f = Fixture()
         XCTAssertNil(f.config.scope(f.main).mapHEADToGET)
         f.ok("WSGIErrorOverride On")
@@ -71,6 +71,10 @@ final class DirectiveTests: XCTestCase {
         XCTAssertEqual(f.config.scope(f.main).errorOverride, true)
         XCTAssertEqual(f.config.scope(f.main).mapHEADToGET, .on)
         XCTAssertEqual(f.apply("WSGIMapHEADToGET Sometimes"), "WSGIMapHEADToGET: 'Sometimes' is not On, Off or Auto")
+        XCTAssertNil(f.config.scope(f.main).enableSendfile)
+        f.ok("WSGIEnableSendfile On")
+        XCTAssertEqual(f.config.scope(f.main).enableSendfile, true)
+        XCTAssertNotNil(f.apply("WSGIEnableSendfile yes"))
     }
 
     func testCompatibilityDirectivesAreAcceptedAndStored() {
@@ -104,7 +108,6 @@ final class DirectiveTests: XCTestCase {
         }
         XCTAssertEqual(f.config.notices, [
             "swsgi: WSGIRestrictStdout is accepted for compatibility with mod_wsgi but has no effect",
-            "swsgi: WSGIEnableSendfile is accepted for compatibility with mod_wsgi but has no effect: swsgi always sends wsgi.file_wrapper files with sendfile",
             "swsgi: WSGIAcceptMutex is accepted for compatibility with mod_wsgi but has no effect",
             "swsgi: WSGIPassApacheRequest is accepted for compatibility with mod_wsgi but has no effect",
         ])

@@ -93,6 +93,7 @@ public func swsgiHandlerScript(_ dirScope: Int32, _ handler: UnsafePointer<CChar
 public func swsgiRequestOptions(_ dirScope: Int32) -> Int32 {
     let scope = dirScope >= 0 ? configuration.scope(dirScope) : Scope()
     var options: Int32 = scope.errorOverride == true ? Int32(SWSGI_ERROR_OVERRIDE) : 0
+    if scope.enableSendfile == true { options |= Int32(SWSGI_SENDFILE) }
     switch scope.mapHEADToGET ?? .auto {
     case .on: options |= Int32(SWSGI_HEAD_TO_GET)
     case .auto: options |= Int32(SWSGI_HEAD_TO_GET_AUTO)

@@ -4,7 +4,7 @@ import SwsgiProtocol
 
 /// A daemon's side of one request: the gateway's I/O as frames to the Apache child. The body
 /// is pulled in pieces the app asks for (.readBody), the response pushed in bounded frames, a
-/// file passed as its descriptor for the child to sendfile. Small frames are queued, so that a
+/// file passed as its descriptor for the child to send. Small frames are queued, so that a
 /// small response (start, body, end) leaves in one system call.
 final class SocketTransport: Transport {
     /// Response frames stay small so that neither side holds much of a large body.

@@ -16,6 +16,9 @@ struct Dispatch {
     var chunkedRequest: Bool
     /// WSGIScriptReloading: reload a script whose modification time changed (default On).
     var scriptReloading: Bool
+    /// WSGIEnableSendfile: the Apache child may send wsgi.file_wrapper files with sendfile
+    /// (default Off, as mod_wsgi).
+    var enableSendfile: Bool
     /// interface=asgi: the callable is an ASGI app (daemon groups only).
     var asgi: Bool
     /// WSGIRestrictProcess: the process groups allowed here (nil: any).
@@ -61,6 +64,7 @@ struct Dispatch {
         passAuthorization = handler?.passAuthorization ?? alias?.passAuthorization ?? dir?.passAuthorization ?? false
         chunkedRequest = dir?.chunkedRequest ?? false
         scriptReloading = dir?.scriptReloading ?? true
+        enableSendfile = dir?.enableSendfile ?? false
         asgi = alias?.asgi ?? false
         allowedProcessGroups = dir?.restrictProcess
     }
@@ -74,6 +78,7 @@ struct Dispatch {
         passAuthorization = true   // the child already dropped Authorization where not allowed
         chunkedRequest = true
         scriptReloading = facts.scriptReloading
+        enableSendfile = false     // the Apache child sends the file, and sent the key along
         asgi = facts.asgi
     }
 }

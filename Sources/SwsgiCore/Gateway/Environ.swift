@@ -34,7 +34,7 @@ extension ChildKey {
         case .callableObject: dispatch.callable
         case .scriptReloading: dispatch.scriptReloading ? "1" : "0"
         case .handlerScript: dispatch.handlerScript
-        case .enableSendfile: "1"               // wsgi.file_wrapper always becomes sendfile
+        case .enableSendfile: dispatch.enableSendfile ? "1" : "0"
         case .ignoreActivity: "0"               // every request counts as activity
         }
     }

@@ -4,7 +4,7 @@ import SwsgiHTTP
 import SwsgiPython
 
 /// One request's run through a WSGI app: start_response's status and headers checked and sent,
-/// the result iterated (or its file sent with sendfile), close() always called. Lives for the
+/// the result iterated (or its file handed to Apache), close() always called. Lives for the
 /// request only; the Python objects of the request reach it through a `RequestHandle`, which
 /// `finish` expires.
 final class Exchange: PythonRequest {
@@ -132,7 +132,7 @@ final class Exchange: PythonRequest {
         return 0
     }
 
-    /// wsgi.file_wrapper over a regular file: headers, then sendfile from the file's position.
+    /// wsgi.file_wrapper over a regular file: headers, then the file from its position.
     /// nil when the file cannot be sent that way (the caller iterates instead).
     private func sendFile(of wrapper: borrowing PyRef) -> Int32? {
         let names = interpreter.names
