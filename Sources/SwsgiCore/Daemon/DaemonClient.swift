@@ -79,10 +79,15 @@ enum DaemonClient {
             var buffer = UnsafeMutableBufferPointer<CChar>(start: nil, count: 0)
             defer { buffer.deallocate() }
             var first = true
+            // Small blocks that came together, for one pass down Apache's filters: each pass
+            // costs Apache as much as 2 KiB of copying, and a generator's blocks are often
+            // that small. Held only while the daemon has more to say at once (see .flush).
+            var held = HeldBlocks()
             while true {
                 let frame = try channel.receive()
                 if first, frame.type == .rejected { return .notStarted }
                 first = false
+                if frame.type != .body, frame.type != .flush, !held.pass(to: transport, flush: false) { return .failed(-1) }
                 switch frame.type {
                 case .readBody:
                     let want = Int(try decodeReadBody(frame.payload))
@@ -109,8 +114,10 @@ enum DaemonClient {
                     }
                     if !ok { return .failed(-1) }
                 case .body:
-                    let ok = frame.payload.withUnsafeBytes { transport.write($0.bindMemory(to: CChar.self).baseAddress!, count: $0.count, flush: false) }
-                    if !ok { return .failed(-1) }
+                    if held.take(frame.payload) { continue }
+                    guard held.pass(to: transport, flush: false),
+                          frame.payload.withUnsafeBytes({ transport.write($0.bindMemory(to: CChar.self).baseAddress!, count: $0.count, flush: false) })
+                    else { return .failed(-1) }
                 case .file:
                     let (offset, length) = try decodeFile(frame.payload)
                     guard let fd = frame.fd else { throw ProtocolError.malformed("file frame without a descriptor") }
@@ -119,8 +126,8 @@ enum DaemonClient {
                     if !ok { return .failed(-1) }
                 case .flush:
                     // The daemon flushes when its app may not have the next block soon; when
-                    // that block is here already, it may join this one in Apache's buffers.
-                    if !channel.hasPendingInput, !transport.flush() { return .failed(-1) }
+                    // that block is here already, it may join this one.
+                    if !channel.hasPendingInput, !held.pass(to: transport, flush: true) { return .failed(-1) }
                 case .end:
                     return .done(try decodeEnd(frame.payload))
                 default:
@@ -163,6 +170,30 @@ enum DaemonClient {
             let text = n >= base ? UnsafePointer(extra[n - base]) : (n % 2 == 0 ? r.keys[kept[n / 2].key]! : kept[n / 2].value)
             return UnsafeRawBufferPointer(start: text, count: strlen(text))
         }
+    }
+}
+
+/// Body frames held back from Apache's filters until the next frame that is not a small block.
+private struct HeldBlocks {
+    /// Larger blocks go down on their own: copying them would cost more than a pass.
+    static let blockLimit = 8 << 10
+    static let limit = 64 << 10
+    private var bytes: [UInt8] = []
+
+    /// Whether the block is held (else it must be written after what is held).
+    mutating func take(_ block: [UInt8]) -> Bool {
+        guard block.count < Self.blockLimit, bytes.count + block.count <= Self.limit else { return false }
+        if bytes.capacity == 0 { bytes.reserveCapacity(Self.limit) }  // never moved as it grows
+        bytes.append(contentsOf: block)
+        return true
+    }
+
+    /// Writes what is held (with flush: and all before it, to the client now); false when
+    /// the client is gone.
+    mutating func pass(to transport: ApacheTransport, flush: Bool) -> Bool {
+        if bytes.isEmpty { return flush ? transport.flush() : true }
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes.withUnsafeBytes { transport.write($0.bindMemory(to: CChar.self).baseAddress!, count: $0.count, flush: flush) }
     }
 }
 
