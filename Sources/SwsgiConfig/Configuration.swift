@@ -236,6 +236,11 @@ public final class Configuration: @unchecked Sendable {
         self.scope(scope).scriptAliases[index]
     }
 
+    /// The ASGI apps whose lifespan group `group`'s processes start before taking requests.
+    public func asgiStartups(group: String) -> [ASGIStartup] {
+        state.withLock { $0.asgiStartups(group: group) }
+    }
+
     public func daemon(named name: String) -> DaemonProcess? {
         state.withLock { $0.global.daemons.first { $0.name == name } }
     }

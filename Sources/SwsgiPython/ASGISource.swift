@@ -1,5 +1,5 @@
 /// The Python half of ASGI in a daemon process, executed as module `_swsgi_asgi` in an
-/// interpreter on its first ASGI request. One asyncio event loop per interpreter runs in a
+/// interpreter when it first starts an ASGI app (at process start or with a request). One asyncio event loop per interpreter runs in a
 /// thread of its own and runs every ASGI request's task; the daemon worker thread that holds
 /// the request's connection to Apache does its I/O: the gateway calls `adapt(app)(environ,
 /// start_response)` as a WSGI app, and the generator it returns carries out what the task asks
@@ -69,8 +69,12 @@ class App:
         self.ready = False
         self.starting = None  # the startup's future, once begun
 
+    def start(self):
+        """At process start, before it takes requests: the lifespan startup, waited for."""
+        self._startup(None)
+
     def __call__(self, environ, start_response):
-        if not self.ready and not self._startup():
+        if not self.ready and not self._startup(REQUEST_TIMEOUT or None):
             # The request's request-timeout passed while the startup ran (it goes on).
             environ['wsgi.errors'].write("swsgi: ASGI app %s: request-timeout of %s s passed while its lifespan "
                                          "startup ran\n" % (environ.get('SCRIPT_FILENAME', ''), REQUEST_TIMEOUT))
@@ -92,9 +96,8 @@ class App:
             return environ['wsgi.file_wrapper'](first, CHUNK)
         return _rest(first, body)
 
-    def _startup(self):
-        """Runs the lifespan startup, or waits for it; False when request-timeout passed first."""
-        timeout = REQUEST_TIMEOUT or None
+    def _startup(self, timeout):
+        """Runs the lifespan startup, or waits for it; False when timeout (s) passed first."""
         deadline = timeout and _monotonic() + timeout
         if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
             return False
@@ -152,7 +155,7 @@ class SentFile:
 
 
 class Lifespan:
-    """The lifespan scope's task: startup before the first request, shutdown at exit."""
+    """The lifespan scope's task: startup before the app's first request, shutdown at exit."""
 
     def __init__(self, owner):
         self.owner = owner

@@ -1,4 +1,6 @@
 import CPython
+import SwsgiABI
+import SwsgiConfig
 import Synchronization
 
 extension Interpreter {
@@ -34,5 +36,29 @@ extension Interpreter {
             return PyRef(PyImport_ExecCodeModule("_swsgi_asgi", code.ptr))?.take()
         }
         return PyRef(made)
+    }
+}
+
+extension PythonRuntime {
+    /// At daemon process start: loads each app's script in its application group's
+    /// interpreter and runs its lifespan startup, waiting for it (a failure is logged, and the
+    /// app then answers 503). Timeouts in seconds, as for asgiAdapter.
+    package static func startASGI(_ apps: [ASGIStartup], requestTimeout: Int, shutdownTimeout: Int) {
+        guard case .ready = state else { return }
+        for app in apps {
+            guard let interpreter = enter(group: app.applicationGroup) else { continue }
+            defer { leave() }
+            guard let module = interpreter.preload(script: app.script, for: "WSGIScriptAlias interface=asgi") else { continue }
+            guard let callable = PyRef(PyObject_GetAttrString(module.ptr, app.callable)) else {
+                PyErr_Clear()
+                log(SWSGI_LOG_ERR, "swsgi: target WSGI script '\(app.script)' does not contain ASGI application '\(app.callable)'")
+                continue
+            }
+            guard let adapter = interpreter.asgiAdapter(for: callable, requestTimeout: requestTimeout, shutdownTimeout: shutdownTimeout),
+                  let start = PyRef(PyObject_GetAttrString(adapter.ptr, "start")), PyRef(call(start.ptr)) != nil else {
+                interpreter.logPendingException(handle: nil, log: log, message: "swsgi: cannot start ASGI app '\(app.script)'")
+                continue
+            }
+        }
     }
 }

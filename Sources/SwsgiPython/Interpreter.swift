@@ -148,17 +148,18 @@ package final class Interpreter {
         scripts[script]?.first(where: { $0.name == callable }).map { $0.mtime != mtime } ?? false
     }
 
-    /// WSGIImportScript: loads script now, as a request would; false (logged) when it failed.
-    func preload(script: String) -> Bool {
+    /// Loads script now, as a request would, for the directive that asked: the module, or nil
+    /// (logged) when it failed.
+    func preload(script: String, for directive: String) -> PyRef? {
         var info = stat()
         let mtime = stat(script, &info) == 0 ? info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec : 0
         guard let path = PyRef(PyUnicode_DecodeFSDefault(script)), let time = PyRef(PyLong_FromLong(mtime)),
-              PyRef(call(loadScript, path.ptr, time.ptr)) != nil else {
+              let module = PyRef(call(loadScript, path.ptr, time.ptr)) else {
             logPendingException(handle: nil, log: PythonRuntime.log,
-                                message: "swsgi: WSGIImportScript '\(script)' failed in application group '\(name)'")
-            return false
+                                message: "swsgi: \(directive) '\(script)' failed in application group '\(name)'")
+            return nil
         }
-        return true
+        return module
     }
 
     /// A new instance of one of the support module's __slots__ classes, its slots set from

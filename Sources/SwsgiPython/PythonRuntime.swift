@@ -119,7 +119,7 @@ package enum PythonRuntime {
             var name = ""
             if case .named(let group) = script.applicationGroup { name = group }
             guard let interpreter = enter(group: name) else { continue }
-            _ = interpreter.preload(script: script.path)
+            _ = interpreter.preload(script: script.path, for: "WSGIImportScript")
             leave()
         }
     }

@@ -106,7 +106,7 @@ class Served:
 
 @pytest.fixture
 def asgi_serve(apache_factory, asgi_venv):
-    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", extra="", setup=None) -> Served."""
+    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", alias_options="", extra="", setup=None) -> Served."""
     made = []
 
     def make(kind, script, **options):
@@ -119,7 +119,7 @@ def asgi_serve(apache_factory, asgi_venv):
             served.server.cleanup()
 
 
-def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", extra="", setup=None):
+def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", alias_options="", extra="", setup=None):
     """Starts script ("apps/..." or "examples/...") as an ASGI app on swsgi or uvicorn; returns a Served."""
     if kind == "uvicorn":
         u = Uvicorn(venv, script)
@@ -134,8 +134,8 @@ def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", ext
             setup(a.data)
     directives = SOCKET_DIRECTIVE + (
         "WSGIDaemonProcess api processes=1 threads=%d python-home=%s %s\n"
-        "WSGIScriptAlias %s {root}/%s process-group=api interface=asgi\n"
+        "WSGIScriptAlias %s {root}/%s process-group=api interface=asgi %s\n"
         "<Directory {root}/examples>\n    Require all granted\n</Directory>\n%s"
-        % (threads, venv, daemon_options, MOUNT, script, extra))
+        % (threads, venv, daemon_options, MOUNT, script, alias_options, extra))
     return Served(kind, apache_factory(directives, mpm=MPM, setup=prepare))
 

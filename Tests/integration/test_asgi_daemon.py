@@ -42,6 +42,36 @@ def test_request_timeout_bounds_the_wait_for_a_slow_lifespan_startup(asgi_serve)
     assert [e[0] for e in lifespan_events(s)] == ["startup"]
 
 
+def test_lifespan_startup_runs_at_process_start_when_both_groups_are_named(asgi_serve):
+    # As mod_wsgi preloads a script whose alias names both groups: no request needed.
+    s = asgi_serve("swsgi", RAW, alias_options="application-group=%{GLOBAL}")
+    assert wait_until(lambda: lifespan_events(s), 15), s.log()[-2000:]
+    [(event, pid)] = lifespan_events(s)
+    assert event == "startup"
+    assert json.loads(s.request("GET", "/state")[2])["pid"] == int(pid)
+    s.stop()
+    assert lifespan_events(s) == [("startup", pid), ("shutdown", pid)]
+
+
+def test_slow_startup_at_process_start_comes_before_the_first_request(asgi_serve):
+    # The process takes no request until its startup ended: request-timeout does not run out
+    # on a request that waited for it.
+    s = asgi_serve("swsgi", RAW, daemon_options="request-timeout=1", alias_options="application-group=%{GLOBAL}",
+                   setup=lambda data: open(os.path.join(data, "slow-startup"), "w").close())
+    status, _, body = s.request("GET", "/state")
+    assert status == 200, body
+    [(event, pid)] = lifespan_events(s)
+    assert event == "startup" and json.loads(body)["own"] == int(pid)
+
+
+def test_failed_startup_at_process_start_is_logged_and_answers_503(asgi_serve):
+    s = asgi_serve("swsgi", RAW, alias_options="application-group=%{GLOBAL}",
+                   setup=lambda data: open(os.path.join(data, "fail-startup"), "w").close())
+    assert wait_until(lambda: "lifespan startup failed: the database is unreachable" in s.log(), 15), s.log()[-2000:]
+    assert [s.request("GET", "/state")[0] for _ in range(2)] == [503, 503]
+    assert s.log().count("answering 503 as its lifespan startup failed") == 2
+
+
 def test_maximum_requests_recycles_with_lifespan_shutdown_and_startup(asgi_serve):
     s = asgi_serve("swsgi", RAW, daemon_options="maximum-requests=2")
     pids = [json.loads(s.request("GET", "/state")[2])["own"] for _ in range(3)]

@@ -9,6 +9,8 @@ struct GroupPlan {
     let config: DaemonProcess
     let socketPath: String
     let socketPrefix: String
+    /// The ASGI apps each process starts (lifespan) before it takes requests.
+    let asgiStartups: [ASGIStartup]
     var listener: Int32 = -1
 
     /// Who may connect: the socket's owner (socket-user=, else Apache's User).
@@ -45,10 +47,12 @@ enum DaemonGroups {
         apacheGID = geteuid() == 0 ? gid : getegid()
         self.apacheTimeout = max(1, apacheTimeout)
         groups = global.daemons.enumerated().map { index, daemon in
+            let startups = configuration.asgiStartups(group: daemon.name)
             if let old = handedOver.removeValue(forKey: daemon.name), old.prefix == prefix {
-                return GroupPlan(index: index, config: daemon, socketPath: old.path, socketPrefix: prefix, listener: old.fd)
+                return GroupPlan(index: index, config: daemon, socketPath: old.path, socketPrefix: prefix, asgiStartups: startups, listener: old.fd)
             }
-            return GroupPlan(index: index, config: daemon, socketPath: "\(prefix).\(getpid()).\(generation).\(index + 1).sock", socketPrefix: prefix)
+            return GroupPlan(index: index, config: daemon, socketPath: "\(prefix).\(getpid()).\(generation).\(index + 1).sock",
+                             socketPrefix: prefix, asgiStartups: startups)
         }
         closeHandedOver()
         generation += 1

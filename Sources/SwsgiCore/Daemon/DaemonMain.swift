@@ -50,7 +50,14 @@ enum DaemonMain {
             inside.path = config.seenInside(script.path) ?? script.path
             return inside
         }, for: .named(config.name))
-        DaemonServer(plan).run()
+        let startups = plan.asgiStartups.map { app in
+            var inside = app
+            inside.script = config.seenInside(app.script) ?? app.script
+            return inside
+        }
+        DaemonServer(plan).run(startingWith: startups.isEmpty ? nil : {
+            PythonRuntime.startASGI(startups, requestTimeout: config.requestTimeout, shutdownTimeout: config.shutdownTimeout)
+        })
     }
 
     private struct Account { var home: String? }

@@ -44,8 +44,13 @@ final class DaemonServer {
     private let interrupter = Interrupter()
     // Guarded by work:
     private var policy: DaemonPolicy<Link>
-    /// Whether the listener is in the poll set: the executed side of policy.wantsConnections.
+    /// Whether the listener is in the poll set: the executed side of wantsConnections.
     private var listening = true
+    /// False while the process starts its ASGI apps (their lifespan), which comes before any request.
+    private var started = true
+
+    /// With work locked.
+    private var wantsConnections: Bool { started && policy.wantsConnections }
 
     init(_ plan: GroupPlan) {
         self.plan = plan
@@ -63,9 +68,19 @@ final class DaemonServer {
         watch(workerFree.fd, events: EPOLLIN.rawValue, in: epoll)
     }
 
-    func run() -> Never {
+    /// Serves; with `startup`, only once it returned, which it does on a thread of its own
+    /// while this one keeps to signals and the clock.
+    func run(startingWith startup: (() -> Void)?) -> Never {
         for _ in 0..<limits.threads {
             startThread(stackSize: config.stackSize) { self.worker() }
+        }
+        if let startup {
+            work.withLock { started = false; armListener() }
+            startThread(stackSize: config.stackSize) {
+                startup()
+                self.work.withLock { self.started = true }
+                self.workerFree.ring()
+            }
         }
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
@@ -99,7 +114,7 @@ final class DaemonServer {
 
     /// With work locked: watches the listener only while the policy wants connections.
     private func armListener() {
-        let on = policy.wantsConnections
+        let on = wantsConnections
         guard on != listening, policy.accepting else { return }
         listening = on
         watch(plan.listener, events: on ? EPOLLIN.rawValue : 0, modify: true, in: epoll)
@@ -108,7 +123,7 @@ final class DaemonServer {
     private func acceptConnections() {
         while true {
             // With work locked: a worker may stop the process, and close the listener, any time.
-            let fd = work.withLock { policy.wantsConnections ? accept(plan.listener, nil, nil) : -1 }
+            let fd = work.withLock { wantsConnections ? accept(plan.listener, nil, nil) : -1 }
             if fd < 0 { return }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             // The socket is 0700 and its owner is Apache's user (or socket-user=); check the
