@@ -139,4 +139,13 @@ static const char *request_headers(void *ctx)
     return apr_array_pstrcat(r->pool, parts, 0);
 }
 
-const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork, request_headers };
+static int client_socket(void *ctx)
+{
+    conn_rec *c = ((swsgi_rctx *)ctx)->r->connection;
+    apr_socket_t *socket = c->master ? NULL : ap_get_conn_socket(c);
+    apr_os_sock_t fd;
+    return socket && apr_os_sock_get(&fd, socket) == APR_SUCCESS ? fd : -1;
+}
+
+const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork, request_headers,
+                                 client_socket };

@@ -56,6 +56,10 @@ typedef struct swsgi_io {
     /* The request's headers as the client sent them, in order, one "Name: value\n" line
        each (for ASGI's scope, which the CGI environment cannot give); lives with the request. */
     const char *(*headers)(void *ctx);
+    /* The client connection's socket, polled (never read) to notice that the client closed it
+       while a daemon works on the request; -1 when the request has none of its own (an HTTP/2
+       stream). */
+    int (*client_socket)(void *ctx);
 } swsgi_io;
 
 /* One request, as the shim's handler passes it to swsgi_handle. */

@@ -155,6 +155,24 @@ public final class FrameChannel {
         return Frame(type: type, payload: payload, fd: descriptors.removeFirst())
     }
 
+    /// Waits as a receive would (up to timeoutMilliseconds) until bytes arrive here or the
+    /// peer of `socket` closes it (or its writing half); true for the latter, with nothing of
+    /// this channel's waiting. `socket` is only polled, never read.
+    public func waitForInput(unlessClosed socket: Int32) throws(ProtocolError) -> Bool {
+        guard end == start else { return false }
+        var descriptors = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: socket, events: FrameChannel.pollReadHangUp, revents: 0)]
+        while true {
+            let ready = poll(&descriptors, 2, timeoutMilliseconds == 0 ? -1 : timeoutMilliseconds)
+            if ready > 0 { return descriptors[0].revents == 0 }
+            if ready == 0 { throw .timedOut }
+            if errno != EINTR { throw .system(errno) }
+        }
+    }
+
+    /// Linux's POLLRDHUP, which needs _GNU_SOURCE and so is not in the Glibc module.
+    private static let pollReadHangUp: Int16 = 0x2000
+
     // MARK: Receiving without waiting
 
     /// Whether bytes of another frame are here already (buffered, or waiting in the socket):

@@ -275,6 +275,12 @@ class Exchange:
         self.task = None
         self.started = self.complete = self.gone = self.body_done = False
         self.pending = set()
+        # The connection to the Apache child, watched by the loop while the app waits for
+        # http.disconnect: the child closes it when its client left. The worker must not give
+        # the connection back while the loop still watches it (closing and watching, locked).
+        self.connection = environ.get('swsgi.asgi_connection')
+        self.watch_lock = threading.Lock()
+        self.closing = self.watching = False
         length = environ.get('CONTENT_LENGTH')
         self.body_left = int(length) if length else (None if 'HTTP_TRANSFER_ENCODING' in environ else 0)
 
@@ -350,7 +356,13 @@ class Exchange:
                     raise value
         finally:
             # The response ended, or the gateway stopped it (client gone, invalid headers).
-            self.loop.call_soon_threadsafe(self._end, ended)
+            with self.watch_lock:
+                self.closing = True
+                watched = self.watching
+            unwatched = threading.Event() if watched else None
+            self.loop.call_soon_threadsafe(self._end, ended, unwatched)
+            if unwatched is not None:
+                unwatched.wait()
 
     # The loop's side.
 
@@ -361,12 +373,31 @@ class Exchange:
         if self.task is not None:
             self.task.cancel()
 
-    def _end(self, ended):
+    def _end(self, ended, unwatched):
         self.complete = True
         self.gone = self.gone or not ended
+        self._wake()
+        if unwatched is not None:
+            self.loop.remove_reader(self.connection)
+            unwatched.set()
+
+    def _wake(self):
         for future in self.pending:
             _resolve(future, None)
         self.pending.clear()
+
+    def _watch(self):
+        with self.watch_lock:
+            if self.watching or self.closing or self.connection is None:
+                return
+            self.watching = True
+        self.loop.add_reader(self.connection, self._left)
+
+    def _left(self):
+        """The Apache child closed the connection: the client went away."""
+        self.loop.remove_reader(self.connection)
+        self.gone = True
+        self._wake()
 
     async def _call(self, scope):
         try:
@@ -405,6 +436,8 @@ class Exchange:
             self.body_done = not data or self.body_left == 0
             return {'type': 'http.request', 'body': data, 'more_body': not self.body_done}
         # After the body: http.disconnect once the response ended or the client went away.
+        if not self.complete and not self.gone:
+            self._watch()
         while not self.complete and not self.gone:
             waiter = self.loop.create_future()
             self.pending.add(waiter)

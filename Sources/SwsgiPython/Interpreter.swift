@@ -246,6 +246,7 @@ package struct Names {
     package let threadID = internedName("mod_wsgi.thread_id")
     package let threadRequests = internedName("mod_wsgi.thread_requests")
     package let totalRequests = internedName("mod_wsgi.total_requests")
+    package let asgiConnection = internedName("swsgi.asgi_connection")
     package let modWsgiVersionTuple = PyConstant(intTuple(modWsgiVersionNumbers))
     package let apacheVersionTuple = PyConstant(intTuple(PythonRuntime.host.apacheVersion))
     package let version = PyConstant(intTuple([1, 0]))

@@ -41,7 +41,7 @@ enum DaemonClient {
                 countError(SWSGI_ERROR_CONNECT, plan)
                 return 503
             }
-            switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan) {
+            switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan, asgi: dispatch.asgi) {
             case .done(let result):
                 pool.give(channel, to: plan.index)
                 return result
@@ -65,8 +65,12 @@ enum DaemonClient {
 
     private static let bodyReadFailed = "swsgi: reading the request body from the client failed"
 
-    private static func exchange(_ channel: FrameChannel, payload: [UInt8], body: BodyReadAhead, transport: ApacheTransport, plan: GroupPlan) -> Outcome {
+    private static func exchange(_ channel: FrameChannel, payload: [UInt8], body: BodyReadAhead, transport: ApacheTransport,
+                                 plan: GroupPlan, asgi: Bool) -> Outcome {
         var started = false
+        // An ASGI app learns that its client left (http.disconnect) even while it sends
+        // nothing: when the client closes, so does this connection to the daemon.
+        let client = asgi ? transport.clientSocket() : -1
         func broken(_ error: ProtocolError) -> Outcome {
             let what = error == .timedOut ? "timed out waiting for" : "lost the connection to"
             transport.log(SWSGI_LOG_ERR, "swsgi: \(what) daemon process '\(plan.config.name)' while serving the request")
@@ -84,6 +88,10 @@ enum DaemonClient {
             // that small. Held only while the daemon has more to say at once (see .flush).
             var held = HeldBlocks()
             while true {
+                if client >= 0, try channel.waitForInput(unlessClosed: client) {
+                    transport.log(SWSGI_LOG_INFO, "swsgi: the client closed the connection while daemon process group '\(plan.config.name)' ran the ASGI app")
+                    return .failed(started ? -1 : 400)
+                }
                 let frame = try channel.receive()
                 if first, frame.type == .rejected { return .notStarted }
                 first = false

@@ -24,6 +24,8 @@ struct EnvironSettings {
     var threadID: Int
     var threadRequests: Int
     var totalRequests: Int
+    /// An ASGI request's connection to the Apache child, which its ASGI layer watches.
+    var asgiConnection: Int32?
 }
 
 extension ChildKey {
@@ -85,5 +87,6 @@ func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, 
     environ.set(names.threadID, settings.threadID)
     environ.set(names.threadRequests, settings.threadRequests)
     environ.set(names.totalRequests, settings.totalRequests)
+    if let connection = settings.asgiConnection { environ.set(names.asgiConnection, Int(connection)) }
     return environ.finish()
 }

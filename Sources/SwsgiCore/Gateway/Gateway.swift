@@ -90,7 +90,8 @@ enum Gateway {
         let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch,
                                        daemonStart: transport is ApacheTransport ? nil : handlingStart,
                                        scriptStart: epochMicroseconds(), threadID: thread.id, threadRequests: threadRequests,
-                                       totalRequests: RequestThread.finished.load(ordering: .relaxed))
+                                       totalRequests: RequestThread.finished.load(ordering: .relaxed),
+                                       asgiConnection: dispatch.asgi ? (transport as? SocketTransport)?.channel.fd : nil)
         guard let environ = buildEnviron(request, facts: facts, settings: settings, exchange: exchange) else {
             interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot build the WSGI environ for '\(script)'")
             return 500

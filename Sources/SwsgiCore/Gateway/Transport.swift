@@ -57,4 +57,9 @@ final class ApacheTransport: Transport {
     func headers() -> UnsafePointer<CChar>? {
         Apache.io.headers?(ctx)
     }
+
+    /// The client's socket, to poll for its closing; -1 when the request has none (HTTP/2).
+    func clientSocket() -> Int32 {
+        Apache.io.client_socket?(ctx) ?? -1
+    }
 }

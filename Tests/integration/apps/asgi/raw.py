@@ -131,6 +131,12 @@ async def application(scope, receive, send):
             if message["type"] == "http.disconnect":
                 record("disconnect")
                 return
+    if path == "/long-poll":
+        # Sends nothing while it waits: the client leaving must reach it all the same.
+        assert (await receive())["type"] == "http.request"
+        record("polling")
+        record((await receive())["type"])
+        return
     if path == "/pathsend":
         # This file, by http.response.pathsend where the server offers it.
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/x-python")]})
