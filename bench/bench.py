@@ -8,6 +8,7 @@ only in the LoadModule line (the WSGI directives sit in <IfDirective WSGIScriptA
     floor     no WSGI module: the same URL is a static file of the same response size
     granian   granian --interface wsgi, the same app from the same venv (no Apache)
     gunicorn  gunicorn --worker-class gthread, likewise
+    uvicorn   the ASGI scenarios only (asgi_bench.py), with granian --interface asgi
 
 Each run starts its own Apache (one at a time), checks the response once (status 200,
 body), warms up, snapshots the CPU time of every process of the instance, runs wrk, takes
@@ -36,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import asgi_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -70,12 +73,12 @@ def linked_python(module):
 
 # Debian's mod_wsgi embeds Debian's Python: a venv of another Python is not for it.
 MOD_WSGI_PYTHON = linked_python(MOD_WSGI_MODULE) if os.path.exists(MOD_WSGI_MODULE) else None
-TARGETS = ["swsgi", "mod_wsgi", "floor", "granian", "gunicorn"]
+TARGETS = ["swsgi", "mod_wsgi", "floor", "granian", "gunicorn"] + list(asgi_bench.ASGI_ONLY)
 # Targets that do not depend on the mode: they run once per scenario and round and are paired
 # with every mode of it. The peers serve the app with as many Python processes as swsgi has
 # in the default modes (one), with 16 threads where they take a number.
-MODELESS = ("floor", "granian", "gunicorn")
-PEERS = ("granian", "gunicorn")
+MODELESS = ("floor", "granian", "gunicorn") + asgi_bench.ASGI_ONLY
+PEERS = ("granian", "gunicorn") + asgi_bench.ASGI_ONLY
 PEER_THREADS = 16
 MODULE_LINES = {
     # SWSGI_MODULE_ID=swsgi_module measures builds older than mod_wsgi's name.
@@ -130,6 +133,7 @@ SCENARIOS = {
     "cpu": dict(url="/cpu/a", paths=["/cpu/a", "/cpu/b"], script="cpu.wsgi",
                 modes=["groups"] + (["groups-own-gil"] if PY_VERSION >= (3, 12) else []),
                 body=lambda: b"%d\n" % sum(range(200_000))),
+    **asgi_bench.SCENARIOS,
 }
 
 # Targets the lead optimises against: minimum swsgi/mod_wsgi throughput per (scenario, mode).
@@ -185,21 +189,22 @@ def ensure_dependencies():
             sys.exit("bench: %s not found at %s" % (what, path))
 
 
-VENV_PACKAGES = ("flask", "django", "granian", "gunicorn")
+VENV_PACKAGES = ("flask", "django", "granian", "gunicorn", "starlette", "uvicorn")
 
 
 def bench_venv():
     """The cached venv (made with PYTHON -m venv) with Flask and the peers; None if pip fails."""
     python = os.path.join(VENV, "bin", "python")
     ok = lambda: os.path.exists(python) and subprocess.run(
-        [python, "-c", "import " + ", ".join(VENV_PACKAGES)], stderr=subprocess.DEVNULL).returncode == 0
+        [python, "-c", "import " + ", ".join(VENV_PACKAGES + asgi_bench.IMPORTS)], stderr=subprocess.DEVNULL).returncode == 0
     if ok():
         return VENV
     log("bench: making the venv in %s" % VENV)
     if not os.path.exists(python):
         if subprocess.run([PYTHON, "-m", "venv", VENV]).returncode:
             return None
-    if subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q"] + list(VENV_PACKAGES)).returncode or not ok():
+    packages = [p for p in VENV_PACKAGES if p not in asgi_bench.IMPORTS] + list(asgi_bench.PACKAGES)
+    if subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q"] + packages).returncode or not ok():
         return None
     return VENV
 
@@ -313,7 +318,7 @@ class Bench:
         for d in ("htdocs", "htdocs/flask", "apps", "run", "logs"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
         for name in os.listdir(os.path.join(HERE, "apps")):
-            if name.endswith(".wsgi"):
+            if name.endswith((".wsgi", ".py")):
                 shutil.copy(os.path.join(HERE, "apps", name), os.path.join(self.root, "apps", name))
         self.expected = {}
         for name, sc in SCENARIOS.items():
@@ -398,7 +403,8 @@ class Bench:
                 lines.append('    WSGIScriptAlias %s "%s/apps/%s" application-group=%s'
                              % (path, r, sc["script"], path.rsplit("/", 1)[1]))
         else:
-            lines.append('    WSGIScriptAlias %s "%s/apps/%s"' % (sc.get("alias", sc["url"]), r, sc["script"]))
+            lines.append('    WSGIScriptAlias %s "%s/apps/%s"%s' % (sc.get("alias", sc["url"]), r, sc["script"],
+                                                                 asgi_bench.alias_options(sc)))
         lines.append("</IfDirective>")
         return "\n".join(lines) + "\n"
 
@@ -456,7 +462,9 @@ class Bench:
         """A peer server with the scenario's app, from the bench venv; its pid."""
         sc = SCENARIOS[scenario]
         app, port, venv_bin = "peer_app:application", str(self.port), os.path.join(self.venv, "bin")
-        if target == "granian":
+        if sc.get("asgi"):
+            cmd = asgi_bench.peer_command(target, venv_bin, port)
+        elif target == "granian":
             cmd = [os.path.join(venv_bin, "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
                    "--port", port, "--workers", "1", "--no-ws", "--log-level", "warning", app]
         else:
@@ -574,7 +582,8 @@ class Bench:
             before = process_tree(pid)
             w = self.wrk(scenario, self.args.duration)
             after = process_tree(pid)
-            children = [p for p in after if p != pid]
+            # A peer with one process (uvicorn --workers 1) has no children: its own.
+            children = [p for p in after if p != pid] or [pid]
             seconds = w["duration_us"] / 1e6
             errors = w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"]
             result.update(
@@ -618,9 +627,9 @@ def plan(scenarios, modes, targets, rounds):
             for m in smodes:
                 order = wsgi_targets[r % len(wsgi_targets):] + wsgi_targets[:r % len(wsgi_targets)] \
                     if wsgi_targets else []
-                units += [(t, s, m) for t in order if not (t == "mod_wsgi" and (
+                units += [(t, s, m) for t in order if asgi_bench.serves(t, SCENARIOS[s]) and not (t == "mod_wsgi" and (
                     m in OWN_GIL_MODES or (SCENARIOS[s].get("venv") and MOD_WSGI_PYTHON != PY_VERSION)))]
-            modeless = [(t, s, "-") for t in MODELESS if t in targets
+            modeless = [(t, s, "-") for t in MODELESS if t in targets and asgi_bench.serves(t, SCENARIOS[s])
                         and (t == "floor" or "paths" not in SCENARIOS[s])]  # peers have no app groups
             units = modeless + units if r % 2 == 0 else units + modeless
             runs += [(t, s, m, r) for t, s, m in units]
@@ -694,6 +703,15 @@ def judge(row):
         if ro is None:
             return goals, "n/a"
         return goals, ("met" if ro >= OWN_GIL_GOAL else "not met: %.2f× < %g×" % (ro, OWN_GIL_GOAL))
+    if SCENARIOS[row["scenario"]].get("asgi"):
+        goals.append("≥%g× uvicorn" % asgi_bench.UVICORN_GOAL)
+        ru = median(row["ratio_uvicorn"])
+        if ru is None:
+            return goals, "n/a"
+        failed = ["%.2f× < %g×" % (ru, asgi_bench.UVICORN_GOAL)] if ru < asgi_bench.UVICORN_GOAL else []
+        if sw.get("errors") or sw.get("non2xx") or sw.get("check_errors") or sw.get("run_errors"):
+            failed.append("errors")
+        return goals, ("met" if not failed else "not met: " + "; ".join(failed))
     speed = SPEEDUP_GOALS.get(key, 1.0)
     goals.append("≥%g× mod_wsgi" % speed)
     rm = median(row["ratio_mod_wsgi"])
@@ -798,7 +816,7 @@ def markdown(meta, rows, targets):
     for r in rows:
         for t in targets:
             d = r["targets"].get(t)
-            if not d:
+            if not d or not asgi_bench.serves(t, SCENARIOS[r["scenario"]]):
                 continue
             note = ""
             if d["check_errors"]:
@@ -820,9 +838,10 @@ def markdown(meta, rows, targets):
                    " ".join("%.2f" % x for x in meta["load_start"]),
                    " ".join("%.2f" % x for x in meta["load_end"])))
     v = meta["versions"]
-    out.append("- %s; mod_wsgi %s; %s; %s; Flask %s; granian %s; gunicorn %s"
+    out.append("- %s; mod_wsgi %s; %s; %s; Flask %s; granian %s; gunicorn %s; Starlette %s; uvicorn %s"
                % (v["apache"], v["mod_wsgi"], v["python"], v["wrk"], v.get("flask") or "not installed",
-                  v.get("granian") or "not installed", v.get("gunicorn") or "not installed"))
+                  v.get("granian") or "not installed", v.get("gunicorn") or "not installed",
+                  v.get("starlette") or "not installed", v.get("uvicorn") or "not installed"))
     out.append("")
     out.append("## Method\n")
     out.append("""- Targets: **swsgi** (`build/mod_swsgi.so`), **mod_wsgi** (Debian's
@@ -856,6 +875,12 @@ def markdown(meta, rows, targets):
   with `threads=4`, wrk alternating between them; mode `groups` shares the process's GIL,
   `groups-own-gil` adds `WSGIPerInterpreterGIL On`, swsgi only, Python 3.12+).
   Every app but stream sets Content-Length.
+- ASGI scenarios (`asgi_bench.py`): asgi-hello (a raw ASGI app, 12 bytes) and
+  asgi-starlette (a Starlette JSON endpoint, from the venv), swsgi in the daemon group
+  (`processes=1 threads=16`, the alias with `interface=asgi`) against **uvicorn** (with
+  uvloop and httptools, `--workers 1`) and granian (`--interface asgi --workers 1`), which
+  serve the same app files from the same venv through `bench/asgi_peer.py` (the mount as
+  `root_path`). Goal: at least uvicorn's throughput.
 - Floor for upload: the same 1 MiB POST to a 7-byte static file. Apache's default handler
   serves static files to POST as well as GET after reading and discarding the request body
   (`ap_discard_request_body`), so the floor reads the whole upload too and answers 200.
