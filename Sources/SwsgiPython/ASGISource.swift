@@ -261,7 +261,9 @@ def _status_headers(status, headers):
     return '%d %s' % (status, phrase), pairs
 
 
-# What the task asks the worker for; each item carries the future the worker answers.
+# What the task asks the worker for; each item carries the future the worker answers, or
+# None when the task does not wait (the start of the response, its last piece: each hop
+# between the threads costs as much as a small app).
 _READ, _START, _BODY, _LAST, _FILE, _RETURNED, _RAISED = range(7)
 
 
@@ -290,7 +292,8 @@ class Exchange:
         script = self.environ.get('SCRIPT_FILENAME', '')
         self.loop.call_soon_threadsafe(self._begin, http_scope(self.environ, self.owner.state))
         deadline = REQUEST_TIMEOUT and _monotonic() + REQUEST_TIMEOUT
-        ended = yielded = False
+        # finished: the app ended the response, and the loop's side knows it already.
+        ended = yielded = finished = False
         try:
             while True:
                 try:
@@ -322,15 +325,17 @@ class Exchange:
                         yield b'Internal Server Error\n'
                         return
                     self.start_response(*value)
-                    self.loop.call_soon_threadsafe(_resolve, answer, True)
-                elif kind == _BODY or kind == _LAST:
+                elif kind == _BODY:
                     if value:
                         yielded = True
                         yield value
                     self.loop.call_soon_threadsafe(_resolve, answer, True)
-                    if kind == _LAST:
-                        ended = True
-                        return
+                elif kind == _LAST:
+                    ended = True
+                    if value:
+                        yield value
+                    finished = True
+                    return
                 elif kind == _FILE:
                     ended = True
                     with open(value, 'rb') as file:
@@ -359,10 +364,11 @@ class Exchange:
             with self.watch_lock:
                 self.closing = True
                 watched = self.watching
-            unwatched = threading.Event() if watched else None
-            self.loop.call_soon_threadsafe(self._end, ended, unwatched)
-            if unwatched is not None:
-                unwatched.wait()
+            if watched or not finished:
+                unwatched = threading.Event() if watched else None
+                self.loop.call_soon_threadsafe(self._end, ended, unwatched)
+                if unwatched is not None:
+                    unwatched.wait()
 
     # The loop's side.
 
@@ -453,7 +459,7 @@ class Exchange:
             if kind != 'http.response.start':
                 raise RuntimeError("Expected ASGI message 'http.response.start', but got %r." % kind)
             self.started = True
-            await self._ask(_START, _status_headers(message.get('status'), message.get('headers', ())))
+            self.asks.put((_START, _status_headers(message.get('status'), message.get('headers', ())), None))
         elif not self.complete:
             if kind == 'http.response.pathsend':
                 self.complete = True
@@ -462,10 +468,12 @@ class Exchange:
             if kind != 'http.response.body':
                 raise RuntimeError("Expected ASGI message 'http.response.body', but got %r." % kind)
             body = bytes(message.get('body', b''))
-            last = not message.get('more_body', False)
-            if last:
+            if message.get('more_body', False):
+                await self._ask(_BODY, body)
+            else:
                 self.complete = True
-            await self._ask(_LAST if last else _BODY, body)
+                self._wake()
+                self.asks.put((_LAST, body, None))
         else:
             raise RuntimeError('Unexpected ASGI message %r sent, after response already completed.' % kind)
 
