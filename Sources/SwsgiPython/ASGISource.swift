@@ -7,7 +7,7 @@
 /// response validation, streaming and error handling are those of WSGI apps. The worker waits
 /// without the GIL; each send waits for its piece to be handed to Apache (backpressure).
 let asgiSource = #"""
-import asyncio, atexit, concurrent.futures, http, queue, sys, threading
+import asyncio, atexit, collections, concurrent.futures, http, queue, sys, threading
 from time import monotonic as _monotonic
 from urllib.parse import unquote_to_bytes
 import _swsgi, _swsgi_support
@@ -45,6 +45,30 @@ def adapt(app, request_timeout, shutdown_timeout):
         if adapter is None or adapter.app is not app:
             adapter = _adapters[id(app)] = App(app)
     return adapter
+
+
+# Requests handed to the loop, and whether a wake-up for them is on its way: under load one
+# self-pipe write and loop iteration then start several.
+_arrivals = collections.deque()
+_waking = False
+
+
+def _hand_over(loop, exchange, scope):
+    global _waking
+    _arrivals.append((exchange, scope))
+    if not _waking:
+        _waking = True
+        loop.call_soon_threadsafe(_take_arrivals)
+
+
+def _take_arrivals():
+    global _waking
+    # Before the deque is emptied: a request added meanwhile either is taken below or wakes
+    # the loop again.
+    _waking = False
+    while _arrivals:
+        exchange, scope = _arrivals.popleft()
+        exchange.task = exchange.loop.create_task(exchange._call(scope))
 
 
 def _log(message, level=ERR):
@@ -217,11 +241,8 @@ def _shutdown_all():
 def http_scope(environ, state):
     """The http scope from the CGI variables and the headers the Apache child sent as they were."""
     raw_path = environ.get('REQUEST_URI', '').split('?', 1)[0].encode('latin-1')
-    headers = []
-    for line in environ.get('swsgi.asgi_headers', '').split('\n'):
-        if line:
-            name, _, value = line.partition(': ')
-            headers.append((name.encode('latin-1').lower(), value.encode('latin-1')))
+    lines = environ.get('swsgi.asgi_headers', '').encode('latin-1').split(b'\n')
+    headers = [(name.lower(), value) for name, _, value in (line.partition(b': ') for line in lines) if name]
     protocol = environ.get('SERVER_PROTOCOL', 'HTTP/1.1')[5:]
     return {
         'type': 'http',
@@ -229,7 +250,7 @@ def http_scope(environ, state):
         'http_version': '2' if protocol.startswith('2') else protocol,
         'method': environ['REQUEST_METHOD'],
         'scheme': environ['wsgi.url_scheme'],
-        'path': unquote_to_bytes(raw_path).decode('utf-8', 'replace'),
+        'path': (unquote_to_bytes(raw_path) if b'%' in raw_path else raw_path).decode('utf-8', 'replace'),
         'raw_path': raw_path,
         'root_path': environ.get('SCRIPT_NAME', '').encode('latin-1').decode('utf-8', 'replace'),
         'query_string': environ.get('QUERY_STRING', '').encode('latin-1'),
@@ -290,7 +311,7 @@ class Exchange:
 
     def run(self):
         script = self.environ.get('SCRIPT_FILENAME', '')
-        self.loop.call_soon_threadsafe(self._begin, http_scope(self.environ, self.owner.state))
+        _hand_over(self.loop, self, http_scope(self.environ, self.owner.state))
         deadline = REQUEST_TIMEOUT and _monotonic() + REQUEST_TIMEOUT
         # finished: the app ended the response, and the loop's side knows it already.
         ended = yielded = finished = False
@@ -371,9 +392,6 @@ class Exchange:
                     unwatched.wait()
 
     # The loop's side.
-
-    def _begin(self, scope):
-        self.task = self.loop.create_task(self._call(scope))
 
     def _cancel(self):
         if self.task is not None:
