@@ -25,11 +25,24 @@ _loop_lock = threading.Lock()
 _adapters = {}
 
 
+def _new_loop():
+    """As uvicorn's --loop auto: uvloop's loop where it is installed, asyncio's otherwise. Only
+    in the main interpreter (%{GLOBAL}): uvloop is not made for sub-interpreters."""
+    if _swsgi_support.APPLICATION_GROUP == '':
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 def _event_loop():
     global _loop
     with _loop_lock:
         if _loop is None:
-            loop = asyncio.new_event_loop()
+            loop = _new_loop()
             threading.Thread(target=loop.run_forever, name='swsgi-asgi', daemon=True).start()
             _loop = loop
             atexit.register(_shutdown_all)

@@ -23,8 +23,8 @@ MPM = dict(StartServers=4, ServerLimit=4, ThreadsPerChild=64, ThreadLimit=64, Ma
 
 @pytest.fixture(scope="session")
 def asgi_venv():
-    """A venv with Starlette, FastAPI, Django and uvicorn from PyPI; cached per session."""
-    yield from venv_with(os.path.join(APPS, "asgi", "requirements.txt"), "starlette fastapi django uvicorn")
+    """A venv with Starlette, FastAPI, Django, uvicorn and uvloop from PyPI; cached per session."""
+    yield from venv_with(os.path.join(APPS, "asgi", "requirements.txt"), "starlette fastapi django uvicorn uvloop")
 
 
 class Uvicorn:

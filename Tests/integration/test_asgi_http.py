@@ -187,10 +187,10 @@ def test_http_disconnect_when_the_client_goes_away(asgi_serve, kind):
 
 @SERVERS
 def test_http_disconnect_reaches_an_app_that_waits_without_sending(asgi_serve, kind):
-    # A long poll: the app is in receive() and has sent nothing when its client leaves.
-    s = asgi_serve(kind, RAW)
+    # A long poll: the app is in receive() and has sent nothing when its client leaves. In the
+    # main interpreter swsgi runs uvloop's loop, as uvicorn does (both have it here).
+    s = asgi_serve(kind, RAW, alias_options="application-group=%{GLOBAL}")
     sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
-    # The Host of s.request()'s: the same application group, so the same app in swsgi.
     sock.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (s.url("/long-poll").encode(), s.port))
     assert wait_until(lambda: "polling" in s.data_file("lifespan.log"), 10), s.log()[-2000:]
     sock.close()
