@@ -139,4 +139,5 @@ static const char *request_headers(void *ctx)
     return apr_array_pstrcat(r->pool, parts, 0);
 }
 
-const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork, request_headers };
+const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork, request_headers,
+                                 swsgi_handover_refusal, swsgi_hand_over };

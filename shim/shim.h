@@ -52,6 +52,9 @@ int swsgi_handler(request_rec *r);
 /* A table's entries as the core's key and value arrays, allocated from p. */
 void swsgi_table_arrays(apr_pool_t *p, const apr_table_t *table, size_t *count,
                         const char *const **keys, const char *const **values);
+/* handover.c: the io's handover_refusal and hand_over. */
+const char *swsgi_handover_refusal(void *ctx);
+int swsgi_hand_over(void *ctx, int *fd, const char **pending, size_t *length);
 /* auth.c: the access checker hook and the "wsgi" and "wsgi-group" providers. */
 void swsgi_auth_register(apr_pool_t *p);
 

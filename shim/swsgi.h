@@ -56,6 +56,14 @@ typedef struct swsgi_io {
     /* The request's headers as the client sent them, in order, one "Name: value\n" line
        each (for ASGI's scope, which the CGI environment cannot give); lives with the request. */
     const char *(*headers)(void *ctx);
+    /* Why the client connection cannot be handed to a daemon process (TLS, HTTP/2), or NULL
+       when it can: an ASGI app's WebSocket then runs in the daemon's event loop. */
+    const char *(*handover_refusal)(void *ctx);
+    /* Sends the response head set by start (101) and gives up the client connection: *fd is
+       its socket (valid until the request ends; the shim never touches it again, nor shuts it
+       down), *pending what Apache had read from it already (*length bytes, with the request).
+       0, or -1 when the client is gone. */
+    int (*hand_over)(void *ctx, int *fd, const char **pending, size_t *length);
 } swsgi_io;
 
 /* One request, as the shim's handler passes it to swsgi_handle. */

@@ -1,0 +1,166 @@
+"""WebSockets of ASGI apps in a daemon group, with a real client (the `websockets` package),
+against swsgi and uvicorn serving the same raw ASGI app."""
+import json
+import socket
+import time
+
+import pytest
+
+from asgi_support import SERVERS, asgi_serve, asgi_venv, websockets_client  # noqa: F401 (fixtures)
+from conftest import wait_until
+
+APP = "apps/asgi/websocket_app.py"
+MiB = 1 << 20
+
+
+def connect(client, s, path, **options):
+    return client.connect(s.ws_url(path), **dict(dict(open_timeout=20, max_size=4 * MiB), **options))
+
+
+@SERVERS
+def test_messages_both_ways_subprotocol_headers_ping(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, APP)
+    with connect(websockets_client, s, "/echo", subprotocols=["other", "chat"]) as ws:
+        assert ws.subprotocol == "chat"
+        assert ws.response.status_code == 101 and ws.response.headers["x-accepted"] == "yes"
+        ws.send("héllo")
+        assert ws.recv(10) == "héllo"
+        ws.send(b"\x00\xffbinary")
+        assert ws.recv(10) == b"\x00\xffbinary"
+        # Fragmented messages: each is one message to the app.
+        ws.send(["frag", "men", "ted ✓"])
+        assert ws.recv(10) == "fragmented ✓"
+        ws.send([b"ab", b"cd"])
+        assert ws.recv(10) == b"abcd"
+        big_text = "€" * (MiB // 3 + 1)  # over 1 MiB of UTF-8
+        ws.send(big_text)
+        assert ws.recv(30) == big_text
+        big = bytes(range(256)) * (4096 + 1)  # 1 MiB and a bit
+        ws.send(big)
+        assert ws.recv(30) == big
+        assert ws.ping(b"are you there").wait(10)
+    assert wait_until(lambda: s.data_file("disconnect.log") == "1000 \n", 10), s.log()[-3000:]
+
+
+@SERVERS
+def test_close_codes_and_reasons_both_ways(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, APP)
+    with connect(websockets_client, s, "/echo") as ws:
+        ws.close(4001, "client says bye")
+    assert wait_until(lambda: s.data_file("disconnect.log") == "4001 client says bye\n", 10), s.log()[-3000:]
+    ws = connect(websockets_client, s, "/echo")
+    ws.send("close 4002 server says bye")
+    with pytest.raises(websockets_client.ConnectionClosed):
+        ws.recv(10)
+    assert (ws.close_code, ws.close_reason) == (4002, "server says bye")
+
+
+@SERVERS
+def test_client_gone_reaches_the_app_as_disconnect(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, APP)
+    ws = connect(websockets_client, s, "/echo")
+    ws.send("x")
+    assert ws.recv(10) == "x"
+    ws.socket.shutdown(socket.SHUT_RDWR)  # no close frame
+    # No close frame came: 1006 (abnormal closure); uvicorn says 1005 (no code).
+    assert wait_until(lambda: s.data_file("disconnect.log") in ("1006 \n", "1005 \n"), 10), s.log()[-3000:]
+
+
+@SERVERS
+def test_scope(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, APP)
+    with connect(websockets_client, s, "/scope?x=1", subprotocols=["a", "b"], additional_headers={"X-Test": "yes"}) as ws:
+        scope = json.loads(ws.recv(10))
+    assert scope["type"] == "websocket" and scope["scheme"] == "ws" and scope["http_version"] == "1.1"
+    assert (scope["path"], scope["raw_path"], scope["root_path"]) == ("/api/scope", "/api/scope", "/api")
+    assert scope["query_string"] == "x=1" and scope["subprotocols"] == ["a", "b"]
+    assert scope["x-test"] == ["yes"] and scope["client"][0] == "127.0.0.1"
+
+
+@SERVERS
+def test_refused_handshakes(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, APP)
+    with pytest.raises(websockets_client.InvalidStatus) as refused:
+        connect(websockets_client, s, "/deny")
+    assert refused.value.response.status_code == 403
+    with pytest.raises(websockets_client.InvalidStatus) as failed:
+        connect(websockets_client, s, "/fail")
+    assert failed.value.response.status_code == 500
+    assert wait_until(lambda: "the app refuses this WebSocket with an exception" in s.log(), 10)
+    # The same app still answers plain HTTP.
+    assert s.request("GET", "/plain")[::2] == (200, b"plain http\n")
+
+
+def raw_handshake(s, path):
+    """A WebSocket opened by hand on a socket that reads only when told: a slow client."""
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % s.url(path)).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101 ") and b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in head, head
+    return sock
+
+
+def receive_exactly(sock, count):
+    data = bytearray()
+    while len(data) < count:
+        piece = sock.recv(min(1 << 20, count - len(data)))
+        assert piece, len(data)
+        data += piece
+    return bytes(data)
+
+
+@SERVERS
+def test_slow_client_backpressure(asgi_serve, kind):
+    s = asgi_serve(kind, APP)
+    sock = raw_handshake(s, "/flood")
+    sent = lambda: int(s.data_file("flood.log") or 0)  # noqa: E731
+    assert wait_until(lambda: sent() > 0, 10)
+    time.sleep(2)
+    stalled = sent()
+    # Unread, the 31 MiB stop once the kernel's buffers and one write limit's worth are full.
+    assert stalled < 200, stalled
+    print(kind, 'stalled at', stalled)
+    time.sleep(1)
+    assert sent() == stalled
+    frame = 10 + 65536  # a binary frame of 64 KiB: 8 bytes of length
+    data = receive_exactly(sock, 500 * frame)
+    assert data[:10] == b"\x82\x7f" + (65536).to_bytes(8, "big") and data[-frame:] == data[:frame]
+    assert wait_until(lambda: sent() == 500, 10)
+    sock.close()
+
+
+@pytest.mark.swsgi_only
+def test_access_log_and_apache_threads_freed(asgi_serve, websockets_client):
+    """Handed-over WebSockets are logged as 101 and hold no Apache worker thread: with 8
+    threads in all, 20 stay open while plain requests are still answered."""
+    s = asgi_serve("swsgi", APP, mpm=dict(StartServers=1, ServerLimit=1, ThreadsPerChild=8, ThreadLimit=8,
+                                         MaxRequestWorkers=8), threads=2,
+                   extra='CustomLog "{root}/logs/access.log" "%>s %U"\n')
+    sockets = [connect(websockets_client, s, "/echo") for _ in range(20)]
+    assert s.request("GET", "/plain")[::2] == (200, b"plain http\n")
+    for i, ws in enumerate(sockets):
+        ws.send(str(i))
+        assert ws.recv(10) == str(i)
+    for ws in sockets:
+        ws.close()
+    with open(s.server.path("logs", "access.log")) as f:
+        assert f.read().count("101 /api/echo\n") == 20
+
+
+@SERVERS
+def test_stop_closes_open_websockets(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, APP)
+    ws = connect(websockets_client, s, "/echo")
+    ws.send("x")
+    assert ws.recv(10) == "x"
+    start = time.monotonic()
+    s.stop()
+    assert time.monotonic() - start < 8
+    with pytest.raises(websockets_client.ConnectionClosed):
+        ws.recv(10)
+    assert ws.close_code in (1001, 1012), (ws.close_code, s.log()[-3000:])
+    assert wait_until(lambda: s.data_file("disconnect.log").split()[:1] in (["1001"], ["1012"]), 10), s.data_file("disconnect.log")
