@@ -68,6 +68,8 @@ int swsgi_hand_over(void *vctx, int *fd, const char **pending, size_t *length)
     conn_rec *c = r->connection;
     /* The head goes out as core's Upgrade does it: status line, headers, nothing after; the
        HTTP filters would add framing headers a 101 must not have. */
+    if (r->status != HTTP_SWITCHING_PROTOCOLS)
+        return -1;
     ap_send_interim_response(r, 1);
     apr_os_sock_t sock;
     if (c->aborted || apr_os_sock_get(&sock, ap_get_conn_socket(c)) != APR_SUCCESS

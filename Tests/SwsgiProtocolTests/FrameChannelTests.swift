@@ -55,6 +55,28 @@ final class FrameChannelTests: XCTestCase {
         XCTAssertEqual(header, [1, 3, 0, 0, 3, 0, 0, 0, 7, 8, 9])
     }
 
+    func testSocketHandOverCarriesTheConnectionAndWhatWasReadFromIt() throws {
+        let (daemon, client) = makeChannelPair()
+        let (connection, peer) = makeSocketPair()
+        defer { close(peer) }
+        try daemon.send(.upgrade, [])
+        XCTAssertEqual(try client.receive().type, .upgrade)
+        try bytes("early").withUnsafeBufferPointer { (pending) throws(ProtocolError) in
+            try client.sendSocket(connection, pending: UnsafeRawBufferPointer(pending))
+        }
+        close(connection)  // the child's copy goes; the daemon's stays open
+
+        let frame = try daemon.receive()
+        XCTAssertEqual(frame.type, .socket)
+        XCTAssertEqual(frame.payload, bytes("early"))
+        let received = try XCTUnwrap(frame.fd)
+        defer { close(received) }
+        XCTAssertEqual(write(received, "late", 4), 4)
+        var got = [UInt8](repeating: 0, count: 4)
+        XCTAssertEqual(read(peer, &got, 4), 4)
+        XCTAssertEqual(got, bytes("late"))
+    }
+
     func testFileDescriptorPassing() throws {
         let (daemon, client) = makeChannelPair()
         let content = bytes("0123456789abcdef")

@@ -91,12 +91,14 @@ def test_refused_handshakes(asgi_serve, websockets_client, kind):
     assert s.request("GET", "/plain")[::2] == (200, b"plain http\n")
 
 
-def raw_handshake(s, path):
-    """A WebSocket opened by hand on a socket that reads only when told: a slow client."""
+def raw_handshake(s, path, early=b""):
+    """A WebSocket opened by hand on a socket that reads only when told (a slow client, or
+    one that breaks the protocol); early: bytes sent right behind the request."""
     sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
     sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % s.url(path)).encode())
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % s.url(path)).encode()
+                 + early)
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
@@ -111,6 +113,46 @@ def receive_exactly(sock, count):
         assert piece, len(data)
         data += piece
     return bytes(data)
+
+
+def client_frame(opcode, payload, mask=b"\x37\xfa\x21\x3d"):
+    """One whole frame of a client (payload under 126 bytes); mask None: unmasked."""
+    if mask is None:
+        return bytes((0x80 | opcode, len(payload))) + payload
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def server_frame(sock):
+    """(opcode, payload) of the server's next frame (under 126 bytes)."""
+    first, length = receive_exactly(sock, 2)
+    return first & 0x0F, receive_exactly(sock, length & 0x7F)
+
+
+@SERVERS
+def test_bytes_sent_with_the_handshake_reach_the_app(asgi_serve, kind):
+    s = asgi_serve(kind, APP)
+    sock = raw_handshake(s, "/echo", early=client_frame(0x1, b"early"))
+    assert server_frame(sock) == (0x1, b"early")
+    sock.sendall(client_frame(0x8, (1000).to_bytes(2, "big")))
+    assert server_frame(sock) == (0x8, (1000).to_bytes(2, "big"))
+    sock.close()
+
+
+@SERVERS
+@pytest.mark.parametrize("frame, code", [
+    (client_frame(0x1, b"\xff\xfe not UTF-8"), 1007),
+    (client_frame(0x1, b"unmasked", mask=None), 1002),
+    (client_frame(0x0, b"continuation of nothing"), 1002),
+    (client_frame(0x9, b"x", mask=b"\0\0\0\0")[:1] + bytes((0x80 | 126,)) + (200).to_bytes(2, "big") + b"\0" * 204, 1002),
+])
+def test_protocol_errors_close_the_connection_with_their_code(asgi_serve, kind, frame, code):
+    s = asgi_serve(kind, APP)
+    sock = raw_handshake(s, "/echo")
+    sock.sendall(frame)
+    opcode, payload = server_frame(sock)
+    assert (opcode, payload[:2]) == (0x8, code.to_bytes(2, "big")), payload
+    assert wait_until(lambda: s.data_file("disconnect.log").split()[:1] == [str(code)], 10), s.data_file("disconnect.log")
+    sock.close()
 
 
 @SERVERS
@@ -164,3 +206,35 @@ def test_stop_closes_open_websockets(asgi_serve, websockets_client, kind):
         ws.recv(10)
     assert ws.close_code in (1001, 1012), (ws.close_code, s.log()[-3000:])
     assert wait_until(lambda: s.data_file("disconnect.log").split()[:1] in (["1001"], ["1012"]), 10), s.data_file("disconnect.log")
+
+
+@SERVERS
+def test_starlette_websocket_routes(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, "apps/asgi/starlette_ws.py")
+    with connect(websockets_client, s, "/chat?name=ann", subprotocols=["chat"]) as ws:
+        assert ws.subprotocol == "chat"
+        for text in ("one", "two ✓"):
+            ws.send(text)
+            assert json.loads(ws.recv(10)) == {"from": "ann", "text": text, "path": "/api/chat"}
+    for path in ("/members", "/nowhere"):
+        with pytest.raises(websockets_client.InvalidStatus) as refused:
+            connect(websockets_client, s, path)
+        assert refused.value.response.status_code == 403
+
+
+@pytest.mark.swsgi_only
+def test_graceful_restart_closes_websockets_and_serves_new_ones(asgi_serve, websockets_client):
+    s = asgi_serve("swsgi", APP)
+    ws = connect(websockets_client, s, "/echo")
+    ws.send("x")
+    assert ws.recv(10) == "x"
+    start = time.monotonic()
+    s.server.graceful()
+    with pytest.raises(websockets_client.ConnectionClosed):
+        ws.recv(20)
+    assert ws.close_code == 1012 and time.monotonic() - start < 10
+    assert wait_until(lambda: s.data_file("disconnect.log").startswith("1012 "), 10), s.data_file("disconnect.log")
+    assert wait_until(lambda: s.request("GET", "/plain")[0] == 200, 20)
+    with connect(websockets_client, s, "/echo") as again:
+        again.send("after")
+        assert again.recv(10) == "after"

@@ -30,8 +30,9 @@ enum DaemonClient {
             return 400
         }
         // Queued from here: the time spent reading ahead is the client's, not the group's.
+        let handover = dispatch.asgi && facts.upgrade ? transport.handoverRefusal() ?? "" : nil
         let payload = environPayload(request, dispatch: dispatch, group: plan.config, asgiHeaders: dispatch.asgi ? transport.headers() : nil,
-                                     handover: dispatch.asgi && facts.upgrade ? transport.handoverRefusal() ?? "" : nil)
+                                     handover: handover)
         // A daemon that stops says so on its connections (.rejected), and one that is gone
         // makes the send fail: in both cases the request was not started, so it is sent
         // again on a new connection (the pool may hold more of the stopping process's). Anything
@@ -42,7 +43,7 @@ enum DaemonClient {
                 countError(SWSGI_ERROR_CONNECT, plan)
                 return 503
             }
-            switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan) {
+            switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan, mayHandOver: handover == "") {
             case .done(let result):
                 pool.give(channel, to: plan.index)
                 return result
@@ -66,7 +67,9 @@ enum DaemonClient {
 
     private static let bodyReadFailed = "swsgi: reading the request body from the client failed"
 
-    private static func exchange(_ channel: FrameChannel, payload: [UInt8], body: BodyReadAhead, transport: ApacheTransport, plan: GroupPlan) -> Outcome {
+    /// mayHandOver: the request is an upgrade whose connection the daemon may take.
+    private static func exchange(_ channel: FrameChannel, payload: [UInt8], body: BodyReadAhead, transport: ApacheTransport, plan: GroupPlan,
+                                 mayHandOver: Bool) -> Outcome {
         var started = false
         func broken(_ error: ProtocolError) -> Outcome {
             let what = error == .timedOut ? "timed out waiting for" : "lost the connection to"
@@ -129,7 +132,7 @@ enum DaemonClient {
                     // The daemon flushes when its app may not have the next block soon; when
                     // that block is here already, it may join this one.
                     if !channel.hasPendingInput, !held.pass(to: transport, flush: true) { return .failed(-1) }
-                case .upgrade:
+                case .upgrade where mayHandOver:
                     // The daemon owns the connection from here; Apache only closes its descriptor.
                     guard let (fd, pending) = transport.giveUpConnection() else { return .failed(-1) }
                     try channel.sendSocket(fd, pending: pending)
