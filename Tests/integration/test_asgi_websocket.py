@@ -123,9 +123,12 @@ def client_frame(opcode, payload, mask=b"\x37\xfa\x21\x3d"):
 
 
 def server_frame(sock):
-    """(opcode, payload) of the server's next frame (under 126 bytes)."""
-    first, length = receive_exactly(sock, 2)
-    return first & 0x0F, receive_exactly(sock, length & 0x7F)
+    """(opcode, payload) of the server's next frame but pings (uvicorn's keepalive), under 126 bytes."""
+    while True:
+        first, length = receive_exactly(sock, 2)
+        payload = receive_exactly(sock, length & 0x7F)
+        if first & 0x0F != 0x9:
+            return first & 0x0F, payload
 
 
 @SERVERS
