@@ -241,3 +241,39 @@ def test_graceful_restart_closes_websockets_and_serves_new_ones(asgi_serve, webs
     with connect(websockets_client, s, "/echo") as again:
         again.send("after")
         assert again.recv(10) == "after"
+
+
+def raw_exchange(s, request):
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sock.sendall(request.encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        piece = sock.recv(4096)
+        if not piece:
+            break
+        answer += piece
+    sock.close()
+    return answer
+
+
+@SERVERS
+@pytest.mark.parametrize("headers, statuses", [
+    # RFC 6455 4.4 suggests 426 and swsgi answers so; uvicorn says 400.
+    ("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n", (b"426", b"400")),
+    ("Sec-WebSocket-Key: tooshort\r\nSec-WebSocket-Version: 13\r\n", (b"400",)),
+])
+def test_bad_handshakes_are_refused_before_the_app(asgi_serve, kind, headers, statuses):
+    s = asgi_serve(kind, APP)
+    answer = raw_exchange(s, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s\r\n"
+                          % (s.url("/echo"), headers))
+    assert answer.split(b" ")[1] == statuses[kind == "uvicorn" and len(statuses) - 1], answer
+    assert s.data_file("disconnect.log") == ""
+
+
+@pytest.mark.swsgi_only
+def test_a_connection_that_cannot_be_handed_over_is_answered_as_http(asgi_serve):
+    s = asgi_serve("swsgi", APP)
+    answer = raw_exchange(s, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % s.url("/echo"))
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+    assert wait_until(lambda: "answered as HTTP: the request is not HTTP/1.1" in s.log(), 10), s.log()[-2000:]
