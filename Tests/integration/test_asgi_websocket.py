@@ -64,6 +64,7 @@ def test_client_gone_reaches_the_app_as_disconnect(asgi_serve, websockets_client
     ws.socket.shutdown(socket.SHUT_RDWR)  # no close frame
     # No close frame came: 1006 (abnormal closure); uvicorn says 1005 (no code).
     assert wait_until(lambda: s.data_file("disconnect.log") in ("1006 \n", "1005 \n"), 10), s.log()[-3000:]
+    assert wait_until(lambda: s.data_file("late-send.log") == "OSError\n", 10)
 
 
 @SERVERS
@@ -277,3 +278,12 @@ def test_a_connection_that_cannot_be_handed_over_is_answered_as_http(asgi_serve)
                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % s.url("/echo"))
     assert answer.startswith(b"HTTP/1.1 200 "), answer
     assert wait_until(lambda: "answered as HTTP: the request is not HTTP/1.1" in s.log(), 10), s.log()[-2000:]
+
+
+@pytest.mark.swsgi_only
+def test_request_timeout_before_the_answer_is_a_504(asgi_serve, websockets_client):
+    s = asgi_serve("swsgi", APP, daemon_options="request-timeout=2")
+    with pytest.raises(websockets_client.InvalidStatus) as timed_out:
+        connect(websockets_client, s, "/hang")
+    assert timed_out.value.response.status_code == 504
+    assert "before it answered the WebSocket handshake" in s.log()

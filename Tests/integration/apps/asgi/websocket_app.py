@@ -2,9 +2,10 @@
 
 /echo: accepts (subprotocol "chat" when offered, header x-accepted), echoes text and bytes;
 "close CODE REASON" makes it close with that code; each disconnect is recorded in
-<ServerRoot>/data/disconnect.log. /scope: sends its scope as JSON. /deny: closes before accepting.
-/fail: raises before accepting. /flood: sends 500 64 KiB messages, recording in data/flood.log
+<ServerRoot>/data/disconnect.log (and a send after it that raised OSError in late-send.log). /scope: sends its scope as JSON. /deny: closes before accepting.
+/fail: raises before accepting. /hang: sleeps 30 s before it answers. /flood: sends 500 64 KiB messages, recording in data/flood.log
 how many went out."""
+import asyncio
 import json
 import os
 
@@ -31,6 +32,10 @@ async def echo(scope, receive, send):
         message = await receive()
         if message["type"] == "websocket.disconnect":
             record("disconnect.log", "%s %s" % (message["code"], message.get("reason") or ""))
+            try:
+                await send({"type": "websocket.send", "text": "too late"})
+            except OSError:
+                record("late-send.log", "OSError")
             return
         text = message.get("text")
         if text is not None and text.startswith("close "):
@@ -63,6 +68,8 @@ async def application(scope, receive, send):
         await receive()
     elif path == "/deny":
         await send({"type": "websocket.close"})
+    elif path == "/hang":
+        await asyncio.sleep(30)
     elif path == "/fail":
         raise RuntimeError("the app refuses this WebSocket with an exception")
     elif path == "/flood":
