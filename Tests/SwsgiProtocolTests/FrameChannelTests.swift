@@ -227,7 +227,7 @@ final class FrameChannelTests: XCTestCase {
             (rawFrame(version: 2, type: 3), "protocol version 2, expected 1"),
             (rawFrame(version: 0, type: 3), "protocol version 0, expected 1"),
             (rawFrame(type: 0), "unknown frame type 0"),
-            (rawFrame(type: 10), "unknown frame type 10"),
+            (rawFrame(type: 12), "unknown frame type 12"),
             (rawFrame(type: 3, reserved: 1), "reserved header bits set"),
             (rawFrame(type: 3, length: (16 << 20) + 1), "payload of 16777217 bytes exceeds the 16777216-byte limit"),
             (rawFrame(type: 3, length: .max), "payload of 4294967295 bytes exceeds the 16777216-byte limit"),
