@@ -125,7 +125,7 @@ class Session(asyncio.Protocol):
         try:
             kind, value = self.asks.get(timeout=timeout or None)
         except queue.Empty:
-            self.loop.call_soon_threadsafe(self.task.cancel)
+            self.loop.call_soon_threadsafe(self._cancel)
             self.environ['wsgi.errors'].write("swsgi: request-timeout of %s s reached by ASGI app '%s' before it "
                                               "answered the WebSocket handshake; its task is cancelled\n" % (timeout, script))
             self.start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')])
@@ -152,6 +152,10 @@ class Session(asyncio.Protocol):
 
     def _begin(self, scope):
         self.task = self.loop.create_task(self._call(scope))
+
+    def _cancel(self):
+        if self.task is not None:
+            self.task.cancel()
 
     async def _call(self, scope):
         failure = None
