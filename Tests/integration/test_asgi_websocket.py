@@ -1,5 +1,6 @@
 """WebSockets of ASGI apps in a daemon group, with a real client (the `websockets` package),
 against swsgi and uvicorn serving the same raw ASGI app."""
+import contextlib
 import json
 import os
 import socket
@@ -20,12 +21,21 @@ def connect(client, s, path, **options):
     return client.connect(s.ws_url(path), **dict(dict(open_timeout=20, max_size=4 * MiB), **options))
 
 
+@contextlib.contextmanager
 def open_echo(client, s):
     """A WebSocket to /echo, seen to echo."""
-    ws = connect(client, s, "/echo")
-    ws.send("x")
-    assert ws.recv(10) == "x"
-    return ws
+    with connect(client, s, "/echo") as ws:
+        ws.send("x")
+        assert ws.recv(10) == "x"
+        yield ws
+
+
+def refused(client, s, path):
+    """The status with which the handshake to path is refused."""
+    with pytest.raises(client.InvalidStatus) as refusal:
+        with connect(client, s, path):
+            pass
+    return refusal.value.response.status_code
 
 
 @SERVERS
@@ -59,18 +69,18 @@ def test_close_codes_and_reasons_both_ways(asgi_serve, websockets_client, kind):
     with connect(websockets_client, s, "/echo") as ws:
         ws.close(4001, "client says bye")
     assert wait_until(lambda: s.data_file("disconnect.log") == "4001 client says bye\n", 10), s.log()[-3000:]
-    ws = connect(websockets_client, s, "/echo")
-    ws.send("close 4002 server says bye")
-    with pytest.raises(websockets_client.ConnectionClosed):
-        ws.recv(10)
-    assert (ws.close_code, ws.close_reason) == (4002, "server says bye")
+    with connect(websockets_client, s, "/echo") as ws:
+        ws.send("close 4002 server says bye")
+        with pytest.raises(websockets_client.ConnectionClosed):
+            ws.recv(10)
+        assert (ws.close_code, ws.close_reason) == (4002, "server says bye")
 
 
 @SERVERS
 def test_client_gone_reaches_the_app_as_disconnect(asgi_serve, websockets_client, kind):
     s = asgi_serve(kind, APP)
-    ws = open_echo(websockets_client, s)
-    ws.socket.shutdown(socket.SHUT_RDWR)  # no close frame
+    with open_echo(websockets_client, s) as ws:
+        ws.socket.shutdown(socket.SHUT_RDWR)  # no close frame
     # No close frame came: 1006 (abnormal closure); uvicorn says 1005 (no code).
     assert wait_until(lambda: s.data_file("disconnect.log") in ("1006 \n", "1005 \n"), 10), s.log()[-3000:]
     assert wait_until(lambda: s.data_file("late-send.log") == "OSError\n", 10)
@@ -90,12 +100,8 @@ def test_scope(asgi_serve, websockets_client, kind):
 @SERVERS
 def test_refused_handshakes(asgi_serve, websockets_client, kind):
     s = asgi_serve(kind, APP)
-    with pytest.raises(websockets_client.InvalidStatus) as refused:
-        connect(websockets_client, s, "/deny")
-    assert refused.value.response.status_code == 403
-    with pytest.raises(websockets_client.InvalidStatus) as failed:
-        connect(websockets_client, s, "/fail")
-    assert failed.value.response.status_code == 500
+    assert refused(websockets_client, s, "/deny") == 403
+    assert refused(websockets_client, s, "/fail") == 500
     assert wait_until(lambda: "the app refuses this WebSocket with an exception" in s.log(), 10)
     # The same app still answers plain HTTP.
     assert s.request("GET", "/plain")[::2] == (200, b"plain http\n")
@@ -197,13 +203,12 @@ def test_access_log_and_apache_threads_freed(asgi_serve, websockets_client):
     s = asgi_serve("swsgi", APP, mpm=dict(StartServers=1, ServerLimit=1, ThreadsPerChild=8, ThreadLimit=8,
                                          MaxRequestWorkers=8), threads=2,
                    extra='CustomLog "{root}/logs/access.log" "%>s %U"\n')
-    sockets = [connect(websockets_client, s, "/echo") for _ in range(20)]
-    assert s.request("GET", "/plain")[::2] == (200, b"plain http\n")
-    for i, ws in enumerate(sockets):
-        ws.send(str(i))
-        assert ws.recv(10) == str(i)
-    for ws in sockets:
-        ws.close()
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(connect(websockets_client, s, "/echo")) for _ in range(20)]
+        assert s.request("GET", "/plain")[::2] == (200, b"plain http\n")
+        for i, ws in enumerate(sockets):
+            ws.send(str(i))
+            assert ws.recv(10) == str(i)
     with open(s.server.path("logs", "access.log")) as f:
         assert f.read().count("101 /api/echo\n") == 20
 
@@ -211,13 +216,13 @@ def test_access_log_and_apache_threads_freed(asgi_serve, websockets_client):
 @SERVERS
 def test_stop_closes_open_websockets(asgi_serve, websockets_client, kind):
     s = asgi_serve(kind, APP)
-    ws = open_echo(websockets_client, s)
-    start = time.monotonic()
-    s.stop()
-    assert time.monotonic() - start < 8
-    with pytest.raises(websockets_client.ConnectionClosed):
-        ws.recv(10)
-    assert ws.close_code in (1001, 1012), (ws.close_code, s.log()[-3000:])
+    with open_echo(websockets_client, s) as ws:
+        start = time.monotonic()
+        s.stop()
+        assert time.monotonic() - start < 8
+        with pytest.raises(websockets_client.ConnectionClosed):
+            ws.recv(10)
+        assert ws.close_code in (1001, 1012), (ws.close_code, s.log()[-3000:])
     assert wait_until(lambda: s.data_file("disconnect.log").split()[:1] in (["1001"], ["1012"]), 10), s.data_file("disconnect.log")
 
 
@@ -230,20 +235,18 @@ def test_starlette_websocket_routes(asgi_serve, websockets_client, kind):
             ws.send(text)
             assert json.loads(ws.recv(10)) == {"from": "ann", "text": text, "path": "/api/chat"}
     for path in ("/members", "/nowhere"):
-        with pytest.raises(websockets_client.InvalidStatus) as refused:
-            connect(websockets_client, s, path)
-        assert refused.value.response.status_code == 403
+        assert refused(websockets_client, s, path) == 403
 
 
 @pytest.mark.swsgi_only
 def test_graceful_restart_closes_websockets_and_serves_new_ones(asgi_serve, websockets_client):
     s = asgi_serve("swsgi", APP)
-    ws = open_echo(websockets_client, s)
-    start = time.monotonic()
-    s.server.graceful()
-    with pytest.raises(websockets_client.ConnectionClosed):
-        ws.recv(20)
-    assert ws.close_code == 1012 and time.monotonic() - start < 10
+    with open_echo(websockets_client, s) as ws:
+        start = time.monotonic()
+        s.server.graceful()
+        with pytest.raises(websockets_client.ConnectionClosed):
+            ws.recv(20)
+        assert ws.close_code == 1012 and time.monotonic() - start < 10
     assert wait_until(lambda: s.data_file("disconnect.log").startswith("1012 "), 10), s.data_file("disconnect.log")
     assert wait_until(lambda: s.request("GET", "/plain")[0] == 200, 20)
     with connect(websockets_client, s, "/echo") as again:
@@ -290,9 +293,7 @@ def test_a_connection_that_cannot_be_handed_over_is_answered_as_http(asgi_serve)
 @pytest.mark.swsgi_only
 def test_request_timeout_before_the_answer_is_a_504(asgi_serve, websockets_client):
     s = asgi_serve("swsgi", APP, daemon_options="request-timeout=2")
-    with pytest.raises(websockets_client.InvalidStatus) as timed_out:
-        connect(websockets_client, s, "/hang")
-    assert timed_out.value.response.status_code == 504
+    assert refused(websockets_client, s, "/hang") == 504
     assert "before it answered the WebSocket handshake" in s.log()
 
 
