@@ -61,7 +61,8 @@ typedef struct swsgi_io {
     const char *(*handover_refusal)(void *ctx);
     /* Sends the response head set by start (101) and gives up the client connection: *fd is
        its socket (valid until the request ends; the shim never touches it again, nor shuts it
-       down), *pending what Apache had read from it already (*length bytes, with the request).
+       down), or over TLS one end of a socket pair that the shim relays once the core returns;
+       *pending what Apache had read from it already (*length bytes, with the request).
        0, or -1 when the client is gone. */
     int (*hand_over)(void *ctx, int *fd, const char **pending, size_t *length);
 } swsgi_io;

@@ -33,8 +33,9 @@ public enum FrameType: UInt8, Sendable {
     /// daemon→client: the app accepted a WebSocket: send the response head (.start, a 101)
     /// and answer with .socket (empty payload).
     case upgrade = 10
-    /// client→daemon: the client connection's descriptor rides along (SCM_RIGHTS); the payload
-    /// is what was read from it already. From here the daemon owns the connection.
+    /// client→daemon: the client connection's descriptor rides along (SCM_RIGHTS; over TLS,
+    /// one end of a socket pair the child relays); the payload is what was read from it
+    /// already. From here the daemon owns the connection.
     case socket = 11
 }
 

@@ -3,7 +3,8 @@
 /// daemon worker thread that holds the request waits for its answer, as for an http request;
 /// on websocket.accept it sends the 101 and takes the client connection itself from the Apache
 /// child (`_swsgi.hand_over`), and returns: from then on the connection is the event loop's
-/// alone (RFC 6455 framing here), and neither an Apache nor a daemon worker thread is held.
+/// alone (RFC 6455 framing here), and neither an Apache nor a daemon worker thread is held
+/// (over TLS the Apache thread relays between mod_ssl and a socket pair the daemon has).
 let asgiWebSocketSource = #"""
 import asyncio, atexit, base64, binascii, collections, hashlib, queue, socket, struct, threading
 import _swsgi, _swsgi_support

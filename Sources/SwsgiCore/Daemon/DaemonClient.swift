@@ -133,7 +133,8 @@ enum DaemonClient {
                     // that block is here already, it may join this one.
                     if !channel.hasPendingInput, !held.pass(to: transport, flush: true) { return .failed(-1) }
                 case .upgrade where mayHandOver:
-                    // The daemon owns the connection from here; Apache only closes its descriptor.
+                    // The daemon owns the connection from here: Apache only closes its descriptor
+                    // (over TLS, the handler relays the socket pair it made, after the request).
                     guard let (fd, pending) = transport.giveUpConnection() else { return .failed(-1) }
                     try channel.sendSocket(fd, pending: pending)
                 case .end:

@@ -64,8 +64,9 @@ final class ApacheTransport: Transport {
         Apache.io.handover_refusal?(ctx).map { String(cString: $0) }
     }
 
-    /// Sends the 101 head and gives up the connection: its socket and the bytes read from it
-    /// already (valid with the request); nil when the client is gone.
+    /// Sends the 101 head and gives up the connection: its socket (over TLS, a socket pair's
+    /// end that the shim relays) and the bytes read from it already (valid with the request);
+    /// nil when the client is gone.
     func giveUpConnection() -> (fd: Int32, pending: UnsafeRawBufferPointer)? {
         var fd: Int32 = -1, pending: UnsafePointer<CChar>?, length = 0
         guard Apache.io.hand_over?(ctx, &fd, &pending, &length) == 0 else { return nil }
