@@ -145,7 +145,7 @@ int swsgi_handler(request_rec *r)
     swsgi_table_arrays(r->pool, r->subprocess_env, &count, &keys, &values);
 
     swsgi_rctx ctx = { r, apr_brigade_create(r->pool, r->connection->bucket_alloc), { 0 }, options & SWSGI_ERROR_OVERRIDE,
-                       options & SWSGI_SENDFILE, 0 };
+                       options & SWSGI_SENDFILE, 0, { -1, -1 } };
     swsgi_request request = {
         &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1, 0, r->uri
     };
@@ -156,6 +156,8 @@ int swsgi_handler(request_rec *r)
     if (ctx.overridden)
         status = ctx.overridden;
     record(&ctx, request.group, status, start);
+    if (ctx.relay[1] >= 0)
+        swsgi_relay(&ctx);
     if (status >= 0)
         return status;
     /* The body broke after the headers went out: an error bucket makes the chunk filter

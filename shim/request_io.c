@@ -148,4 +148,4 @@ static int client_socket(void *ctx)
 }
 
 const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork, request_headers,
-                                 client_socket };
+                                 client_socket, swsgi_handover_refusal, swsgi_hand_over };

@@ -38,6 +38,7 @@ typedef struct swsgi_rctx {
     int error_override;  /* WSGIErrorOverride On */
     int sendfile;        /* WSGIEnableSendfile On */
     int overridden;      /* the app's error status, answered by Apache instead of its body */
+    int relay[2];        /* a WebSocket relayed for the daemon (TLS): the daemon's end, ours; else -1 */
 } swsgi_rctx;
 
 extern const command_rec swsgi_directives[];
@@ -52,6 +53,11 @@ int swsgi_handler(request_rec *r);
 /* A table's entries as the core's key and value arrays, allocated from p. */
 void swsgi_table_arrays(apr_pool_t *p, const apr_table_t *table, size_t *count,
                         const char *const **keys, const char *const **values);
+/* handover.c: the io's handover_refusal and hand_over, and the relay of a connection that
+   could only be handed over through this thread (TLS), after the daemon has its end. */
+const char *swsgi_handover_refusal(void *ctx);
+int swsgi_hand_over(void *ctx, int *fd, const char **pending, size_t *length);
+void swsgi_relay(swsgi_rctx *ctx);
 /* auth.c: the access checker hook and the "wsgi" and "wsgi-group" providers. */
 void swsgi_auth_register(apr_pool_t *p);
 

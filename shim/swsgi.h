@@ -60,6 +60,15 @@ typedef struct swsgi_io {
        while a daemon works on the request; -1 when the request has none of its own (an HTTP/2
        stream). */
     int (*client_socket)(void *ctx);
+    /* Why the client connection cannot be handed to a daemon process (TLS, HTTP/2), or NULL
+       when it can: an ASGI app's WebSocket then runs in the daemon's event loop. */
+    const char *(*handover_refusal)(void *ctx);
+    /* Sends the response head set by start (101) and gives up the client connection: *fd is
+       its socket (valid until the request ends; the shim never touches it again, nor shuts it
+       down), or over TLS one end of a socket pair that the shim relays once the core returns;
+       *pending what Apache had read from it already (*length bytes, with the request).
+       0, or -1 when the client is gone. */
+    int (*hand_over)(void *ctx, int *fd, const char **pending, size_t *length);
 } swsgi_io;
 
 /* One request, as the shim's handler passes it to swsgi_handle. */

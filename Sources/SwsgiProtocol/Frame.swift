@@ -30,12 +30,19 @@ public enum FrameType: UInt8, Sendable {
     /// daemon→client: this connection takes no more requests (the process is stopping); a
     /// request sent on it was not started and may be sent again on a new connection.
     case rejected = 9
+    /// daemon→client: the app accepted a WebSocket: send the response head (.start, a 101)
+    /// and answer with .socket (empty payload).
+    case upgrade = 10
+    /// client→daemon: the client connection's descriptor rides along (SCM_RIGHTS; over TLS,
+    /// one end of a socket pair the child relays); the payload is what was read from it
+    /// already. From here the daemon owns the connection.
+    case socket = 11
 }
 
 public struct Frame {
     public let type: FrameType
     public var payload: [UInt8]
-    /// The descriptor of a .file frame (nil otherwise). The receiver owns it and must close it.
+    /// The descriptor of a .file or .socket frame (nil otherwise). The receiver owns it and must close it.
     public var fd: Int32?
 
     public init(type: FrameType, payload: [UInt8], fd: Int32? = nil) {

@@ -65,6 +65,11 @@ public final class FrameChannel {
         }
     }
 
+    /// Sends a .socket frame with a duplicate of the client connection's `socket`.
+    public func sendSocket(_ socket: Int32, pending: UnsafeRawBufferPointer) throws(ProtocolError) {
+        try send(.socket, pending, passing: socket)
+    }
+
     /// Appends a small frame to the outgoing queue instead of sending it: several frames of
     /// one response then leave in one system call. Sending anything else, or flush(), sends
     /// the queue first; so does queueing past `queueLimit` bytes.
@@ -148,10 +153,10 @@ public final class FrameChannel {
         return try frame(type, payload)
     }
 
-    /// A received frame; a .file frame takes its descriptor.
+    /// A received frame; a .file or .socket frame takes its descriptor.
     private func frame(_ type: FrameType, _ payload: [UInt8]) throws(ProtocolError) -> Frame {
-        guard type == .file else { return Frame(type: type, payload: payload) }
-        guard !descriptors.isEmpty else { throw .malformed("file frame without a file descriptor") }
+        guard type == .file || type == .socket else { return Frame(type: type, payload: payload) }
+        guard !descriptors.isEmpty else { throw .malformed("\(type) frame without a file descriptor") }
         return Frame(type: type, payload: payload, fd: descriptors.removeFirst())
     }
 

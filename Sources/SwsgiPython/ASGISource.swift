@@ -10,7 +10,7 @@ let asgiSource = #"""
 import asyncio, atexit, collections, concurrent.futures, http, queue, sys, threading
 from time import monotonic as _monotonic
 from urllib.parse import unquote_to_bytes
-import _swsgi, _swsgi_support
+import _swsgi, _swsgi_support, _swsgi_asgi_ws
 
 ERR, INFO = 3, 6
 ASGI = {'version': '3.0', 'spec_version': '2.3'}
@@ -122,6 +122,10 @@ class App:
                                          % (environ.get('SCRIPT_FILENAME', ''), self.failure))
             start_response('503 Service Unavailable', [('Content-Type', 'text/plain')])
             return [b'Service Unavailable\n']
+        if 'swsgi.handover' in environ:
+            response = _swsgi_asgi_ws.respond(self, environ, start_response)
+            if response is not None:
+                return response
         body = Exchange(self, environ, start_response).run()
         # Driven to its first piece: a whole file (pathsend) goes out as wsgi.file_wrapper,
         # which the gateway hands to Apache whole.

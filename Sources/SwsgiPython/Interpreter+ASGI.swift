@@ -32,7 +32,11 @@ extension Interpreter {
         let made: PyPtr? = asgiModuleCreation.withLock { _ in
             PyEval_RestoreThread(state)
             if let made = loadedASGIModule() { return made.take() }
-            guard PyErr_Occurred() == nil, let code = PyRef(Py_CompileString(asgiSource, "<swsgi-asgi>", Py_file_input)) else { return nil }
+            // The WebSocket half first: the ASGI module imports it.
+            guard PyErr_Occurred() == nil,
+                  let webSocketCode = PyRef(Py_CompileString(asgiWebSocketSource, "<swsgi-asgi-ws>", Py_file_input)),
+                  PyRef(PyImport_ExecCodeModule("_swsgi_asgi_ws", webSocketCode.ptr)) != nil,
+                  let code = PyRef(Py_CompileString(asgiSource, "<swsgi-asgi>", Py_file_input)) else { return nil }
             return PyRef(PyImport_ExecCodeModule("_swsgi_asgi", code.ptr))?.take()
         }
         return PyRef(made)

@@ -69,7 +69,8 @@ enum NativeModule {
     private static let methods: UnsafeMutablePointer<PyMethodDef> = {
         let table: [(String, swsgi_fastcall)] = [("read", read), ("write", write), ("log", log), ("sent", sent),
                                                   ("request_data", requestData), ("process_counts", processCounts),
-                                                  ("metrics", metrics), ("process_usage", processUsage)]
+                                                  ("metrics", metrics), ("process_usage", processUsage),
+                                                  ("hand_over", handOver)]
         let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count + 1)
         for (i, (name, function)) in table.enumerated() {
             defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: swsgi_py_fastcall_cast(function),
@@ -140,6 +141,26 @@ enum NativeModule {
         guard let args = arguments(args, count, 1, "sent"), let found = exchange(module, args[0]!),
               let exchange = found else { return nil }
         return swsgi_py_bool(exchange.headersSent ? 1 : 0)
+    }
+
+    /// hand_over(h): the client connection of an accepted WebSocket (PythonRequest.handOver),
+    /// (descriptor, bytes read from it already), or None when the client is gone.
+    private static let handOver: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 1, "hand_over"), let found = exchange(module, args[0]!),
+              let exchange = found else { return nil }
+        switch exchange.handOver() {
+        case .given(let fd, let pending):
+            let bytes = pending.withUnsafeBytes { PyBytes_FromStringAndSize($0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+            guard let pair = tuple([PyLong_FromLong(Int(fd)), bytes]) else {
+                close(fd)
+                return nil
+            }
+            return pair
+        case .gone:
+            return PyRef(borrowing: swsgi_py_none()).take()
+        case .failed:
+            return nil
+        }
     }
 
     /// request_data(): mod_wsgi.request_data, the running request's dict.

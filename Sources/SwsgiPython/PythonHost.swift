@@ -11,6 +11,19 @@ package protocol PythonRequest: AnyObject {
     func writeFromApp(_ data: borrowing PyRef) -> Bool
     /// One line into the request's error log; false once the request has finished.
     func logLine(_ level: Int32, _ text: UnsafePointer<CChar>) -> Bool
+    /// For a WebSocket the ASGI app accepted, after start_response with a 101: sends the head
+    /// and gives up the client connection.
+    func handOver() -> HandOver
+}
+
+/// What became of a connection's hand-over.
+package enum HandOver {
+    /// Its descriptor (the caller's now) and the bytes read from it already.
+    case given(fd: Int32, pending: [UInt8])
+    /// The client is gone.
+    case gone
+    /// With a Python exception set.
+    case failed
 }
 
 /// What the Python layer needs from the rest of the core, which registers it before Python

@@ -55,6 +55,28 @@ final class FrameChannelTests: XCTestCase {
         XCTAssertEqual(header, [1, 3, 0, 0, 3, 0, 0, 0, 7, 8, 9])
     }
 
+    func testSocketHandOverCarriesTheConnectionAndWhatWasReadFromIt() throws {
+        let (daemon, client) = makeChannelPair()
+        let (connection, peer) = makeSocketPair()
+        defer { close(peer) }
+        try daemon.send(.upgrade, [])
+        XCTAssertEqual(try client.receive().type, .upgrade)
+        try bytes("early").withUnsafeBufferPointer { (pending) throws(ProtocolError) in
+            try client.sendSocket(connection, pending: UnsafeRawBufferPointer(pending))
+        }
+        close(connection)  // the child's copy goes; the daemon's stays open
+
+        let frame = try daemon.receive()
+        XCTAssertEqual(frame.type, .socket)
+        XCTAssertEqual(frame.payload, bytes("early"))
+        let received = try XCTUnwrap(frame.fd)
+        defer { close(received) }
+        XCTAssertEqual(write(received, "late", 4), 4)
+        var got = [UInt8](repeating: 0, count: 4)
+        XCTAssertEqual(read(peer, &got, 4), 4)
+        XCTAssertEqual(got, bytes("late"))
+    }
+
     func testFileDescriptorPassing() throws {
         let (daemon, client) = makeChannelPair()
         let content = bytes("0123456789abcdef")
@@ -205,7 +227,7 @@ final class FrameChannelTests: XCTestCase {
             (rawFrame(version: 2, type: 3), "protocol version 2, expected 1"),
             (rawFrame(version: 0, type: 3), "protocol version 0, expected 1"),
             (rawFrame(type: 0), "unknown frame type 0"),
-            (rawFrame(type: 10), "unknown frame type 10"),
+            (rawFrame(type: 12), "unknown frame type 12"),
             (rawFrame(type: 3, reserved: 1), "reserved header bits set"),
             (rawFrame(type: 3, length: (16 << 20) + 1), "payload of 16777217 bytes exceeds the 16777216-byte limit"),
             (rawFrame(type: 3, length: .max), "payload of 4294967295 bytes exceeds the 16777216-byte limit"),

@@ -2,14 +2,17 @@
 so that every assertion is proven right against a real ASGI server. Both serve the app at
 /api: swsgi as the mount, uvicorn with --root-path /api (requests then leave the prefix out)."""
 import http.client
+import importlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import types
 
 import pytest
 
-from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, free_port, venv_with, wait_until
+from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, PY_VERSION, free_port, venv_site_packages, venv_with, wait_until
 from daemon_support import SOCKET_DIRECTIVE
 from processes import port_answers, terminate
 
@@ -25,6 +28,23 @@ MPM = dict(StartServers=4, ServerLimit=4, ThreadsPerChild=64, ThreadLimit=64, Ma
 def asgi_venv():
     """A venv with Starlette, FastAPI, Django, uvicorn and uvloop from PyPI; cached per session."""
     yield from venv_with(os.path.join(APPS, "asgi", "requirements.txt"), "starlette fastapi django uvicorn uvloop")
+
+
+@pytest.fixture(scope="session")
+def websockets_client(asgi_venv, tmp_path_factory):
+    """The `websockets` package's synchronous client, for this (the harness's) Python: the ASGI
+    venv's when it is of the same Python, else from a venv of the harness's own."""
+    if PY_VERSION == "%d.%d" % sys.version_info[:2]:
+        site = venv_site_packages(asgi_venv)
+    else:
+        venv = str(tmp_path_factory.mktemp("websockets") / "venv")
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "websockets"], check=True, capture_output=True, timeout=600)
+        site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+    sys.path.insert(0, site)
+    exceptions = importlib.import_module("websockets.exceptions")
+    return types.SimpleNamespace(connect=importlib.import_module("websockets.sync.client").connect,
+                                 ConnectionClosed=exceptions.ConnectionClosed, InvalidStatus=exceptions.InvalidStatus)
 
 
 class Uvicorn:
@@ -78,6 +98,9 @@ class Served:
     def url(self, path):
         return self.prefix + path
 
+    def ws_url(self, path):
+        return "ws://127.0.0.1:%d%s" % (self.port, self.url(path))
+
     def connection(self, timeout=HTTP_TIMEOUT):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
@@ -106,7 +129,7 @@ class Served:
 
 @pytest.fixture
 def asgi_serve(apache_factory, asgi_venv):
-    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", alias_options="", extra="", setup=None) -> Served."""
+    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", alias_options="", extra="", setup=None, mpm=None) -> Served."""
     made = []
 
     def make(kind, script, **options):
@@ -119,7 +142,7 @@ def asgi_serve(apache_factory, asgi_venv):
             served.server.cleanup()
 
 
-def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", alias_options="", extra="", setup=None):
+def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", alias_options="", extra="", setup=None, mpm=None):
     """Starts script ("apps/..." or "examples/...") as an ASGI app on swsgi or uvicorn; returns a Served."""
     if kind == "uvicorn":
         u = Uvicorn(venv, script)
@@ -137,5 +160,5 @@ def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", ali
         "WSGIScriptAlias %s {root}/%s process-group=api interface=asgi %s\n"
         "<Directory {root}/examples>\n    Require all granted\n</Directory>\n%s"
         % (threads, venv, daemon_options, MOUNT, script, alias_options, extra))
-    return Served(kind, apache_factory(directives, mpm=MPM, setup=prepare))
+    return Served(kind, apache_factory(directives, mpm=dict(MPM, **(mpm or {})), setup=prepare))
 

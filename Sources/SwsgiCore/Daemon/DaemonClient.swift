@@ -30,7 +30,9 @@ enum DaemonClient {
             return 400
         }
         // Queued from here: the time spent reading ahead is the client's, not the group's.
-        let payload = environPayload(request, dispatch: dispatch, group: plan.config, asgiHeaders: dispatch.asgi ? transport.headers() : nil)
+        let handover = dispatch.asgi && facts.upgrade ? transport.handoverRefusal() ?? "" : nil
+        let payload = environPayload(request, dispatch: dispatch, group: plan.config, asgiHeaders: dispatch.asgi ? transport.headers() : nil,
+                                     handover: handover)
         // A daemon that stops says so on its connections (.rejected), and one that is gone
         // makes the send fail: in both cases the request was not started, so it is sent
         // again on a new connection (the pool may hold more of the stopping process's). Anything
@@ -41,7 +43,8 @@ enum DaemonClient {
                 countError(SWSGI_ERROR_CONNECT, plan)
                 return 503
             }
-            switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan, asgi: dispatch.asgi) {
+            switch exchange(channel, payload: payload, body: body, transport: transport, plan: plan, asgi: dispatch.asgi,
+                            mayHandOver: handover == "") {
             case .done(let result):
                 pool.give(channel, to: plan.index)
                 return result
@@ -65,8 +68,9 @@ enum DaemonClient {
 
     private static let bodyReadFailed = "swsgi: reading the request body from the client failed"
 
+    /// mayHandOver: the request is an upgrade whose connection the daemon may take.
     private static func exchange(_ channel: FrameChannel, payload: [UInt8], body: BodyReadAhead, transport: ApacheTransport,
-                                 plan: GroupPlan, asgi: Bool) -> Outcome {
+                                 plan: GroupPlan, asgi: Bool, mayHandOver: Bool) -> Outcome {
         var started = false
         // An ASGI app learns that its client left (http.disconnect) even while it sends
         // nothing: when the client closes, so does this connection to the daemon.
@@ -136,6 +140,11 @@ enum DaemonClient {
                     // The daemon flushes when its app may not have the next block soon; when
                     // that block is here already, it may join this one.
                     if !channel.hasPendingInput, !held.pass(to: transport, flush: true) { return .failed(-1) }
+                case .upgrade where mayHandOver:
+                    // The daemon owns the connection from here: Apache only closes its descriptor
+                    // (over TLS, the handler relays the socket pair it made, after the request).
+                    guard let (fd, pending) = transport.giveUpConnection() else { return .failed(-1) }
+                    try channel.sendSocket(fd, pending: pending)
                 case .end:
                     return .done(try decodeEnd(frame.payload))
                 default:
@@ -153,13 +162,16 @@ enum DaemonClient {
     /// request was queued for the daemon.
     /// For a group with a chroot, the paths the daemon opens (SCRIPT_FILENAME, DOCUMENT_ROOT)
     /// are sent as seen inside it, as mod_wsgi does (a DOCUMENT_ROOT outside it is left out).
+    /// handover: for an ASGI request with an Upgrade header, "" when the client connection can
+    /// be handed to the daemon (a WebSocket), or why not.
     private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch, group: DaemonProcess,
-                                       asgiHeaders: UnsafePointer<CChar>?) -> [UInt8] {
+                                       asgiHeaders: UnsafePointer<CChar>?, handover: String?) -> [UInt8] {
         let r = request.pointee
         let keys = ChildKey.allCases.map { ($0.name, $0.value(in: dispatch)) } + [("mod_wsgi.queue_start", String(epochMicroseconds()))]
         var extra = keys.flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
         // The headers' bytes as they are: they need not be UTF-8.
         if dispatch.asgi { extra += [strdup(asgiHeadersKey)!, asgiHeaders.map { strdup($0)! } ?? strdup("")!] }
+        if let handover { extra += [strdup(handoverKey)!, strdup(handover)!] }
         var inside: [UnsafeMutablePointer<CChar>] = []
         defer { (extra + inside).forEach { free($0) } }
         var kept: [(key: Int, value: UnsafePointer<CChar>)] = []

@@ -87,6 +87,18 @@ final class SocketTransport: Transport {
         line.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Apache.log(nil, level, $0.baseAddress!) } }
     }
 
+    func handOver() -> (fd: Int32, pending: [UInt8])? {
+        locked({ () throws -> (fd: Int32, pending: [UInt8])? in
+            try channel.queue(.upgrade, [UInt8]())
+            try channel.flush()
+            let answer = try channel.receive()
+            guard answer.type == .socket, let fd = answer.fd else {
+                throw ProtocolError.malformed("unexpected answer to the connection's hand-over")
+            }
+            return (fd, answer.payload)
+        }, failure: nil)
+    }
+
     /// Ends the request: the result for the child.
     func end(_ result: Int32) {
         _ = locked({ () throws in

@@ -3,6 +3,9 @@ import SwsgiABI
 
 /// The environ key with which the Apache child hands a daemon an ASGI request's headers.
 let asgiHeadersKey = "swsgi.asgi_headers"
+/// The environ key with which it tells a daemon whether an ASGI request's connection can be
+/// handed over (a WebSocket): "" if it can, else why not.
+let handoverKey = "swsgi.handover"
 
 /// The few CGI variables the core needs before any Python runs: which script, which
 /// application group, how the body is framed.
@@ -28,6 +31,8 @@ struct RequestFacts {
     var scriptReloading = true
     /// The child sends an ASGI request's raw headers (asgiHeadersKey); their presence marks it.
     var asgi = false
+    /// The request asks to switch protocols (an Upgrade header).
+    var upgrade = false
 
     init(_ request: UnsafePointer<swsgi_request>) {
         let r = request.pointee
@@ -53,6 +58,8 @@ struct RequestFacts {
                     if strcmp(key, "HTTP_HOST") == 0 { httpHost = String(cString: value) }
                 } else if key[5] == 0x54 /* HTTP_T */, strcmp(key, "HTTP_TRANSFER_ENCODING") == 0 {
                     chunked = String(cString: value).lowercased().contains("chunked")
+                } else if key[5] == 0x55 /* HTTP_U */, strcmp(key, "HTTP_UPGRADE") == 0 {
+                    upgrade = true
                 }
             case 0x50 /* P */:
                 if strcmp(key, "PATH_INFO") == 0 { hasPathInfo = true }

@@ -14,6 +14,9 @@ protocol Transport: AnyObject {
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool
     /// One line for the error log, about this request.
     func log(_ level: Int32, _ message: UnsafePointer<CChar>)
+    /// After start with a 101: the client connection itself, and what was read from it
+    /// already; nil when the client is gone or the transport cannot give it up.
+    func handOver() -> (fd: Int32, pending: [UInt8])?
 }
 
 extension Transport {
@@ -51,6 +54,23 @@ final class ApacheTransport: Transport {
 
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
         Apache.log(ctx, level, message)
+    }
+
+    /// Embedded mode runs no ASGI app: nothing takes the connection over.
+    func handOver() -> (fd: Int32, pending: [UInt8])? { nil }
+
+    /// Why the client connection cannot go to a daemon process, or nil when it can.
+    func handoverRefusal() -> String? {
+        Apache.io.handover_refusal?(ctx).map { String(cString: $0) }
+    }
+
+    /// Sends the 101 head and gives up the connection: its socket (over TLS, a socket pair's
+    /// end that the shim relays) and the bytes read from it already (valid with the request);
+    /// nil when the client is gone.
+    func giveUpConnection() -> (fd: Int32, pending: UnsafeRawBufferPointer)? {
+        var fd: Int32 = -1, pending: UnsafePointer<CChar>?, length = 0
+        guard Apache.io.hand_over?(ctx, &fd, &pending, &length) == 0 else { return nil }
+        return (fd, UnsafeRawBufferPointer(start: pending, count: length))
     }
 
     /// The request's headers as sent, one "Name: value\n" line each (valid with the request).
