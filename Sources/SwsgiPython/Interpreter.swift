@@ -31,6 +31,7 @@ package final class Interpreter {
     let noLock: PyPtr
     package let names: Names
     package let environKeys = KeyCache()
+    package let environTemplate = EnvironTemplate()
     /// Loaded WSGI callables by script path: the script's mtime, the callable's name.
     private var scripts: [String: [(mtime: Int, name: String, callable: PyPtr)]] = [:]
 
