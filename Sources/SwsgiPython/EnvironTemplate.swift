@@ -47,8 +47,9 @@ package struct EnvironExtras: ~Copyable {
 /// changes between allocations that cannot start a collection (whose finalizers could let
 /// another thread in), except for the template's own copy, guarded by `generation`.
 package final class EnvironTemplate {
-    /// A strong reference.
-    private var template: PyPtr? {
+    /// A strong reference. The state is only touched with the GIL held, which serialises
+    /// every access: unchecked, since each access would otherwise cost a tracked exclusivity check.
+    @exclusivity(unchecked) private var template: PyPtr? {
         didSet { if let oldValue { swsgi_py_decref(oldValue) } }
     }
     /// What the template holds, by position: the variables' keys and values (nil: made anew
@@ -57,12 +58,12 @@ package final class EnvironTemplate {
     private static let longestKept = 1024
     private let keys = UnsafeMutablePointer<PyPtr?>.allocate(capacity: EnvironTemplate.positions)
     private let values = UnsafeMutablePointer<PyPtr?>.allocate(capacity: EnvironTemplate.positions)
-    private var count = 0
-    private var extraKeys: [PyPtr] = []
-    private var extraValues: [PyPtr?] = []
-    private var generation = 0
+    @exclusivity(unchecked) private var count = 0
+    @exclusivity(unchecked) private var extraKeys: [PyPtr] = []
+    @exclusivity(unchecked) private var extraValues: [PyPtr?] = []
+    @exclusivity(unchecked) private var generation = 0
     /// The last str of each text slot, with its text.
-    private var texts: [(String, PyPtr)?] = []
+    @exclusivity(unchecked) private var texts: [(String, PyPtr)?] = []
 
     package init() {
         keys.initialize(repeating: nil, count: Self.positions)
