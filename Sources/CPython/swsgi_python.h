@@ -13,6 +13,7 @@
 #include <wchar.h>
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* PyMemberDef, which Python.h only has from 3.12 */
 
 #if PY_VERSION_HEX < 0x030A0000
 #error "swsgi needs CPython 3.10 or newer"
@@ -75,6 +76,36 @@ static inline const char *swsgi_py_latin1(PyObject *o)
     }
 #endif
     return PyUnicode_KIND(o) == PyUnicode_1BYTE_KIND ? (const char *)PyUnicode_DATA(o) : NULL;
+}
+
+/* Where a __slots__ class keeps the slot name in its instances (an object field, 16 being
+   T_OBJECT_EX in every version), or -1 with an exception set: the gateway fills and reads
+   the slots of the objects it makes without the attribute machinery. */
+static inline Py_ssize_t swsgi_py_slot_offset(PyObject *type, const char *name)
+{
+    PyObject *descr = PyObject_GetAttrString(type, name);
+    if (!descr)
+        return -1;
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type) && ((PyMemberDescrObject *)descr)->d_member->type == 16)
+        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    Py_DECREF(descr);
+    if (offset < 0)
+        PyErr_Format(PyExc_TypeError, "swsgi: %s is not an object slot", name);
+    return offset;
+}
+
+/* The slot at offset of object: borrowed, NULL when unset. */
+static inline PyObject *swsgi_py_slot(PyObject *object, Py_ssize_t offset)
+{
+    return *(PyObject **)((char *)object + offset);
+}
+
+/* Sets an unset slot (of a new object) to a new reference to value. */
+static inline void swsgi_py_slot_init(PyObject *object, Py_ssize_t offset, PyObject *value)
+{
+    Py_INCREF(value);
+    *(PyObject **)((char *)object + offset) = value;
 }
 
 /* An empty dict with room for n items. _PyDict_NewPresized is private; it spares each

@@ -224,7 +224,7 @@ public final class Configuration: @unchecked Sendable {
 
     /// The first alias of `scope` that covers `uri`: its index and the file-system path.
     public func translate(scope: Int32, uri: [UInt8]) -> (alias: Int, target: [UInt8])? {
-        let aliases = self.scope(scope).scriptAliases
+        let aliases = scriptAliases(of: scope)
         for (index, alias) in aliases.enumerated() {
             if let target = alias.map(uri) { return (index, target) }
         }
@@ -233,7 +233,13 @@ public final class Configuration: @unchecked Sendable {
 
     /// An alias by the index `translate` returned for the same scope.
     public func alias(scope: Int32, index: Int) -> ScriptAlias {
-        self.scope(scope).scriptAliases[index]
+        scriptAliases(of: scope)[index]
+    }
+
+    /// A scope's aliases, without a copy of the rest of the scope: read for every request.
+    private func scriptAliases(of id: Int32) -> [ScriptAlias] {
+        if let frozen, frozen.scopes.indices.contains(Int(id)) { return frozen.scopes[Int(id)].scriptAliases }
+        return state.withLock { $0.scope(id).scriptAliases }
     }
 
     /// The ASGI apps whose lifespan group `group`'s processes start before taking requests.

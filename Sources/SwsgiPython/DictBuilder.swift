@@ -37,10 +37,6 @@ package struct DictBuilder: ~Copyable {
     }
     @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: PyConstant) { PyDict_SetItem(dict.ptr, key.ptr, value.ptr) }
 
-    @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: Bool) {
-        PyDict_SetItem(dict.ptr, key.ptr, value ? swsgi_py_true() : swsgi_py_false())
-    }
-
     @inlinable @inline(__always) package func set(_ key: PyConstant, _ value: Int) {
         if let number = PyRef(PyLong_FromLong(value)) { set(key, number) }
     }
@@ -48,21 +44,6 @@ package struct DictBuilder: ~Copyable {
     /// A Latin-1 text's str.
     package func set(_ key: PyConstant, latin1 text: String) {
         if let str = PyRef(text.withCString { PyUnicode_DecodeLatin1($0, strlen($0), nil) }) { set(key, str) }
-    }
-
-    /// A number as mod_wsgi puts timings in the environ: a str of decimal digits.
-    package func set(_ key: PyConstant, decimal value: Int) {
-        let str = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 24) { buffer in
-            var digits = 0, rest = value.magnitude
-            repeat {
-                buffer[23 - digits] = CChar(48 + rest % 10)
-                rest /= 10
-                digits += 1
-            } while rest > 0
-            if value < 0 { digits += 1; buffer[24 - digits] = 45 /* - */ }
-            return PyRef(PyUnicode_DecodeLatin1(buffer.baseAddress! + 24 - digits, digits, nil))
-        }
-        if let str { set(key, str) }
     }
 
     package consuming func finish() -> PyRef { dict.copy() }

@@ -13,9 +13,11 @@ package final class Interpreter {
     let state: OpaquePointer
     /// The type of the request handles of this interpreter (`RequestHandle`).
     let handleType: PyPtr
-    let requestType: PyPtr
-    let inputType: PyPtr
-    let logType: PyPtr
+    /// start_response's object (_h, status, headers), wsgi.input (_h, _buf) and wsgi.errors
+    /// (_h, _level, name, _buf, _lock).
+    let requestClass: SlotClass
+    let inputClass: SlotClass
+    let logClass: SlotClass
     package let fileWrapperType: PyConstant
     let loadScript: PyPtr
     let dispatchScript: PyPtr
@@ -31,6 +33,7 @@ package final class Interpreter {
     let noLock: PyPtr
     package let names: Names
     package let environKeys = KeyCache()
+    package let environTemplate = EnvironTemplate()
     /// Loaded WSGI callables by script path: the script's mtime, the callable's name.
     private var scripts: [String: [(mtime: Int, name: String, callable: PyPtr)]] = [:]
 
@@ -53,7 +56,10 @@ package final class Interpreter {
               let eventCallbacks = PyRef(call(setup.ptr, version.ptr, processGroup.ptr, group.ptr)),
               let requestStarted = attribute("request_started"), let requestFinished = attribute("request_finished"),
               let processStopping = attribute("process_stopping"),
-              let requestTimeout = attribute("RequestTimeout") else { return nil }
+              let requestTimeout = attribute("RequestTimeout"),
+              let requestClass = SlotClass(request.ptr, slots: ["_h", "status", "headers"]),
+              let inputClass = SlotClass(input.ptr, slots: ["_h", "_buf"]),
+              let logClass = SlotClass(log.ptr, slots: ["_h", "_level", "name", "_buf", "_lock"]) else { return nil }
         if !sitePath.isEmpty {
             guard let list = PyRef(PyList_New(0)) else { return nil }
             for dir in sitePath {
@@ -66,9 +72,11 @@ package final class Interpreter {
         self.name = name
         self.state = PyInterpreterState_Get()
         self.handleType = PyRef(borrowing: handleType).take()
-        self.requestType = request.take()
-        self.inputType = input.take()
-        self.logType = log.take()
+        // Kept for the interpreter's life too, whatever becomes of the support module.
+        _ = (request.take(), input.take(), log.take())
+        self.requestClass = requestClass
+        self.inputClass = inputClass
+        self.logClass = logClass
         self.fileWrapperType = PyConstant(wrapper.take())
         self.loadScript = load.take()
         self.dispatchScript = dispatch.take()
@@ -162,15 +170,6 @@ package final class Interpreter {
         return module
     }
 
-    /// A new instance of one of the support module's __slots__ classes, its slots set from
-    /// fields; __init__ is not called.
-    private func instantiate(_ type: PyPtr, _ fields: KeyValuePairs<PyConstant, PyPtr>) -> PyRef? {
-        let typeObject = UnsafeMutableRawPointer(type).assumingMemoryBound(to: PyTypeObject.self)
-        guard let object = PyRef(typeObject.pointee.tp_alloc(typeObject, 0)) else { return nil }
-        for (name, value) in fields where PyObject_SetAttr(object.ptr, name.ptr, value) != 0 { return nil }
-        return object
-    }
-
     /// A new handle (`RequestHandle`) for the live request at target.
     package func makeHandle(target: UnsafeMutableRawPointer) -> PyRef? {
         RequestHandle.make(type: handleType, target: target)
@@ -179,16 +178,31 @@ package final class Interpreter {
     /// The request's start_response object, wsgi.input and wsgi.errors, over its handle.
     package func makeRequest(handle: borrowing PyRef) -> PyRef? {
         let none: PyPtr = swsgi_py_none()
-        return instantiate(requestType, [names.handle: handle.ptr, names.status: none, names.headers: none])
+        return requestClass.make(handle.ptr, none, none)
     }
 
     package func makeInput(handle: borrowing PyRef) -> PyRef? {
-        instantiate(inputType, [names.handle: handle.ptr, names.buffer: names.emptyBytes.ptr])
+        inputClass.make(handle.ptr, names.emptyBytes.ptr)
     }
 
     package func makeErrors(handle: borrowing PyRef) -> PyRef? {
-        instantiate(logType, [names.handle: handle.ptr, names.level: names.errorLevel.ptr, names.name: names.errorsName.ptr,
-                              names.buffer: names.empty.ptr, names.lock: noLock])
+        logClass.make(handle.ptr, names.errorLevel.ptr, names.errorsName.ptr, names.empty.ptr, noLock)
+    }
+
+    /// What the app gave start_response (None until it called it); nil when an app deleted it.
+    package func responseStatus(of request: borrowing PyRef?) -> PyRef? { slot(1, of: request, in: requestClass) }
+    package func responseHeaders(of request: borrowing PyRef?) -> PyRef? { slot(2, of: request, in: requestClass) }
+
+    /// Whether wsgi.errors holds the start of a line.
+    package func hasPartialLine(_ errors: borrowing PyRef?) -> Bool {
+        slot(3, of: errors, in: logClass)?.isTrue() == true
+    }
+
+    private func slot(_ index: Int, of object: borrowing PyRef?, in slotClass: SlotClass) -> PyRef? {
+        switch object {
+        case .some(let object): slotClass.value(of: object, slot: index)
+        case .none: nil
+        }
     }
 
     /// Whether the pending exception is mod_wsgi.RequestTimeout: the request was interrupted
@@ -219,9 +233,6 @@ package final class Interpreter {
 /// Interned strings the gateway uses on every request. Made anew for each interpreter, in it:
 /// with a GIL per interpreter (3.12+) no object may be shared between them.
 package struct Names {
-    package let status = internedName("status")
-    package let headers = internedName("headers")
-    package let handle = internedName("_h")
     package let startResponse = internedName("start_response")
     package let close = internedName("close")
     package let flush = internedName("flush")
@@ -254,10 +265,6 @@ package struct Names {
     package let https = internedName("https")
     package let empty = internedName("")
     package let emptyBytes = PyConstant(PyBytes_FromStringAndSize(nil, 0)!)
-    package let buffer = internedName("_buf")
-    package let level = internedName("_level")
-    package let name = internedName("name")
-    package let lock = internedName("_lock")
     package let errorsName = internedName("<wsgi.errors>")
     package let errorLevel = PyConstant(PyLong_FromLong(3)!)
 }

@@ -106,3 +106,20 @@ package enum Python {
         return nil
     }
 }
+
+extension PyRef {
+    /// A number as mod_wsgi puts timings in the environ: a str of decimal digits.
+    package init?(decimal value: Int) {
+        let str = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 24) { buffer in
+            var digits = 0, rest = value.magnitude
+            repeat {
+                buffer[23 - digits] = CChar(48 + rest % 10)
+                rest /= 10
+                digits += 1
+            } while rest > 0
+            if value < 0 { digits += 1; buffer[24 - digits] = 45 /* - */ }
+            return PyUnicode_DecodeLatin1(buffer.baseAddress! + 24 - digits, digits, nil)
+        }
+        self.init(str)
+    }
+}

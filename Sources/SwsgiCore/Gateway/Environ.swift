@@ -55,38 +55,43 @@ func leftOut(_ key: UnsafePointer<CChar>, passAuthorization: Bool) -> Bool {
 
 func buildEnviron(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, settings: EnvironSettings,
                   exchange: Exchange) -> PyRef? {
-    let interpreter = exchange.interpreter, names = interpreter.names
-    let r = request.pointee
-    // Sized for the CGI variables and the keys added below, so that it never grows.
-    guard let environ = DictBuilder(capacity: r.count + 32) else { return nil }
-    let passAuthorization = settings.dispatch.passAuthorization
-    guard environ.setVariables(of: request, keys: interpreter.environKeys, skipping: { leftOut($0, passAuthorization: passAuthorization) }) else {
+    let interpreter = exchange.interpreter, names = interpreter.names, template = interpreter.environTemplate
+    guard exchange.makeObjects(), let input = exchange.input?.copy(), let errors = exchange.errors?.copy(),
+          let scriptStart = PyRef(decimal: settings.scriptStart), let threadID = PyRef(Int64(settings.threadID)),
+          let threadRequests = PyRef(Int64(settings.threadRequests)), let totalRequests = PyRef(Int64(settings.totalRequests)) else {
         return nil
     }
-    guard exchange.makeObjects() else { return nil }
-    if !facts.hasPathInfo { environ.set(names.pathInfo, names.empty) }
-    environ.set(names.wsgiVersion, names.version)
-    environ.set(names.wsgiUrlScheme, facts.https ? names.https : names.http)
-    environ.set(names.wsgiInput, exchange.input)
-    environ.set(names.wsgiErrors, exchange.errors)
-    environ.set(names.wsgiFileWrapper, interpreter.fileWrapperType)
-    environ.set(names.wsgiMultithread, settings.multithread)
-    environ.set(names.wsgiMultiprocess, settings.multiprocess)
-    environ.set(names.wsgiRunOnce, false)
-    environ.set(names.wsgiInputTerminated, true)
+    var extras = EnvironExtras()
+    if !facts.hasPathInfo { extras.fixed(names.pathInfo, names.empty) }
+    extras.fixed(names.wsgiVersion, names.version)
+    extras.fixed(names.wsgiUrlScheme, facts.https ? names.https : names.http)
+    extras.perRequest(names.wsgiInput, input)
+    extras.perRequest(names.wsgiErrors, errors)
+    extras.fixed(names.wsgiFileWrapper, interpreter.fileWrapperType)
+    extras.fixed(names.wsgiMultithread, settings.multithread)
+    extras.fixed(names.wsgiMultiprocess, settings.multiprocess)
+    extras.fixed(names.wsgiRunOnce, false)
+    extras.fixed(names.wsgiInputTerminated, true)
     if let daemonStart = settings.daemonStart {
-        environ.set(names.daemonStart, decimal: daemonStart)
+        guard let start = PyRef(decimal: daemonStart) else { return nil }
+        extras.perRequest(names.daemonStart, start)
     } else {
         for key in ChildKey.allCases {
-            environ.set(names.childKeys[key.rawValue], latin1: key.value(in: settings.dispatch))
+            guard let text = template.text(key.value(in: settings.dispatch), slot: key.rawValue) else { return nil }
+            extras.fixed(names.childKeys[key.rawValue], text)
         }
     }
-    environ.set(names.modWsgiVersion, names.modWsgiVersionTuple)
-    environ.set(names.apacheVersion, names.apacheVersionTuple)
-    environ.set(names.scriptStart, decimal: settings.scriptStart)
-    environ.set(names.threadID, settings.threadID)
-    environ.set(names.threadRequests, settings.threadRequests)
-    environ.set(names.totalRequests, settings.totalRequests)
-    if let connection = settings.asgiConnection { environ.set(names.asgiConnection, Int(connection)) }
-    return environ.finish()
+    extras.fixed(names.modWsgiVersion, names.modWsgiVersionTuple)
+    extras.fixed(names.apacheVersion, names.apacheVersionTuple)
+    extras.perRequest(names.scriptStart, scriptStart)
+    extras.perRequest(names.threadID, threadID)
+    extras.perRequest(names.threadRequests, threadRequests)
+    extras.perRequest(names.totalRequests, totalRequests)
+    if let connection = settings.asgiConnection {
+        guard let value = PyRef(Int64(connection)) else { return nil }
+        extras.perRequest(names.asgiConnection, value)
+    }
+    let passAuthorization = settings.dispatch.passAuthorization
+    return template.environ(of: request, keyCache: interpreter.environKeys,
+                            skipping: { leftOut($0, passAuthorization: passAuthorization) }, extras: extras)
 }

@@ -11,9 +11,7 @@ extension Exchange {
     /// Checks what the app gave start_response and hands it to Apache; nil, or the problem
     /// (then nothing was sent). fileLength: the bytes a file response can send.
     func sendHeaders(fileLength: Int64? = nil) -> String? {
-        let names = interpreter.names
-        guard let status = request?.attribute(names.status), let headers = request?.attribute(names.headers) else {
-            Python.clearError()
+        guard let status = interpreter.responseStatus(of: request), let headers = interpreter.responseHeaders(of: request) else {
             return "swsgi: WSGI script '\(script)': cannot read the response status"
         }
         if status.isNone {

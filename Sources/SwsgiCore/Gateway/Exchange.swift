@@ -184,7 +184,7 @@ final class Exchange: PythonRequest {
     /// thread of the app still using the transport is waited for.
     func finish() {
         let names = interpreter.names
-        if errors?.attribute(names.buffer)?.isTrue() == true { _ = errors?.callMethod(names.flush) }
+        if interpreter.hasPartialLine(errors) { _ = errors?.callMethod(names.flush) }
         Python.clearError()
         switch handle {
         case .some(let handle): RequestHandle.expire(handle)

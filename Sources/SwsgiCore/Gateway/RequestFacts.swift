@@ -66,7 +66,7 @@ struct RequestFacts {
             case 0x73 /* s */:
                 if strcmp(key, asgiHeadersKey) == 0 { asgi = true }
             case 0x43 /* C */:
-                if strcmp(key, "CONTENT_LENGTH") == 0 { contentLength = Int(String(cString: value)) }
+                if strcmp(key, "CONTENT_LENGTH") == 0 { contentLength = decimal(value) }
             case 0x6D /* m */:
                 guard strncmp(key, "mod_wsgi.", 9) == 0 else { break }
                 switch key[9] {
@@ -75,14 +75,14 @@ struct RequestFacts {
                 case 0x63 /* c */:
                     if strcmp(key, "mod_wsgi.callable_object") == 0 { callableObject = String(cString: value) }
                 case 0x72 /* r */:
-                    if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = Int(String(cString: value)) }
+                    if strcmp(key, "mod_wsgi.request_start") == 0 { requestStart = decimal(value) }
                     else if strcmp(key, "mod_wsgi.request_handler") == 0 { requestHandler = String(cString: value) }
                 case 0x68 /* h */:
                     if strcmp(key, "mod_wsgi.handler_script") == 0 { handlerScript = String(cString: value) }
                 case 0x73 /* s */:
                     if strcmp(key, "mod_wsgi.script_reloading") == 0 { scriptReloading = strcmp(value, "0") != 0 }
                 case 0x71 /* q */:
-                    if strcmp(key, "mod_wsgi.queue_start") == 0 { queueStart = Int(String(cString: value)) }
+                    if strcmp(key, "mod_wsgi.queue_start") == 0 { queueStart = decimal(value) }
                 default:
                     break
                 }
@@ -99,4 +99,23 @@ struct RequestFacts {
         }
         return getenv(name).map { String(cString: $0) }
     }
+}
+
+/// A decimal number as Int(String) reads one (an optional sign, then digits only), without
+/// making the String: nil for anything else or what Int cannot hold.
+private func decimal(_ text: UnsafePointer<CChar>) -> Int? {
+    var i = text[0] == 0x2B /* + */ || text[0] == 0x2D /* - */ ? 1 : 0
+    let negative = text[0] == 0x2D
+    guard text[i] != 0 else { return nil }
+    var value = 0
+    while text[i] != 0 {
+        let digit = Int(text[i]) - 0x30
+        guard (0...9).contains(digit) else { return nil }
+        let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+        let (next, carry) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+        guard !overflow, !carry else { return nil }
+        value = next
+        i += 1
+    }
+    return value
 }
