@@ -169,8 +169,8 @@ final class DaemonServer {
     /// With work locked: carries out the policy's decisions; an exit is returned, for the
     /// caller to make without the lock.
     @discardableResult
-    private func execute(_ decisions: [Decision<Link>]) -> (reason: String, within: Int)? {
-        var exit: (reason: String, within: Int)?
+    private func execute(_ decisions: [Decision<Link>]) -> (reason: StopReason, within: Int)? {
+        var exit: (reason: StopReason, within: Int)?
         for decision in decisions {
             switch decision {
             case .stopAccepting:
@@ -180,7 +180,7 @@ final class DaemonServer {
                 alarm(UInt32(seconds))
             case .stopping(let reason):
                 Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
-                swsgi_metrics_daemon_stopping(Int32(exitReason(reason).rawValue))
+                swsgi_metrics_daemon_stopping(Int32(reason.exitReason.rawValue))
             case .close(let fd, let link, let farewell):
                 drop(fd, link, farewell: farewell)
             case .resume(let fd, _):
@@ -306,7 +306,7 @@ final class DaemonServer {
         let loadFailedSince = failedAt > 0 && !Gateway.scriptLoaded.load(ordering: .relaxed) ? failedAt : nil
         let exit = work.withLock { execute(policy.tick(at: monotonicMilliseconds(), loadFailedSince: loadFailedSince)) }
         if let exit {
-            PythonRuntime.runExitFunctions(within: exit.within, reason: exit.reason)
+            PythonRuntime.runExitFunctions(within: exit.within, reason: exit.reason.description)
             _exit(0)
         }
     }
