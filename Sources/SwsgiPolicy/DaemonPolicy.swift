@@ -48,6 +48,9 @@ public struct DaemonPolicy<Link> {
 
     // MARK: what the server asks
 
+    /// Requests arrived whole that wait for a worker.
+    public var queued: Int { queue.count }
+
     /// Workers not busy and not spoken for by a queued or fresh connection.
     public var freeWorkers: Int { limits.threads - inFlight - queue.count - fresh }
 

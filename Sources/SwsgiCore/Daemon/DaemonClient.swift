@@ -31,6 +31,8 @@ enum DaemonClient {
         }
         // Queued from here: the time spent reading ahead is the client's, not the group's.
         let payload = environPayload(request, dispatch: dispatch, group: plan.config, asgiHeaders: dispatch.asgi ? transport.headers() : nil)
+        swsgi_metrics_handed(Int32(plan.index + 1), 1)
+        defer { swsgi_metrics_handed(Int32(plan.index + 1), -1) }
         // A daemon that stops says so on its connections (.rejected), and one that is gone
         // makes the send fail: in both cases the request was not started, so it is sent
         // again on a new connection (the pool may hold more of the stopping process's). Anything
