@@ -74,6 +74,9 @@ def linked_python(module):
 # Debian's mod_wsgi embeds Debian's Python: a venv of another Python is not for it.
 MOD_WSGI_PYTHON = linked_python(MOD_WSGI_MODULE) if os.path.exists(MOD_WSGI_MODULE) else None
 TARGETS = ["swsgi", "mod_wsgi", "floor", "granian", "gunicorn"] + list(asgi_bench.ASGI_ONLY)
+# Asked for by name only (--targets swsgi,swsgi-nometrics): swsgi with WSGIMetrics Off, for the
+# cost of the metrics side by side.
+NOMETRICS = "swsgi-nometrics"
 # Targets that do not depend on the mode: they run once per scenario and round and are paired
 # with every mode of it. The peers serve the app with as many Python processes as swsgi has
 # in the default modes (one), with 16 threads where they take a number.
@@ -83,6 +86,7 @@ PEER_THREADS = 16
 MODULE_LINES = {
     # SWSGI_MODULE_ID=swsgi_module measures builds older than mod_wsgi's name.
     "swsgi": "LoadModule %s %s" % (os.environ.get("SWSGI_MODULE_ID", "wsgi_module"), SWSGI_MODULE),
+    NOMETRICS: "LoadModule %s %s\nWSGIMetrics Off" % (os.environ.get("SWSGI_MODULE_ID", "wsgi_module"), SWSGI_MODULE),
     "mod_wsgi": "LoadModule wsgi_module %s" % MOD_WSGI_MODULE,
     "floor": "# (floor: no WSGI module; the URLs below are static files)",
 }
@@ -617,7 +621,7 @@ def plan(scenarios, modes, targets, rounds):
     targets rotates from round to round. The floor and the peers do not depend on the mode,
     so they run once per scenario and round and are paired with every mode of that round."""
     runs = []
-    wsgi_targets = [t for t in ("swsgi", "mod_wsgi") if t in targets]
+    wsgi_targets = [t for t in ("swsgi", NOMETRICS, "mod_wsgi") if t in targets]
     for r in range(rounds):
         for s in scenarios:
             smodes = [m for m in modes if m in SCENARIOS[s]["modes"]]
@@ -687,6 +691,7 @@ def summarise(results, scenarios, modes, targets, rounds):
             row["cpu_ratio_mod_wsgi"] = paired("mod_wsgi", "cpu_us_per_req", m)
             row["rss_ratio_mod_wsgi"] = paired("mod_wsgi", "rss_mib", m)
             row["ratio_shared_gil"] = paired("swsgi", "rps", "groups") if m in OWN_GIL_MODES else []
+            row["ratio_nometrics"] = paired(NOMETRICS, "rps", m)
             row["goals"], row["status"] = judge(row)
             rows.append(row)
     return rows
@@ -784,6 +789,9 @@ def markdown(meta, rows, targets):
             r["scenario"], r["mode"], versus, fratio(r["ratio_floor"]),
             cpu, rss, ", ".join(r["goals"]), status))
     out.append("")
+    if NOMETRICS in targets:
+        out.append("Metrics on over off (swsgi / %s, per-round paired throughput ratios): %s\n" % (
+            NOMETRICS, "; ".join("%s %s %s" % (r["scenario"], r["mode"], fratio(r["ratio_nometrics"])) for r in rows)))
     peers = [p for p in PEERS if p in targets]
     if peers:
         out.append("## Against what users pick instead\n")
@@ -954,7 +962,7 @@ def parse_args():
                    help="hello, large-file, upload; embedded+daemon; 2 rounds of 3 s (< 3 min)")
     p.add_argument("--scenarios", help="comma-separated: " + ",".join(SCENARIOS))
     p.add_argument("--modes", help="comma-separated: " + ",".join(MODES))
-    p.add_argument("--targets", help="comma-separated subset of " + ",".join(TARGETS))
+    p.add_argument("--targets", help="comma-separated subset of " + ",".join(TARGETS + [NOMETRICS]))
     p.add_argument("--rounds", type=int)
     p.add_argument("--duration", type=int, help="seconds of each timed wrk run (8)")
     p.add_argument("--warmup", type=int, help="seconds of the untimed wrk run before it (1; 0: none)")
@@ -965,7 +973,7 @@ def parse_args():
     a = p.parse_args()
     base = QUICK if a.quick else FULL
     a.scenarios_given = bool(a.scenarios or a.modes or a.targets)
-    for name, allowed in (("scenarios", SCENARIOS), ("modes", MODES), ("targets", TARGETS)):
+    for name, allowed in (("scenarios", SCENARIOS), ("modes", MODES), ("targets", TARGETS + [NOMETRICS])):
         val = getattr(a, name)
         if val:
             items = [x.strip() for x in val.split(",") if x.strip()]
@@ -974,7 +982,7 @@ def parse_args():
                 p.error("unknown %s: %s (choose from %s)" % (name, ", ".join(bad), ", ".join(allowed)))
             setattr(a, name, [x for x in allowed if x in items])  # canonical order
         else:
-            setattr(a, name, base.get(name, list(allowed)))
+            setattr(a, name, base.get(name, [x for x in allowed if x != NOMETRICS]))
     for name in ("rounds", "duration", "warmup"):
         if getattr(a, name) is None:
             setattr(a, name, base[name])

@@ -25,9 +25,9 @@ BASE = 20
 
 def run(b, a, requests):
     """{label: count} over `requests` requests."""
-    conf = b.conf_path("swsgi")
+    conf = b.conf_path(a.target)
     with open(conf, "w") as f:
-        f.write(b.config("swsgi", a.scenario, a.mode))
+        f.write(b.config(a.target, a.scenario, a.mode))
     out = os.path.join(b.root, "out.%d" % requests)
     os.makedirs(out)
     os.chmod(out, 0o777)
@@ -69,6 +69,7 @@ def main():
     p.add_argument("--scenario", default="hello")
     p.add_argument("--mode", default="daemon")
     p.add_argument("--requests", type=int, default=200)
+    p.add_argument("--target", choices=["swsgi", bench.NOMETRICS], default="swsgi")
     p.add_argument("--module", help="another mod_swsgi.so (say, a build of an earlier commit)")
     a = p.parse_args()
     if a.module:

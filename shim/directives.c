@@ -114,5 +114,6 @@ const command_rec swsgi_directives[] = {
     FILEINFO_DIRECTIVE("WSGITrustedProxyHeaders", "the proxy headers to trust, one of each kind"),
     FILEINFO_DIRECTIVE("WSGITrustedProxies", "the addresses or ranges of the trusted proxies"),
     SWSGI_SLOW_REQUESTS_DIRECTIVE,
+    SWSGI_METRICS_DIRECTIVE,
     { NULL }
 };

@@ -102,7 +102,7 @@ static void record(swsgi_rctx *ctx, int group, int status, uint64_t start)
 {
     ctx->times.group = group;
     ctx->times.status = status > 0 ? status : ctx->r->status;
-    ctx->times.total_us = swsgi_monotonic_us() - start;
+    ctx->times.total_us = start ? swsgi_monotonic_us() - start : 0;
     swsgi_metrics_request_end(&ctx->times);
     swsgi_slow_request_check(ctx->r, &ctx->times);
 }
@@ -149,7 +149,7 @@ int swsgi_handler(request_rec *r)
     swsgi_request request = {
         &ctx, count, keys, values, server->scope, dir->scope, alias_note ? atoi(alias_note) : -1, 0, r->uri
     };
-    uint64_t start = swsgi_monotonic_us();
+    uint64_t start = swsgi_request_clock();
     swsgi_metrics_request_begin();
     status = swsgi_handle(&request);
     /* Apache answers the app's error status with its own body, or the ErrorDocument. */

@@ -1,6 +1,7 @@
 /* The metrics region (metrics.h): made by the parent, written by every process in its own
    slot. No Apache structure here: the core calls these functions from any thread. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,11 +46,14 @@ int swsgi_metrics_slot_count(void)
     return swsgi_metrics_region ? SWSGI_DAEMON_SLOTS + swsgi_metrics_region->child_slots : 0;
 }
 
-void swsgi_metrics_create(int child_slots)
+void swsgi_metrics_create(int on, int child_slots)
 {
     /* The previous generation's region stays mapped in its own children, not here. */
     if (swsgi_metrics_region)
         munmap(swsgi_metrics_region, region_size);
+    swsgi_metrics_region = NULL;
+    if (!on)
+        return;
     size_t size = sizeof(struct swsgi_metrics) + sizeof(struct swsgi_slot) * (SWSGI_DAEMON_SLOTS + child_slots);
     void *region = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (region == MAP_FAILED) {
@@ -84,6 +88,10 @@ static void take(struct swsgi_slot *slot, int kind, int threads)
     /* A process that crashed mid-request left its gauges behind. */
     atomic_store(&slot->busy, 0);
     atomic_store(&slot->in_flight, 0);
+    atomic_store(&slot->queued, 0);
+    atomic_store(&slot->held, 0);
+    for (int g = 0; g < SWSGI_GROUPS; g++)
+        atomic_store(&slot->blocks[g].handed, 0);
     for (int i = 0; i < SWSGI_WORKERS; i++)
         atomic_store(&slot->workers[i].started_us, 0);
     atomic_store(&slot->started_us, swsgi_epoch_us());
@@ -166,11 +174,8 @@ static struct swsgi_block *block(int group)
     return &mine->blocks[group >= 0 && group < SWSGI_GROUPS ? group : SWSGI_GROUPS - 1];
 }
 
-void swsgi_metrics_time(int group, int phase, uint64_t microseconds)
+static void observe(struct swsgi_histogram *h, uint64_t microseconds)
 {
-    if (!mine || phase < 0 || phase >= SWSGI_PHASES)
-        return;
-    struct swsgi_histogram *h = &block(group)->phase[phase];
     int i = 0;
     while (i < SWSGI_BUCKETS - 1 && microseconds > swsgi_bucket_bounds[i])
         i++;
@@ -178,20 +183,90 @@ void swsgi_metrics_time(int group, int phase, uint64_t microseconds)
     atomic_fetch_add_explicit(&h->sum_us, microseconds, memory_order_relaxed);
 }
 
+void swsgi_metrics_time(int group, int phase, uint64_t microseconds)
+{
+    if (mine && phase >= 0 && phase < SWSGI_PHASES)
+        observe(&block(group)->phase[phase], microseconds);
+}
+
+static int status_class(int status)
+{
+    return status >= 100 && status < 600 ? status / 100 - 1 : SWSGI_CLASSES - 1;
+}
+
+/* The GIL waits of the request this thread runs, added up until its gateway ends. */
+static __thread uint64_t gil_wait_us;
+
 void swsgi_metrics_gateway_begin(void)
 {
     if (mine)
         atomic_fetch_add_explicit(&mine->busy, 1, memory_order_relaxed);
+    gil_wait_us = 0;
+}
+
+uint64_t swsgi_metrics_clock(void)
+{
+    return mine ? swsgi_monotonic_us() : 0;
+}
+
+void swsgi_metrics_gil_taken(uint64_t since)
+{
+    if (since)
+        gil_wait_us += swsgi_monotonic_us() - since;
 }
 
 /* A daemon's gateway counts for its group, an Apache child's for embedded mode. */
-void swsgi_metrics_gateway_end(uint64_t microseconds)
+void swsgi_metrics_gateway_end(int application, int status, uint64_t microseconds)
 {
     if (!mine)
         return;
+    int group = atomic_load(&mine->kind) == SLOT_DAEMON ? mine->group : 0;
     atomic_fetch_sub_explicit(&mine->busy, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&mine->served, 1, memory_order_relaxed);
-    swsgi_metrics_time(atomic_load(&mine->kind) == SLOT_DAEMON ? mine->group : 0, SWSGI_PHASE_APP, microseconds);
+    swsgi_metrics_time(group, SWSGI_PHASE_APP, microseconds);
+    swsgi_metrics_time(group, SWSGI_PHASE_GIL, gil_wait_us);
+    gil_wait_us = 0;
+    if (application < 0 || application >= SWSGI_APP_GROUPS)
+        application = 0;
+    observe(&mine->applications[application], microseconds);
+    atomic_fetch_add_explicit(&mine->application_requests[application][status_class(status)], 1, memory_order_relaxed);
+}
+
+/* The entry of an application group's name: found, or claimed while one is free; 0 (shared
+   by the rest) once all are named. Named entries never change within a generation. */
+int swsgi_metrics_application_group(const char *name)
+{
+    if (!swsgi_metrics_region)
+        return 0;
+    for (int i = 1; i < SWSGI_APP_GROUPS; i++) {
+        _Atomic int *state = &swsgi_metrics_region->application_state[i];
+        int seen = atomic_load(state);
+        if (seen == 0 && atomic_compare_exchange_strong(state, &seen, 1)) {
+            strncpy(swsgi_metrics_region->application_names[i], name, SWSGI_GROUP_NAME - 1);
+            atomic_store(state, 2);
+            return i;
+        }
+        /* Another process is naming it: its name is known within a few instructions. */
+        while ((seen = atomic_load(state)) == 1)
+            sched_yield();
+        if (!strncmp(swsgi_metrics_region->application_names[i], name, SWSGI_GROUP_NAME - 1))
+            return i;
+    }
+    return 0;
+}
+
+void swsgi_metrics_daemon_queue(int queued, int held)
+{
+    if (mine) {
+        atomic_store_explicit(&mine->queued, queued, memory_order_relaxed);
+        atomic_store_explicit(&mine->held, held, memory_order_relaxed);
+    }
+}
+
+void swsgi_metrics_handed(int group, int change)
+{
+    if (mine)
+        atomic_fetch_add_explicit(&block(group)->handed, change, memory_order_relaxed);
 }
 
 static struct swsgi_worker *worker(int thread)
@@ -245,8 +320,7 @@ void swsgi_metrics_request_end(const struct swsgi_request_times *t)
         return;
     atomic_fetch_sub_explicit(&mine->in_flight, 1, memory_order_relaxed);
     struct swsgi_block *b = block(t->group);
-    int class = t->status >= 100 && t->status < 600 ? t->status / 100 - 1 : SWSGI_CLASSES - 1;
-    atomic_fetch_add_explicit(&b->requests[class], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&b->requests[status_class(t->status)], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&b->bytes_in, t->bytes_in, memory_order_relaxed);
     atomic_fetch_add_explicit(&b->bytes_out, t->bytes_out, memory_order_relaxed);
     swsgi_metrics_time(t->group, SWSGI_PHASE_TOTAL, t->total_us);

@@ -22,6 +22,9 @@
 #define SWSGI_BUCKETS 16
 extern const uint64_t swsgi_bucket_bounds[SWSGI_BUCKETS - 1];
 extern const char *const swsgi_bucket_labels[SWSGI_BUCKETS];
+/* Application groups with series of their own: the first that count, in the order they
+   first ran a request in any process; entry 0 is shared by the rest. */
+#define SWSGI_APP_GROUPS 16
 #define SWSGI_SIGNALS 65
 /* Worker threads of a daemon whose running request mod_status shows; later ones share the last. */
 #define SWSGI_WORKERS 64
@@ -39,6 +42,7 @@ struct swsgi_block {
     counter requests[SWSGI_CLASSES];
     counter bytes_in, bytes_out;
     counter errors[SWSGI_DAEMON_ERRORS];
+    _Atomic int64_t handed;     /* an Apache child's requests at the group's daemons now */
     struct swsgi_histogram phase[SWSGI_PHASES];
 };
 
@@ -58,6 +62,8 @@ struct swsgi_slot {
     int threads;                /* worker threads of the process */
     _Atomic int64_t busy;       /* threads running a request in the gateway now */
     _Atomic int64_t in_flight;  /* an Apache child's requests in its handler now */
+    _Atomic int64_t queued;     /* a daemon's requests read whole, waiting for a worker */
+    _Atomic int64_t held;       /* a daemon's requests a worker runs (or is stuck in) */
     _Atomic uint64_t started_us; /* the current process's start, epoch microseconds */
     counter served;             /* requests the gateway of this slot's processes ran */
     counter starts;
@@ -65,6 +71,10 @@ struct swsgi_slot {
     counter signals[SWSGI_SIGNALS];
     _Atomic int stopping;       /* the reason a daemon gave before its planned exit */
     struct swsgi_block blocks[SWSGI_GROUPS];
+    /* The application time of the requests this process ran, by application group; requests
+       by status class of each (the gateway's status, before Apache's error documents). */
+    struct swsgi_histogram applications[SWSGI_APP_GROUPS];
+    counter application_requests[SWSGI_APP_GROUPS][SWSGI_CLASSES];
     struct swsgi_worker workers[SWSGI_WORKERS];
 };
 
@@ -72,6 +82,9 @@ struct swsgi_metrics {
     int child_slots;
     int groups;
     char group_names[SWSGI_GROUPS][SWSGI_GROUP_NAME];
+    /* 0: free; 1: being named; 2: named (its name is complete). */
+    _Atomic int application_state[SWSGI_APP_GROUPS];
+    char application_names[SWSGI_APP_GROUPS][SWSGI_GROUP_NAME];
     struct swsgi_slot slots[];  /* daemon slots first, then the Apache children's */
 };
 

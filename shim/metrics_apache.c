@@ -4,10 +4,37 @@
    metrics region without a lock. */
 #include "metrics.h"
 #include "shim.h"
+#include "http_log.h"
 #include "http_protocol.h"
 #include "mod_status.h"
 #include "apr_strings.h"
 #include <stdlib.h>
+
+APLOG_USE_MODULE(swsgi);
+
+/* WSGIMetrics Off: no region this generation, so that nothing is counted. The generation's
+   configuration pool puts it back on. */
+static int metrics_off;
+
+static apr_status_t metrics_on_again(void *unused)
+{
+    (void)unused;
+    metrics_off = 0;
+    return APR_SUCCESS;
+}
+
+const char *swsgi_set_metrics(cmd_parms *cmd, void *unused, int on)
+{
+    (void)unused;
+    metrics_off = !on;
+    apr_pool_cleanup_register(cmd->pool, NULL, metrics_on_again, apr_pool_cleanup_null);
+    return NULL;
+}
+
+int swsgi_metrics_wanted(void)
+{
+    return !metrics_off;
+}
 
 int swsgi_metrics_handler(request_rec *r)
 {
@@ -15,6 +42,10 @@ int swsgi_metrics_handler(request_rec *r)
         return DECLINED;
     if (r->method_number != M_GET)
         return HTTP_METHOD_NOT_ALLOWED;
+    if (!swsgi_metrics_region) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "swsgi: no metrics to serve: WSGIMetrics is Off");
+        return HTTP_NOT_FOUND;
+    }
     const char *accept = apr_table_get(r->headers_in, "Accept");
     int openmetrics = accept && strstr(accept, "application/openmetrics-text") != NULL;
     size_t length;

@@ -19,7 +19,8 @@ static const char *const exit_names[SWSGI_EXIT_REASONS] = {
 };
 static const char *const phase_metric[SWSGI_PHASES] = {
     "swsgi_request_duration_seconds", "swsgi_request_body_read_seconds", "swsgi_response_write_seconds",
-    "swsgi_application_duration_seconds", "swsgi_queue_wait_seconds", "swsgi_daemon_handoff_seconds"
+    "swsgi_application_duration_seconds", "swsgi_queue_wait_seconds", "swsgi_daemon_handoff_seconds",
+    "swsgi_gil_wait_seconds"
 };
 static const char *const phase_help[SWSGI_PHASES] = {
     "Time from the Apache child's handler taking a request to its response's end.",
@@ -27,7 +28,8 @@ static const char *const phase_help[SWSGI_PHASES] = {
     "Time spent writing responses to clients.",
     "Time the process running the app spent on a request (a busy worker thread).",
     "Time a request waited in a daemon process, once read, for a free worker thread.",
-    "Time from the Apache child handing a request to its daemon group to a daemon process having read it."
+    "Time from the Apache child handing a request to its daemon group to a daemon process having read it.",
+    "Time a request's thread waited to take the GIL, over the whole request."
 };
 
 struct out {
@@ -36,6 +38,7 @@ struct out {
     int failed;
     int openmetrics;
     char groups[SWSGI_GROUPS][2 * SWSGI_GROUP_NAME + 1];  /* the label values, escaped */
+    char applications[SWSGI_APP_GROUPS][2 * SWSGI_GROUP_NAME + 1];
 };
 
 static void put(struct out *o, const char *format, ...) __attribute__((format(printf, 2, 3)));
@@ -109,26 +112,34 @@ static int own_group(const struct swsgi_slot *s)
     return is_kind(s, SLOT_DAEMON) ? s->group : 0;
 }
 
+/* One histogram's series from its (not cumulative) buckets; labels go before le. */
+static void buckets(struct out *o, const char *name, const char *labels, const uint64_t *bucket, uint64_t sum)
+{
+    uint64_t total = 0;
+    for (int b = 0; b < SWSGI_BUCKETS; b++) {
+        total += bucket[b];
+        put(o, "%s_bucket{%s,le=\"%s\"} %" PRIu64 "\n", name, labels, swsgi_bucket_labels[b], total);
+    }
+    put(o, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", name, labels, sum / 1e6, name, labels, total);
+}
+
+static void add_histogram(uint64_t *bucket, uint64_t *sum, struct swsgi_histogram *h)
+{
+    for (int b = 0; b < SWSGI_BUCKETS; b++)
+        bucket[b] += load(&h->bucket[b]);
+    *sum += load(&h->sum_us);
+}
+
 static void histogram(struct out *o, int phase, int groups, int slots)
 {
     family(o, phase_metric[phase], "histogram", phase_help[phase]);
     for (int g = 0; g < groups; g++) {
         uint64_t bucket[SWSGI_BUCKETS] = { 0 }, sum = 0;
-        for (int i = 0; i < slots; i++) {
-            struct swsgi_histogram *h = &swsgi_metrics_region->slots[i].blocks[g].phase[phase];
-            for (int b = 0; b < SWSGI_BUCKETS; b++)
-                bucket[b] += load(&h->bucket[b]);
-            sum += load(&h->sum_us);
-        }
-        const char *name = phase_metric[phase], *group = group_label(o, g);
-        uint64_t total = 0;
-        for (int b = 0; b < SWSGI_BUCKETS; b++) {
-            total += bucket[b];
-            put(o, "%s_bucket{group=\"%s\",le=\"%s\"} %" PRIu64 "\n", name, group,
-                       swsgi_bucket_labels[b], total);
-        }
-        put(o, "%s_sum{group=\"%s\"} %.6f\n%s_count{group=\"%s\"} %" PRIu64 "\n",
-                   name, group, sum / 1e6, name, group, total);
+        for (int i = 0; i < slots; i++)
+            add_histogram(bucket, &sum, &swsgi_metrics_region->slots[i].blocks[g].phase[phase]);
+        char labels[3 * SWSGI_GROUP_NAME];
+        snprintf(labels, sizeof labels, "group=\"%s\"", group_label(o, g));
+        buckets(o, phase_metric[phase], labels, bucket, sum);
     }
 }
 
@@ -195,7 +206,8 @@ static int proc_stat(int pid, double *cpu, double *rss)
     return 1;
 }
 
-static void processes(struct out *o)
+/* Each daemon process, and each Apache child (group "(embedded)", numbered by its slot). */
+static void processes(struct out *o, int slots)
 {
     static const char *const names[] = {
         "swsgi_process_requests_total", "swsgi_process_busy_threads", "swsgi_process_threads",
@@ -203,21 +215,21 @@ static void processes(struct out *o)
     };
     static const char *const types[] = { "counter", "gauge", "gauge", "gauge", "counter", "gauge" };
     static const char *const helps[] = {
-        "Requests this daemon process slot ran, over all its processes.",
-        "Worker threads of the daemon process running a request now.",
-        "Worker threads of the daemon process.",
-        "When the daemon process started, in seconds since the epoch.",
-        "CPU time (user and system) of the daemon process.",
-        "Resident memory of the daemon process."
+        "Requests the gateway of this process slot ran, over all its processes.",
+        "Threads of the process running a request in its gateway now.",
+        "Worker threads of the daemon process, or the Apache child's threads.",
+        "When the process started, in seconds since the epoch.",
+        "CPU time (user and system) of the process.",
+        "Resident memory of the process."
     };
     for (int m = 0; m < 6; m++) {
         family(o, names[m], types[m], helps[m]);
         int number[SWSGI_GROUPS] = { 0 };
-        for (int i = 0; i < SWSGI_DAEMON_SLOTS; i++) {
+        for (int i = 0; i < slots; i++) {
             struct swsgi_slot *s = &swsgi_metrics_region->slots[i];
-            if (!is_kind(s, SLOT_DAEMON))
+            if (!is_kind(s, SLOT_DAEMON) && !is_kind(s, SLOT_CHILD))
                 continue;
-            int process = number[s->group]++;
+            int process = number[own_group(s)]++;
             int pid = atomic_load(&s->pid);
             double value, cpu = 0, rss = 0;
             if (m >= 1 && !pid)
@@ -232,7 +244,7 @@ static void processes(struct out *o)
             case 4: value = cpu; break;
             default: value = rss; break;
             }
-            put(o, "%s{group=\"%s\",process=\"%d\"} %.6f\n", names[m], group_label(o, s->group), process, value);
+            put(o, "%s{group=\"%s\",process=\"%d\"} %.6f\n", names[m], group_label(o, own_group(s)), process, value);
         }
     }
 }
@@ -262,12 +274,20 @@ static void lifecycle(struct out *o, int groups)
 static void gauges(struct out *o, int groups, int slots)
 {
     int64_t in_flight = 0, busy[SWSGI_GROUPS] = { 0 }, threads[SWSGI_GROUPS] = { 0 };
+    int64_t queued[SWSGI_GROUPS] = { 0 }, handoff[SWSGI_GROUPS] = { 0 };
     for (int i = 0; i < slots; i++) {
         struct swsgi_slot *s = &swsgi_metrics_region->slots[i];
         if (!live(s))
             continue;
-        if (is_kind(s, SLOT_CHILD))
+        if (is_kind(s, SLOT_CHILD)) {
             in_flight += atomic_load(&s->in_flight);
+            for (int g = 1; g < groups; g++)
+                handoff[g] += atomic_load(&s->blocks[g].handed);
+        }
+        if (is_kind(s, SLOT_DAEMON)) {
+            queued[s->group] += atomic_load(&s->queued);
+            handoff[s->group] -= atomic_load(&s->queued) + atomic_load(&s->held);
+        }
         if (is_kind(s, SLOT_DAEMON) || is_kind(s, SLOT_CHILD)) {
             busy[own_group(s)] += atomic_load(&s->busy);
             threads[own_group(s)] += s->threads;
@@ -278,9 +298,62 @@ static void gauges(struct out *o, int groups, int slots)
     family(o, "swsgi_busy_threads", "gauge", "Threads running a WSGI request now.");
     for (int g = 0; g < groups; g++)
         put(o, "swsgi_busy_threads{group=\"%s\"} %" PRId64 "\n", group_label(o, g), busy[g]);
+    family(o, "swsgi_daemon_queued_requests", "gauge", "Requests a daemon process has read that wait for a worker thread.");
+    for (int g = 1; g < groups; g++)
+        put(o, "swsgi_daemon_queued_requests{group=\"%s\"} %" PRId64 "\n", group_label(o, g), queued[g]);
+    family(o, "swsgi_daemon_handoff_requests", "gauge", "Requests Apache children handed to a daemon group that no daemon process has read yet.");
+    for (int g = 1; g < groups; g++)
+        put(o, "swsgi_daemon_handoff_requests{group=\"%s\"} %" PRId64 "\n", group_label(o, g), handoff[g] > 0 ? handoff[g] : 0);
     family(o, "swsgi_threads", "gauge", "Threads that can run WSGI requests (daemon groups), or Apache's threads (embedded).");
     for (int g = 0; g < groups; g++)
         put(o, "swsgi_threads{group=\"%s\"} %" PRId64 "\n", group_label(o, g), threads[g]);
+}
+
+/* What the processes of each process group ran for each application group. */
+struct application_sums {
+    uint64_t requests[SWSGI_GROUPS][SWSGI_APP_GROUPS][SWSGI_CLASSES];
+    uint64_t bucket[SWSGI_GROUPS][SWSGI_APP_GROUPS][SWSGI_BUCKETS], sum[SWSGI_GROUPS][SWSGI_APP_GROUPS];
+};
+
+/* Series only for the pairs of process group and application group that ran a request. */
+static void applications(struct out *o, int groups, int slots)
+{
+    struct application_sums *t = calloc(1, sizeof *t);
+    if (!t) {
+        o->failed = 1;
+        return;
+    }
+    for (int i = 0; i < slots; i++) {
+        struct swsgi_slot *s = &swsgi_metrics_region->slots[i];
+        int g = own_group(s);
+        for (int a = 0; a < SWSGI_APP_GROUPS; a++) {
+            for (int c = 0; c < SWSGI_CLASSES; c++)
+                t->requests[g][a][c] += load(&s->application_requests[a][c]);
+            add_histogram(t->bucket[g][a], &t->sum[g][a], &s->applications[a]);
+        }
+    }
+    static const char requests[] = "swsgi_application_group_requests_total";
+    static const char duration[] = "swsgi_application_group_duration_seconds";
+    family(o, requests, "counter", "Requests the app of an application group answered, by status class.");
+    for (int g = 0; g < groups; g++)
+        for (int a = 0; a < SWSGI_APP_GROUPS; a++)
+            for (int c = 0; c < SWSGI_CLASSES; c++)
+                if (t->requests[g][a][c])
+                    put(o, "%s{group=\"%s\",application_group=\"%s\",status_class=\"%s\"} %" PRIu64 "\n", requests,
+                        group_label(o, g), o->applications[a], class_names[c], t->requests[g][a][c]);
+    family(o, duration, "histogram", "Time the process running the app spent on a request, by application group.");
+    for (int g = 0; g < groups; g++)
+        for (int a = 0; a < SWSGI_APP_GROUPS; a++) {
+            uint64_t count = 0;
+            for (int b = 0; b < SWSGI_BUCKETS; b++)
+                count += t->bucket[g][a][b];
+            if (!count)
+                continue;
+            char labels[6 * SWSGI_GROUP_NAME];
+            snprintf(labels, sizeof labels, "group=\"%s\",application_group=\"%s\"", group_label(o, g), o->applications[a]);
+            buckets(o, duration, labels, t->bucket[g][a], t->sum[g][a]);
+        }
+    free(t);
 }
 
 static void exposition(struct out *o)
@@ -296,8 +369,9 @@ static void exposition(struct out *o)
                   offsetof(struct swsgi_block, bytes_out), groups, slots);
     block_counters(o, "swsgi_daemon_errors_total", "Requests that could not be handed to or answered by a daemon group, by cause.",
                    "cause", error_names, SWSGI_DAEMON_ERRORS, offsetof(struct swsgi_block, errors), 1, groups, slots);
+    applications(o, groups, slots);
     gauges(o, groups, slots);
-    processes(o);
+    processes(o, slots);
     lifecycle(o, groups);
 }
 
@@ -305,9 +379,15 @@ char *swsgi_metrics_exposition(int openmetrics, size_t *length)
 {
     if (!swsgi_metrics_region)
         return NULL;
-    struct out o = { NULL, 0, 0, 0, openmetrics, { "(embedded)" } };
+    struct out o = { NULL, 0, 0, 0, openmetrics, { "(embedded)" }, { "" } };
     for (int g = 1; g < SWSGI_GROUPS; g++)
         escape(o.groups[g], swsgi_metrics_region->group_names[g]);
+    strcpy(o.applications[0], "(other)");
+    for (int a = 1; a < SWSGI_APP_GROUPS; a++) {
+        const char *name = swsgi_metrics_region->application_names[a];
+        if (atomic_load(&swsgi_metrics_region->application_state[a]) == 2)
+            escape(o.applications[a], *name ? name : "%{GLOBAL}");
+    }
     exposition(&o);
     if (openmetrics)
         put(&o, "# EOF\n");

@@ -129,7 +129,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
        is gone. */
     int children = 1;
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &children);
-    swsgi_metrics_create(2 * children + 1);
+    swsgi_metrics_create(swsgi_metrics_wanted(), 2 * children + 1);
     apr_pool_cleanup_register(pconf, NULL, daemons_stop, apr_pool_cleanup_null);
     swsgi_daemons_start(ap_runtime_dir_relative(pconf, "wsgi"), ap_unixd_config.user_id,
                         ap_unixd_config.group_id, (unsigned)apr_time_sec(s->timeout), daemon_spawned);

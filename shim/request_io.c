@@ -14,9 +14,10 @@ APLOG_USE_MODULE(swsgi);
 static long read_body(void *vctx, char *buf, size_t len)
 {
     swsgi_rctx *ctx = vctx;
-    uint64_t start = swsgi_monotonic_us();
+    uint64_t start = swsgi_request_clock();
     long got = ap_get_client_block(ctx->r, buf, len);
-    ctx->times.read_us += swsgi_monotonic_us() - start;
+    if (start)
+        ctx->times.read_us += swsgi_monotonic_us() - start;
     if (got > 0)
         ctx->times.bytes_in += (uint64_t)got;
     return got;
@@ -46,9 +47,10 @@ static int start(void *ctx, const char *status_line, size_t count,
 
 static int pass(swsgi_rctx *ctx)
 {
-    uint64_t start = swsgi_monotonic_us();
+    uint64_t start = swsgi_request_clock();
     apr_status_t rv = ap_pass_brigade(ctx->r->output_filters, ctx->bb);
-    ctx->times.write_us += swsgi_monotonic_us() - start;
+    if (start)
+        ctx->times.write_us += swsgi_monotonic_us() - start;
     apr_brigade_cleanup(ctx->bb);
     return rv == APR_SUCCESS && !ctx->r->connection->aborted ? 0 : -1;
 }

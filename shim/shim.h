@@ -70,14 +70,21 @@ void swsgi_exit_unwatch_in_child(void);
 
 /* metrics.c: the region of this generation (parent, post_config), an Apache child's slot,
    and what the handler records of each request. */
-void swsgi_metrics_create(int child_slots);
+void swsgi_metrics_create(int on, int child_slots);
 void swsgi_metrics_child_start(int threads);
 void swsgi_metrics_child_exit(void);
 void swsgi_metrics_request_begin(void);
 void swsgi_metrics_request_end(const struct swsgi_request_times *times);
 uint64_t swsgi_monotonic_us(void);
-/* metrics_apache.c: the handler of SetHandler swsgi-metrics, and the daemon processes in
-   mod_status's page. */
+/* The clock of a request's phases in the Apache child: 0 when neither the metrics nor
+   WSGISlowRequests need it. */
+uint64_t swsgi_request_clock(void);
+/* metrics_apache.c: WSGIMetrics On|Off, the handler of SetHandler swsgi-metrics, and the
+   daemon processes in mod_status's page. */
+const char *swsgi_set_metrics(cmd_parms *cmd, void *unused, int on);
+int swsgi_metrics_wanted(void);
+#define SWSGI_METRICS_DIRECTIVE AP_INIT_FLAG("WSGIMetrics", swsgi_set_metrics, NULL, RSRC_CONF, \
+    "On or Off: count requests for the swsgi-metrics handler, mod_status and the mod_wsgi module (On)")
 int swsgi_metrics_handler(request_rec *r);
 void swsgi_metrics_status_register(void);
 /* slow_requests.c: WSGISlowRequests, and the log line of a request slower than it. */

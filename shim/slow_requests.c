@@ -30,6 +30,11 @@ const char *swsgi_set_slow_requests(cmd_parms *cmd, void *unused, const char *ar
     return NULL;
 }
 
+uint64_t swsgi_request_clock(void)
+{
+    return threshold_us ? swsgi_monotonic_us() : swsgi_metrics_clock();
+}
+
 void swsgi_slow_request_check(request_rec *r, const struct swsgi_request_times *t)
 {
     if (!threshold_us || t->total_us <= threshold_us)

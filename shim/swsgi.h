@@ -149,9 +149,10 @@ int swsgi_signal_pipe(const int *signals, int count);
 /* Groups: 0 is embedded mode, 1 + i daemon group i. The timed phases of a request, each a
    histogram: the whole request, reading its body from the client and writing the response to
    it (in the Apache child); the gateway running the app; in a daemon group, the hand-off from
-   the Apache child until the daemon has read the request, and its wait there for a worker. */
+   the Apache child until the daemon has read the request, and its wait there for a worker;
+   and the time the gateway's thread waited to take the GIL, over the whole request. */
 enum swsgi_phase { SWSGI_PHASE_TOTAL, SWSGI_PHASE_READ, SWSGI_PHASE_WRITE, SWSGI_PHASE_APP, SWSGI_PHASE_QUEUE,
-                   SWSGI_PHASE_HANDOFF, SWSGI_PHASES };
+                   SWSGI_PHASE_HANDOFF, SWSGI_PHASE_GIL, SWSGI_PHASES };
 /* Why a request could not be handed to its daemon group. */
 enum swsgi_daemon_error { SWSGI_ERROR_CONNECT, SWSGI_ERROR_RESTARTING, SWSGI_ERROR_LOST, SWSGI_ERROR_TIMEOUT,
                           SWSGI_ERROR_QUEUE_TIMEOUT, SWSGI_DAEMON_ERRORS };
@@ -172,9 +173,21 @@ void swsgi_metrics_daemon_stopping(int reason);
 void swsgi_metrics_daemon_died(int slot, int wait_status);
 /* Any process: one duration of a phase, for a group. */
 void swsgi_metrics_time(int group, int phase, uint64_t microseconds);
-/* The gateway of this process starts running a request; ends it after microseconds. */
+/* The gateway of this process starts running a request; ends it after microseconds, for the
+   application group entry `application` (below), with the status it answered (0: none). */
 void swsgi_metrics_gateway_begin(void);
-void swsgi_metrics_gateway_end(uint64_t microseconds);
+void swsgi_metrics_gateway_end(int application, int status, uint64_t microseconds);
+/* The metrics entry of an application group, looked up once per interpreter: bounded, so a
+   group past the last shares entry 0. */
+int swsgi_metrics_application_group(const char *name);
+/* Around taking the GIL in a request's thread: the clock before (0 with metrics off), given
+   back once it is taken; the waits add up to the request's. */
+uint64_t swsgi_metrics_clock(void);
+void swsgi_metrics_gil_taken(uint64_t since);
+/* A daemon: its requests read and waiting for a worker, and those its workers hold. */
+void swsgi_metrics_daemon_queue(int queued, int held);
+/* Apache child: a request handed to daemon group `group` (change 1) is answered (-1). */
+void swsgi_metrics_handed(int group, int change);
 /* A daemon's worker thread (1..) starts running request ("GET /uri"), or ends it. */
 void swsgi_metrics_worker_begin(int thread, const char *request);
 void swsgi_metrics_worker_end(int thread);

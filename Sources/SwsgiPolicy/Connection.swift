@@ -48,7 +48,7 @@ public enum Decision<Link> {
     /// The kernel's backstop (SIGALRM) should the loop ever be stuck past its deadline.
     case alarm(seconds: Int)
     /// The process is stopping (to be restarted, or for good); log the reason.
-    case stopping(reason: String)
+    case stopping(reason: StopReason)
     /// Close a connection, already out of the registry. farewell: the close is planned, so
     /// the client is told that a request it may have sent meanwhile was not started.
     case close(Int32, Link, farewell: Bool)
@@ -61,7 +61,7 @@ public enum Decision<Link> {
     /// and cut its connection.
     case timeOut(Int32, Link)
     /// Run the atexit functions within that many seconds, then exit.
-    case exit(reason: String, exitFunctionsWithin: Int)
+    case exit(reason: StopReason, exitFunctionsWithin: Int)
 }
 
 extension Decision: Equatable where Link: Equatable {}

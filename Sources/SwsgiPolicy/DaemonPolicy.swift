@@ -38,7 +38,7 @@ public struct DaemonPolicy<Link> {
     /// are finishing gracefully, then exit; by this instant at the latest.
     private var drainDeadline: Milliseconds?
     /// Stopping: no new requests; the running ones may finish until the deadline.
-    public private(set) var stop: (reason: String, deadline: Milliseconds)?
+    public private(set) var stop: (reason: StopReason, deadline: Milliseconds)?
 
     public init(limits: Limits, now: Milliseconds) {
         self.limits = limits
@@ -47,6 +47,9 @@ public struct DaemonPolicy<Link> {
     }
 
     // MARK: what the server asks
+
+    /// Requests arrived whole that wait for a worker.
+    public var queued: Int { queue.count }
 
     /// Workers not busy and not spoken for by a queued or fresh connection.
     public var freeWorkers: Int { limits.threads - inFlight - queue.count - fresh }
@@ -101,7 +104,7 @@ public struct DaemonPolicy<Link> {
         requestsStarted += 1
         var decisions: [Decision<Link>] = []
         if limits.maximumRequests > 0, requestsStarted >= limits.maximumRequests {
-            beginStop("it reached its maximum-requests of \(limits.maximumRequests)", within: limits.gracefulTimeout, at: now, &decisions)
+            beginStop(.maximumRequests(limits.maximumRequests), within: limits.gracefulTimeout, at: now, &decisions)
         }
         return (id, connection.link, decisions)
     }
@@ -130,7 +133,7 @@ public struct DaemonPolicy<Link> {
         lastActivity = now
         timingThemselves.remove(id)
         var decisions: [Decision<Link>] = []
-        if restartNeeded { beginStop("its WSGI script changed", within: limits.gracefulTimeout, at: now, &decisions) }
+        if restartNeeded { beginStop(.scriptChanged, within: limits.gracefulTimeout, at: now, &decisions) }
         if !reusable || connection.phase == .overdue || stop != nil {
             _ = remove(id)
             decisions.append(.close(id, connection.link, farewell: reusable && connection.phase != .overdue))
@@ -153,7 +156,7 @@ public struct DaemonPolicy<Link> {
             decisions.append(.alarm(seconds: within + 1))
         } else if signals.contains(.restart) {
             let within = limits.evictionTimeout > 0 ? limits.evictionTimeout : limits.gracefulTimeout
-            beginStop("it was told to restart", within: within, at: now, &decisions)
+            beginStop(.restart, within: within, at: now, &decisions)
         }
         return decisions
     }
@@ -186,21 +189,21 @@ public struct DaemonPolicy<Link> {
             for id in overdue.sorted() {
                 move(id, to: .overdue)
                 decisions.append(.timeOut(id, connections[id]!.link))
-                beginStop("request-timeout", within: limits.gracefulTimeout, at: now, &decisions)
+                beginStop(.requestTimeout, within: limits.gracefulTimeout, at: now, &decisions)
             }
         }
         if limits.inactivityTimeout > 0, inFlight == 0, now - lastActivity >= limits.inactivityTimeout * 1000 {
-            beginStop("inactivity-timeout of \(limits.inactivityTimeout) s", within: 0, at: now, &decisions)
+            beginStop(.inactivityTimeout(seconds: limits.inactivityTimeout), within: 0, at: now, &decisions)
         }
         if limits.startupTimeout > 0, let failed = loadFailedSince, now - failed >= limits.startupTimeout * 1000 {
-            beginStop("startup-timeout of \(limits.startupTimeout) s passed before a WSGI script loaded", within: 0, at: now, &decisions)
+            beginStop(.startupTimeout(seconds: limits.startupTimeout), within: 0, at: now, &decisions)
         }
         if limits.restartInterval > 0, now - started >= limits.restartInterval * 1000 {
-            beginStop("restart-interval of \(limits.restartInterval) s", within: limits.gracefulTimeout, at: now, &decisions)
+            beginStop(.restartInterval(seconds: limits.restartInterval), within: limits.gracefulTimeout, at: now, &decisions)
         }
         if let drain = drainDeadline, stop == nil,
            now >= drain || (inFlight == 0 && queue.isEmpty && now - lastActivity >= Self.quietBeforeExit) {
-            beginStop("it was told to stop", within: 0, at: now, &decisions)
+            beginStop(.shutdown, within: 0, at: now, &decisions)
         }
         // Overdue requests hold no exit back: their workers may never come back.
         if let stop, now >= stop.deadline || !connections.values.contains(where: { Self.isRunning($0.phase) }) {
@@ -225,7 +228,7 @@ public struct DaemonPolicy<Link> {
     /// No new connections or requests; the running ones may finish until the deadline. Idle
     /// and queued connections are closed: their clients retry on a new one, which the
     /// restarted process (or a sibling) accepts.
-    private mutating func beginStop(_ reason: String, within seconds: Int, at now: Milliseconds, _ decisions: inout [Decision<Link>]) {
+    private mutating func beginStop(_ reason: StopReason, within seconds: Int, at now: Milliseconds, _ decisions: inout [Decision<Link>]) {
         guard stop == nil else { return }
         stop = (reason, now + max(seconds * 1000, Self.stopGrace))
         decisions.append(.stopping(reason: reason))

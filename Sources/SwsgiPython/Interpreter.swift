@@ -10,6 +10,8 @@ import SwsgiHTTP
 package final class Interpreter {
     let index: Int
     package let name: String
+    /// The metrics' entry of its application group.
+    package let metricsEntry: Int32
     let state: OpaquePointer
     /// The type of the request handles of this interpreter (`RequestHandle`).
     let handleType: PyPtr
@@ -70,6 +72,7 @@ package final class Interpreter {
         // Kept for the interpreter's life, which is the process's.
         self.index = index
         self.name = name
+        metricsEntry = swsgi_metrics_application_group(name)
         self.state = PyInterpreterState_Get()
         self.handleType = PyRef(borrowing: handleType).take()
         // Kept for the interpreter's life too, whatever becomes of the support module.

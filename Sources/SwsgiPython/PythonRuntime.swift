@@ -143,7 +143,7 @@ package enum PythonRuntime {
     /// nil, holding no GIL, when it could not be created.
     package static func enter(group: String) -> Interpreter? {
         guard let interpreter = threadStates.interpreter(named: group, orFind: findOrCreate) else { return nil }
-        PyEval_RestoreThread(threadStates.state(for: interpreter))
+        takeGIL(threadStates.state(for: interpreter))
         return interpreter
     }
 

@@ -288,8 +288,8 @@ def _process_metrics():
 
 def _server_metrics():
     """The server's metrics, the numbers the swsgi-metrics endpoint gives: 'metrics' maps
-    each sample name to its [(labels, value)]; 'processes' lists the daemon processes. None
-    outside Apache's processes."""
+    each sample name to its [(labels, value)]; 'processes' lists the daemon processes and the
+    Apache children (process_group '(embedded)'). None outside Apache's processes."""
     import re, time
     text = _swsgi.metrics()
     if text is None:

@@ -24,11 +24,11 @@ extension Policy {
     func phase(_ id: Int32) -> Phase? { connections[id]?.phase }
 }
 
-func exits(_ decisions: [Decision<String>]) -> [String] {
+func exits(_ decisions: [Decision<String>]) -> [StopReason] {
     decisions.compactMap { if case .exit(let reason, _) = $0 { reason } else { nil } }
 }
 
-func stops(_ decisions: [Decision<String>]) -> [String] {
+func stops(_ decisions: [Decision<String>]) -> [StopReason] {
     decisions.compactMap { if case .stopping(let reason) = $0 { reason } else { nil } }
 }
 
@@ -87,8 +87,8 @@ final class RequestTimeoutTests: XCTestCase {
         policy.idle(2, at: 100)
         XCTAssertEqual(policy.tick(at: 5099), [])
         let decisions = policy.tick(at: 5100)
-        XCTAssertEqual(decisions, [.timeOut(1, "c1"), .stopping(reason: "request-timeout"), .stopAccepting,
-                                   .close(2, "c2", farewell: true), .exit(reason: "request-timeout", exitFunctionsWithin: 5)])
+        XCTAssertEqual(decisions, [.timeOut(1, "c1"), .stopping(reason: .requestTimeout), .stopAccepting,
+                                   .close(2, "c2", farewell: true), .exit(reason: .requestTimeout, exitFunctionsWithin: 5)])
         XCTAssertEqual(policy.phase(1), .overdue)
         XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 6000), [.close(1, "c1", farewell: false)],
                        "an aborted connection is never reused")
@@ -103,26 +103,26 @@ final class RequestTimeoutTests: XCTestCase {
         XCTAssertEqual(policy.readable(1), "c1")
         policy.requestArrived(1)
         XCTAssertEqual(policy.take(at: 70000)?.id, 1)
-        XCTAssertEqual(stops(policy.tick(at: 75000)), ["request-timeout"], "the next request on the connection is timed again")
+        XCTAssertEqual(stops(policy.tick(at: 75000)), [.requestTimeout], "the next request on the connection is timed again")
     }
 
     func testEveryRequestPastItIsAbortedAndTheProcessExitsWhenNoneIsLeftRunning() {
         var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
         policy.run(1, at: 0)
         policy.run(2, at: 3000)
-        XCTAssertEqual(stops(policy.tick(at: 5000)), ["request-timeout"])
+        XCTAssertEqual(stops(policy.tick(at: 5000)), [.requestTimeout])
         XCTAssertEqual(policy.phase(2), .running(since: 3000))
         XCTAssertEqual(policy.tick(at: 7999), [])
-        XCTAssertEqual(policy.tick(at: 8000), [.timeOut(2, "c2"), .exit(reason: "request-timeout", exitFunctionsWithin: 5)])
+        XCTAssertEqual(policy.tick(at: 8000), [.timeOut(2, "c2"), .exit(reason: .requestTimeout, exitFunctionsWithin: 5)])
     }
 
     func testOtherRunningRequestsMayFinishWithinGracefulTimeout() {
         var policy = Policy(limits: Limits(threads: 2, requestTimeout: 5, gracefulTimeout: 2), now: 0)
         policy.run(1, at: 0)
         policy.run(2, at: 4000)
-        XCTAssertEqual(stops(policy.tick(at: 5000)), ["request-timeout"])
+        XCTAssertEqual(stops(policy.tick(at: 5000)), [.requestTimeout])
         XCTAssertEqual(policy.tick(at: 6999), [])
-        XCTAssertEqual(exits(policy.tick(at: 7000)), ["request-timeout"])
+        XCTAssertEqual(exits(policy.tick(at: 7000)), [.requestTimeout])
     }
 
     func testAFinishedRequestIsNotTimedOut() {
@@ -156,8 +156,8 @@ final class InterruptTimeoutTests: XCTestCase {
         policy.idle(2, at: 0)
         XCTAssertEqual(policy.tick(at: 5000), [.interrupt(1, "c1")])
         XCTAssertEqual(policy.tick(at: 7999), [])
-        XCTAssertEqual(policy.tick(at: 8000), [.timeOut(1, "c1"), .stopping(reason: "request-timeout"), .stopAccepting,
-                                               .close(2, "c2", farewell: true), .exit(reason: "request-timeout", exitFunctionsWithin: 5)])
+        XCTAssertEqual(policy.tick(at: 8000), [.timeOut(1, "c1"), .stopping(reason: .requestTimeout), .stopAccepting,
+                                               .close(2, "c2", farewell: true), .exit(reason: .requestTimeout, exitFunctionsWithin: 5)])
         XCTAssertEqual(policy.phase(1), .overdue)
     }
 
@@ -169,7 +169,7 @@ final class InterruptTimeoutTests: XCTestCase {
         XCTAssertEqual(policy.tick(at: 7000), [.interrupt(2, "c2")])
         XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 7500), [.resume(1, "c1")])
         XCTAssertEqual(policy.tick(at: 9999), [])
-        XCTAssertEqual(stops(policy.tick(at: 10000)), ["request-timeout"])
+        XCTAssertEqual(stops(policy.tick(at: 10000)), [.requestTimeout])
     }
 
     func testAnInterruptedRequestHoldsAStopBackUntilItsInterruptTimeout() {
@@ -180,7 +180,7 @@ final class InterruptTimeoutTests: XCTestCase {
         XCTAssertEqual(policy.finished(2, reusable: true, restartNeeded: false, at: 5100),
                        [.close(2, "c2", farewell: true)], "maximum-requests began a stop")
         XCTAssertEqual(exits(policy.tick(at: 7999)), [], "the interrupted request may still unwind")
-        XCTAssertEqual(exits(policy.tick(at: 8000)), ["it reached its maximum-requests of 2"],
+        XCTAssertEqual(exits(policy.tick(at: 8000)), [.maximumRequests(2)],
                        "once overdue it holds nothing back")
     }
 }
@@ -190,9 +190,9 @@ final class InactivityTimeoutTests: XCTestCase {
         var policy = Policy(limits: Limits(inactivityTimeout: 10, gracefulTimeout: 15, shutdownTimeout: 5), now: 1000)
         policy.idle(4, at: 1000)
         XCTAssertEqual(policy.tick(at: 10999), [])
-        XCTAssertEqual(policy.tick(at: 11000), [.stopping(reason: "inactivity-timeout of 10 s"), .stopAccepting,
+        XCTAssertEqual(policy.tick(at: 11000), [.stopping(reason: .inactivityTimeout(seconds: 10)), .stopAccepting,
                                                 .close(4, "c4", farewell: true),
-                                                .exit(reason: "inactivity-timeout of 10 s", exitFunctionsWithin: 5)])
+                                                .exit(reason: .inactivityTimeout(seconds: 10), exitFunctionsWithin: 5)])
     }
 
     func testARequestFinishingJustBeforeTheDeadlineStartsItAgain() {
@@ -201,7 +201,7 @@ final class InactivityTimeoutTests: XCTestCase {
         _ = policy.finished(1, reusable: true, restartNeeded: false, at: 9999)
         XCTAssertEqual(policy.tick(at: 10000), [])
         XCTAssertEqual(policy.tick(at: 19998), [])
-        XCTAssertEqual(stops(policy.tick(at: 19999)), ["inactivity-timeout of 10 s"])
+        XCTAssertEqual(stops(policy.tick(at: 19999)), [.inactivityTimeout(seconds: 10)])
     }
 
     func testARunningRequestIsActivity() {
@@ -210,7 +210,7 @@ final class InactivityTimeoutTests: XCTestCase {
         XCTAssertEqual(policy.tick(at: 50000), [])
         _ = policy.finished(1, reusable: true, restartNeeded: false, at: 50000)
         XCTAssertEqual(policy.tick(at: 59999), [])
-        XCTAssertEqual(stops(policy.tick(at: 60000)), ["inactivity-timeout of 10 s"])
+        XCTAssertEqual(stops(policy.tick(at: 60000)), [.inactivityTimeout(seconds: 10)])
     }
 }
 
@@ -219,11 +219,11 @@ final class RestartTests: XCTestCase {
         var policy = Policy(limits: Limits(threads: 2, gracefulTimeout: 15, evictionTimeout: 3, shutdownTimeout: 5), now: 0)
         policy.run(1, at: 500)
         policy.idle(2, at: 500)
-        XCTAssertEqual(policy.received([.restart], at: 1000), [.stopping(reason: "it was told to restart"), .stopAccepting,
+        XCTAssertEqual(policy.received([.restart], at: 1000), [.stopping(reason: .restart), .stopAccepting,
                                                              .close(2, "c2", farewell: true)])
         XCTAssertFalse(policy.wantsConnections)
         XCTAssertEqual(policy.tick(at: 3999), [])
-        XCTAssertEqual(policy.tick(at: 4000), [.exit(reason: "it was told to restart", exitFunctionsWithin: 5)])
+        XCTAssertEqual(policy.tick(at: 4000), [.exit(reason: .restart, exitFunctionsWithin: 5)])
     }
 
     func testSIGUSR1WithoutEvictionTimeoutWaitsNoLongerThanTheRequests() {
@@ -232,23 +232,23 @@ final class RestartTests: XCTestCase {
         _ = policy.received([.restart], at: 1000)
         XCTAssertEqual(policy.tick(at: 11999), [])
         XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 12000), [.close(1, "c1", farewell: true)])
-        XCTAssertEqual(exits(policy.tick(at: 12000)), ["it was told to restart"])
+        XCTAssertEqual(exits(policy.tick(at: 12000)), [.restart])
     }
 
     func testRestartIntervalWithABusyProcessWaitsForGracefulTimeout() {
         var policy = Policy(limits: Limits(gracefulTimeout: 15, restartInterval: 60), now: 0)
         policy.run(1, at: 59000)
         XCTAssertEqual(policy.tick(at: 59999), [])
-        XCTAssertEqual(stops(policy.tick(at: 60000)), ["restart-interval of 60 s"])
+        XCTAssertEqual(stops(policy.tick(at: 60000)), [.restartInterval(seconds: 60)])
         XCTAssertEqual(policy.tick(at: 74999), [])
-        XCTAssertEqual(exits(policy.tick(at: 75000)), ["restart-interval of 60 s"])
+        XCTAssertEqual(exits(policy.tick(at: 75000)), [.restartInterval(seconds: 60)])
     }
 
     func testRestartIntervalWithAnIdleProcessExitsAtOnce() {
         var policy = Policy(limits: Limits(gracefulTimeout: 15, restartInterval: 60), now: 0)
         policy.idle(1, at: 0)
         XCTAssertEqual(policy.tick(at: 59999), [])
-        XCTAssertEqual(exits(policy.tick(at: 60000)), ["restart-interval of 60 s"])
+        XCTAssertEqual(exits(policy.tick(at: 60000)), [.restartInterval(seconds: 60)])
         XCTAssertTrue(policy.connections.isEmpty)
     }
 
@@ -262,7 +262,7 @@ final class RestartTests: XCTestCase {
         policy.requestArrived(2)
         guard let last = policy.take(at: 50) else { return XCTFail("the second request must start") }
         XCTAssertEqual(last.id, 3)
-        XCTAssertEqual(stops(last.decisions), ["it reached its maximum-requests of 2"])
+        XCTAssertEqual(stops(last.decisions), [.maximumRequests(2)])
         XCTAssertTrue(last.decisions.contains(.close(2, "c2", farewell: true)), "a queued request is turned away unstarted")
         XCTAssertTrue(last.decisions.contains(.close(4, "c4", farewell: true)), "idle connections are told")
         XCTAssertNil(policy.take(at: 50), "nothing more is started")
@@ -270,7 +270,7 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(policy.tick(at: 300), [], "the last request may finish")
         XCTAssertEqual(policy.finished(3, reusable: true, restartNeeded: false, at: 400), [.close(3, "c3", farewell: true)])
         XCTAssertEqual(policy.served, 2)
-        XCTAssertEqual(exits(policy.tick(at: 400)), ["it reached its maximum-requests of 2"])
+        XCTAssertEqual(exits(policy.tick(at: 400)), [.maximumRequests(2)])
     }
 
     func testMaximumRequestsWithAStuckRequestExitsAtGracefulTimeout() {
@@ -279,7 +279,7 @@ final class RestartTests: XCTestCase {
         policy.run(2, at: 1000)
         _ = policy.finished(1, reusable: true, restartNeeded: false, at: 2000)
         XCTAssertEqual(policy.tick(at: 15999), [])
-        XCTAssertEqual(exits(policy.tick(at: 16000)), ["it reached its maximum-requests of 2"])
+        XCTAssertEqual(exits(policy.tick(at: 16000)), [.maximumRequests(2)])
     }
 
     func testAChangedScriptRestartsWithinGracefulTimeout() {
@@ -288,9 +288,9 @@ final class RestartTests: XCTestCase {
         policy.run(2, at: 0)
         // The request was turned away unstarted on its connection, which cannot be reused.
         XCTAssertEqual(policy.finished(1, reusable: false, restartNeeded: true, at: 100),
-                       [.stopping(reason: "its WSGI script changed"), .stopAccepting, .close(1, "c1", farewell: false)])
+                       [.stopping(reason: .scriptChanged), .stopAccepting, .close(1, "c1", farewell: false)])
         XCTAssertEqual(policy.tick(at: 15099), [])
-        XCTAssertEqual(exits(policy.tick(at: 15100)), ["its WSGI script changed"])
+        XCTAssertEqual(exits(policy.tick(at: 15100)), [.scriptChanged])
     }
 
     func testStartupTimeoutCountsFromTheFirstFailedLoad() {
@@ -298,7 +298,7 @@ final class RestartTests: XCTestCase {
         XCTAssertEqual(policy.tick(at: 100000), [], "no failed load, no startup-timeout")
         XCTAssertEqual(policy.tick(at: 104999, loadFailedSince: 100000), [])
         XCTAssertEqual(exits(policy.tick(at: 105000, loadFailedSince: 100000)),
-                       ["startup-timeout of 5 s passed before a WSGI script loaded"])
+                       [.startupTimeout(seconds: 5)])
     }
 }
 
@@ -317,9 +317,9 @@ final class DrainTests: XCTestCase {
         XCTAssertEqual(policy.take(at: 2500)?.id, 3)
         for id: Int32 in 1...3 { XCTAssertEqual(policy.finished(id, reusable: true, restartNeeded: false, at: 3000), [.resume(id, "c\(id)")]) }
         XCTAssertEqual(policy.tick(at: 3299), [])
-        XCTAssertEqual(policy.tick(at: 3300), [.stopping(reason: "it was told to stop"),
+        XCTAssertEqual(policy.tick(at: 3300), [.stopping(reason: .shutdown),
                                                .close(1, "c1", farewell: true), .close(2, "c2", farewell: true), .close(3, "c3", farewell: true),
-                                               .exit(reason: "it was told to stop", exitFunctionsWithin: 3)])
+                                               .exit(reason: .shutdown, exitFunctionsWithin: 3)])
     }
 
     func testTheShutdownTimeoutEndsADrainWithBusyWorkers() {
@@ -327,9 +327,9 @@ final class DrainTests: XCTestCase {
         policy.run(1, at: 0)
         _ = policy.received([.stop], at: 1000)
         XCTAssertEqual(policy.tick(at: 5999), [])
-        XCTAssertEqual(policy.tick(at: 6000), [.stopping(reason: "it was told to stop")])
+        XCTAssertEqual(policy.tick(at: 6000), [.stopping(reason: .shutdown)])
         XCTAssertEqual(policy.tick(at: 6199), [], "running requests may still end for stopGrace")
-        XCTAssertEqual(policy.tick(at: 6200), [.exit(reason: "it was told to stop", exitFunctionsWithin: 1)])
+        XCTAssertEqual(policy.tick(at: 6200), [.exit(reason: .shutdown, exitFunctionsWithin: 1)])
     }
 
     func testASecondSIGTERMDoesNotMoveTheDeadlineAndAStopOutranksARestart() {
@@ -338,9 +338,9 @@ final class DrainTests: XCTestCase {
         XCTAssertEqual(policy.received([.stop, .restart], at: 1000), [.stopAccepting, .alarm(seconds: 6)])
         XCTAssertNil(policy.stop)
         XCTAssertEqual(policy.received([.stop], at: 3000), [])
-        XCTAssertEqual(stops(policy.tick(at: 6000)), ["it was told to stop"])
+        XCTAssertEqual(stops(policy.tick(at: 6000)), [.shutdown])
         XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 6100), [.close(1, "c1", farewell: true)])
-        XCTAssertEqual(exits(policy.tick(at: 6100)), ["it was told to stop"], "no request left: at once")
+        XCTAssertEqual(exits(policy.tick(at: 6100)), [.shutdown], "no request left: at once")
     }
 
     func testARestartDuringADrainSharesTheShutdownTimeoutWithTheExitFunctions() {
@@ -349,7 +349,7 @@ final class DrainTests: XCTestCase {
         _ = policy.received([.stop], at: 0)
         _ = policy.received([.restart], at: 1000)
         XCTAssertEqual(policy.tick(at: 2999), [])
-        XCTAssertEqual(policy.tick(at: 3000), [.exit(reason: "it was told to restart", exitFunctionsWithin: 5)])
+        XCTAssertEqual(policy.tick(at: 3000), [.exit(reason: .restart, exitFunctionsWithin: 5)])
     }
 
     func testAZeroShutdownTimeoutStillDrainsForOneSecond() {
@@ -357,9 +357,9 @@ final class DrainTests: XCTestCase {
         policy.run(1, at: 0)
         XCTAssertEqual(policy.received([.stop], at: 0), [.stopAccepting, .alarm(seconds: 2)])
         XCTAssertEqual(policy.tick(at: 999), [])
-        XCTAssertEqual(stops(policy.tick(at: 1000)), ["it was told to stop"])
+        XCTAssertEqual(stops(policy.tick(at: 1000)), [.shutdown])
         XCTAssertEqual(policy.tick(at: 1199), [])
-        XCTAssertEqual(exits(policy.tick(at: 1200)), ["it was told to stop"])
+        XCTAssertEqual(exits(policy.tick(at: 1200)), [.shutdown])
     }
 }
 

@@ -94,11 +94,33 @@ def test_counts_add_up_over_children_and_daemons(apache_factory, prometheus_pyth
             assert value(samples, "swsgi_request_duration_seconds_bucket", group=label, le="+Inf") == total
         served = sum(value(samples, "swsgi_process_requests_total", group="d", process=n) for n in ("0", "1"))
         assert served == 120
+        # The Apache children: each a process of its own, with its CPU time and memory.
+        children = {dict(labels)["process"] for name, labels in samples
+                    if name == "swsgi_process_resident_memory_bytes" and dict(labels)["group"] == "(embedded)"}
+        assert len(children) == 2, children
+        assert sum(value(samples, "swsgi_process_requests_total", group="(embedded)", process=n) for n in children) == 90
+        for n in children:
+            assert value(samples, "swsgi_process_resident_memory_bytes", group="(embedded)", process=n) > 1 << 20
+            assert value(samples, "swsgi_process_cpu_seconds_total", group="(embedded)", process=n) > 0
+        # Every request the gateway ran waited for the GIL once or more, 0 s or longer.
+        assert value(samples, "swsgi_gil_wait_seconds_count", group="d") == 120
+        assert value(samples, "swsgi_gil_wait_seconds_count", group="(embedded)") == 90
+        # By application group: the default, %{RESOURCE}, is the host and the script's URL.
+        for group, prefix in (("d", "/d"), ("(embedded)", "/e")):
+            by_app = Counter()
+            for (name, labels), got in samples.items():
+                labels = dict(labels)
+                if name == "swsgi_application_group_requests_total" and labels["group"] == group:
+                    assert labels["application_group"].endswith("|" + prefix), labels
+                    by_app[labels["status_class"]] += got
+            assert by_app == {"2xx": 60 if group == "d" else 30, "4xx": 30, "5xx": 30}, (group, by_app)
         assert value(samples, "swsgi_queue_wait_seconds_count", group="d") == 120
         assert value(samples, "swsgi_daemon_handoff_seconds_count", group="d") == 120
         assert value(samples, "swsgi_threads", group="d") == 8
         assert value(samples, "swsgi_process_starts_total", group="d") == 2
         assert value(samples, "swsgi_requests_in_flight") == 0
+        assert value(samples, "swsgi_daemon_queued_requests", group="d") == 0
+        assert value(samples, "swsgi_daemon_handoff_requests", group="d") == 0
         assert value(samples, "swsgi_process_resident_memory_bytes", group="d", process="0") > 1 << 20
         # 30 requests slept 0.05 s each in the app of group d.
         assert value(samples, "swsgi_application_duration_seconds_sum", group="d") >= 1.5
@@ -227,6 +249,93 @@ def test_mod_wsgi_functions_give_the_same_numbers(apache_factory, prometheus_pyt
         expected = value(samples, "swsgi_requests_total", group="d", status_class=status_class)
         assert count == expected - (1 if status_class == "2xx" else 0), (status_class, count, expected)
     assert by_class["4xx"] == 1 and by_class["2xx"] >= 8
-    [process] = server["processes"]
+    [process] = [p for p in server["processes"] if p["process_group"] == "d"]
+    assert any(p["process_group"] == "(embedded)" for p in server["processes"])
     assert process["process_group"] == "d" and process["request_threads"] == 2
     assert process["request_count"] == value(samples, "swsgi_process_requests_total", group="d", process="0") - 1
+
+
+def test_application_groups_past_the_fifteenth_share_one_series(apache_factory, prometheus_python):
+    names = ["a%02d" % i for i in range(16)]
+    conf = "".join("WSGIScriptAlias /%s {apps}/metrics.wsgi application-group=%s\n" % (n, n) for n in names) + ENDPOINT
+    a = apache_factory(conf, mpm=dict(StartServers=1, ServerLimit=1))
+    for n in names:
+        assert a.get("/%s/ok" % n).status == 200
+        assert a.get("/%s/missing" % n).status == 404
+    samples = scrape(a, prometheus_python)
+    # Entries are taken as groups first run: the main interpreter's (Python's start) first,
+    # then a00 .. a13; a14 and a15 share "(other)".
+    for n in names[:14]:
+        for status_class in ("2xx", "4xx"):
+            assert value(samples, "swsgi_application_group_requests_total", group="(embedded)", application_group=n,
+                         status_class=status_class) == 1, (n, status_class)
+        assert value(samples, "swsgi_application_group_duration_seconds_count", group="(embedded)", application_group=n) == 2
+    assert value(samples, "swsgi_application_group_requests_total", group="(embedded)", application_group="(other)",
+                 status_class="2xx") == 2
+    assert not any(dict(labels).get("application_group") in names[14:] for _, labels in samples)
+
+
+def test_gil_wait_is_counted_where_threads_contend(apache_factory, prometheus_python):
+    a = apache_factory(APPS.split("\n")[1] + "\n" + ENDPOINT + "WSGIApplicationGroup %{GLOBAL}\n",
+                       mpm=dict(StartServers=1, ServerLimit=1, ThreadsPerChild=8, ThreadLimit=8, MaxRequestWorkers=8,
+                                MinSpareThreads=1, MaxSpareThreads=8))
+    assert a.get("/e/ok").status == 200
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(lambda _: a.get("/e/spin?0.3", timeout=30).status, range(4)))
+    assert statuses == [200] * 4
+    samples = scrape(a, prometheus_python)
+    assert value(samples, "swsgi_gil_wait_seconds_count", group="(embedded)") == 5
+    # Four threads running Python in one interpreter: each one that came later waited.
+    assert value(samples, "swsgi_gil_wait_seconds_sum", group="(embedded)") > 0
+
+
+def test_requests_waiting_for_a_busy_daemon_show_as_handed_off(apache_factory, prometheus_python):
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d threads=1\n" + APPS + ENDPOINT)
+    assert a.get("/d/ok").status == 200
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        slow = pool.submit(a.get, "/d/slow?3", timeout=30)
+        assert wait_until(lambda: value(scrape(a, prometheus_python), "swsgi_busy_threads", group="d") == 1, 10)
+        waiting = [pool.submit(a.get, "/d/ok", timeout=30) for _ in range(3)]
+        # The one worker is busy: the daemon reads none of them, they wait at its socket.
+        assert wait_until(lambda: value(scrape(a, prometheus_python), "swsgi_daemon_handoff_requests", group="d") == 3, 10)
+        samples = scrape(a, prometheus_python)
+        assert value(samples, "swsgi_daemon_queued_requests", group="d") == 0
+        assert slow.result().status == 200 and all(w.result().status == 200 for w in waiting)
+    samples = scrape(a, prometheus_python)
+    assert value(samples, "swsgi_daemon_handoff_requests", group="d") == 0
+    assert value(samples, "swsgi_daemon_queued_requests", group="d") == 0
+    assert value(samples, "swsgi_requests_total", group="d", status_class="2xx") == 5
+
+
+def test_exits_by_maximum_requests_and_restart_have_their_reasons(apache_factory, prometheus_python):
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIDaemonProcess d maximum-requests=3\n" + APPS + ENDPOINT)
+    pids = [int(a.get("/d/ok", timeout=30).body) for _ in range(7)]
+    assert len(set(pids)) == 3, pids
+
+    def exits(reason):
+        return value(scrape(a, prometheus_python), "swsgi_process_exits_total", group="d", reason=reason)
+    assert wait_until(lambda: exits("maximum_requests") == 2, 10)
+    os.kill(pids[-1], signal.SIGUSR1)
+    assert wait_until(lambda: exits("restart") == 1, 20)
+    samples = scrape(a, prometheus_python)
+    assert value(samples, "swsgi_process_starts_total", group="d") == 4
+    assert value(samples, "swsgi_process_exits_total", group="d", reason="signal") == 0
+    assert value(samples, "swsgi_process_exits_total", group="d", reason="other") == 0
+
+
+def test_metrics_off_counts_nothing_and_serves_no_endpoint(apache_factory):
+    a = apache_factory(SOCKET_DIRECTIVE + "WSGIMetrics Off\nWSGIDaemonProcess d\n" + APPS + ENDPOINT +
+                       "WSGIScriptAlias /api {apps}/metrics_api.wsgi process-group=d\n")
+    assert a.get("/d/ok").status == 200 and a.get("/e/ok").status == 200
+    mark = a.log_mark()
+    assert a.get("/metrics").status == 404
+    a.wait_log(mark, "WSGIMetrics is Off")
+    assert a.get_json("/api/server") is None
+    assert a.get_json("/api/request") is None
+
+
+@pytest.mark.parametrize("argument", ["maybe", "1"])
+def test_bad_metrics_switch_fails_configtest(apache_factory, argument):
+    a = apache_factory("WSGIMetrics %s\n" % argument, start=False)
+    rc, out = a.configtest()
+    assert rc != 0 and "WSGIMetrics" in out, out

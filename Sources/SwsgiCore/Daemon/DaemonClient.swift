@@ -33,6 +33,8 @@ enum DaemonClient {
         let handover = dispatch.asgi && facts.upgrade ? transport.handoverRefusal() ?? "" : nil
         let payload = environPayload(request, dispatch: dispatch, group: plan.config, asgiHeaders: dispatch.asgi ? transport.headers() : nil,
                                      handover: handover)
+        swsgi_metrics_handed(Int32(plan.index + 1), 1)
+        defer { swsgi_metrics_handed(Int32(plan.index + 1), -1) }
         // A daemon that stops says so on its connections (.rejected), and one that is gone
         // makes the send fail: in both cases the request was not started, so it is sent
         // again on a new connection (the pool may hold more of the stopping process's). Anything

@@ -154,9 +154,15 @@ final class DaemonServer {
             link.request = request
             link.arrived = epochMicroseconds()
             policy.requestArrived(fd)
+            publishQueue()
         } catch {
             if let link = policy.closed(fd) { drop(fd, link) }
         }
+    }
+
+    /// With work locked: the metrics' gauges of the requests here that no Apache child sees.
+    private func publishQueue() {
+        swsgi_metrics_daemon_queue(Int32(policy.queued), Int32(policy.inFlight))
     }
 
     /// With work locked: closes a connection the policy no longer has.
@@ -169,8 +175,8 @@ final class DaemonServer {
     /// With work locked: carries out the policy's decisions; an exit is returned, for the
     /// caller to make without the lock.
     @discardableResult
-    private func execute(_ decisions: [Decision<Link>]) -> (reason: String, within: Int)? {
-        var exit: (reason: String, within: Int)?
+    private func execute(_ decisions: [Decision<Link>]) -> (reason: StopReason, within: Int)? {
+        var exit: (reason: StopReason, within: Int)?
         for decision in decisions {
             switch decision {
             case .stopAccepting:
@@ -180,7 +186,7 @@ final class DaemonServer {
                 alarm(UInt32(seconds))
             case .stopping(let reason):
                 Apache.log(nil, SWSGI_LOG_INFO, "swsgi: daemon process \(getpid()) of group '\(config.name)' is stopping: \(reason)")
-                swsgi_metrics_daemon_stopping(Int32(exitReason(reason).rawValue))
+                swsgi_metrics_daemon_stopping(Int32(reason.exitReason.rawValue))
             case .close(let fd, let link, let farewell):
                 drop(fd, link, farewell: farewell)
             case .resume(let fd, _):
@@ -214,6 +220,7 @@ final class DaemonServer {
                 guard let next = policy.take(at: monotonicMilliseconds()) else { return nil }
                 defer { next.link.request = nil }
                 execute(next.decisions)
+                publishQueue()
                 return (next.id, next.link, next.link.request)
             }
             guard let (fd, link, frame) = next else {
@@ -242,6 +249,7 @@ final class DaemonServer {
             work.withLock {
                 (link.transport, link.interruption) = (nil, nil)
                 execute(policy.finished(fd, reusable: !transport.broken, restartNeeded: scriptChanged, at: monotonicMilliseconds()))
+                publishQueue()
                 // The poller may be waiting with the listener unwatched: a worker is free now.
                 if !listening { workerFree.ring() }
             }
@@ -304,9 +312,12 @@ final class DaemonServer {
     private func keepTime() {
         let failedAt = Gateway.firstLoadFailure.load(ordering: .relaxed)
         let loadFailedSince = failedAt > 0 && !Gateway.scriptLoaded.load(ordering: .relaxed) ? failedAt : nil
-        let exit = work.withLock { execute(policy.tick(at: monotonicMilliseconds(), loadFailedSince: loadFailedSince)) }
+        let exit = work.withLock {
+            defer { publishQueue() }
+            return execute(policy.tick(at: monotonicMilliseconds(), loadFailedSince: loadFailedSince))
+        }
         if let exit {
-            PythonRuntime.runExitFunctions(within: exit.within, reason: exit.reason)
+            PythonRuntime.runExitFunctions(within: exit.within, reason: exit.reason.description)
             _exit(0)
         }
     }

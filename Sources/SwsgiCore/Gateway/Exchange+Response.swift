@@ -69,6 +69,8 @@ extension Exchange {
             valuePointers.append(value)
         }
         headersSent = true
+        // Three digits, checked above.
+        sentStatus = statusText.prefix(3).reduce(0) { $0 * 10 + Int32($1 - 0x30) }
         _ = withTransport(keepingGIL: true) { $0.start(status: cString(statusText), names: namePointers, values: valuePointers) }
         return nil
     }

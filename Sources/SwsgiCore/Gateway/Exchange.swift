@@ -16,6 +16,8 @@ final class Exchange: PythonRequest {
     let interpreter: Interpreter
     let script: String
     var headersSent = false
+    /// The status code of the headers sent, for the metrics; 0 before.
+    var sentStatus: Int32 = 0
     /// The handle, start_response's object, wsgi.input and wsgi.errors, which carry the
     /// handle too: made by makeObjects, released by finish (with the GIL held, which the
     /// exchange's own release may not be). Only touched with the GIL held, which serialises

@@ -37,16 +37,29 @@ enum Gateway {
         guard let script = dispatch.handlerScript.isEmpty ? facts.scriptFilename : dispatch.handlerScript else { return 500 }
         let handlingStart = epochMicroseconds()
         let thread = RequestThread.current
-        let threadRequests = thread.requests
-        thread.requests += 1
         RequestThread.active.add(1, ordering: .relaxed)
         swsgi_metrics_gateway_begin()
-        defer {
-            thread.exchange = nil
-            RequestThread.active.subtract(1, ordering: .relaxed)
-            RequestThread.finished.add(1, ordering: .relaxed)
-            swsgi_metrics_gateway_end(UInt64(max(0, epochMicroseconds() - handlingStart)))
-        }
+        var outcome = Outcome()
+        let status = serve(request, script: script, facts: facts, dispatch: dispatch, transport: transport,
+                           thread: thread, handlingStart: handlingStart, outcome: &outcome)
+        thread.exchange = nil
+        RequestThread.active.subtract(1, ordering: .relaxed)
+        RequestThread.finished.add(1, ordering: .relaxed)
+        swsgi_metrics_gateway_end(outcome.applicationGroup, status > 0 ? status : outcome.sentStatus,
+                                  UInt64(max(0, epochMicroseconds() - handlingStart)))
+        return status
+    }
+
+    /// For the metrics: the application group's entry, and the status that went out.
+    struct Outcome {
+        var applicationGroup: Int32 = 0
+        var sentStatus: Int32 = 0
+    }
+
+    private static func serve(_ request: UnsafePointer<swsgi_request>, script: String, facts: RequestFacts, dispatch: Dispatch,
+                              transport: Transport, thread: RequestThread, handlingStart: Int, outcome: inout Outcome) -> Int32 {
+        let threadRequests = thread.requests
+        thread.requests += 1
         // Without reloading the script is loaded once, as if it never changed (mtime 0).
         var mtime = 0
         if dispatch.scriptReloading {
@@ -59,6 +72,7 @@ enum Gateway {
         }
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
         defer { PythonRuntime.leave() }
+        outcome.applicationGroup = interpreter.metricsEntry
         thread.interruption.begin(interpreter, request: ObjectIdentifier(transport))
         defer { thread.interruption.end() }
         if !dispatch.processGroup.isEmpty, interpreter.loadedAnother(script: script, mtime: mtime, callable: dispatch.callable) {
@@ -68,7 +82,10 @@ enum Gateway {
         defer { thread.endRequestData() }
         let exchange = Exchange(transport: transport, interpreter: interpreter, script: script, bodyLength: facts.contentLength)
         thread.exchange = exchange
-        defer { exchange.finish() }
+        defer {
+            outcome.sentStatus = exchange.sentStatus
+            exchange.finish()
+        }
         var missing = false
         guard let loaded = interpreter.application(script: script, mtime: mtime, callable: dispatch.callable, missing: &missing) else {
             _ = firstLoadFailure.compareExchange(expected: 0, desired: Int(monotonicSeconds() * 1000), ordering: .relaxed)

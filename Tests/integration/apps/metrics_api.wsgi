@@ -1,4 +1,4 @@
-"""mod_wsgi's metrics functions as JSON: /server, /request (after /start), /start."""
+"""mod_wsgi's metrics functions as JSON: /server (null without metrics), /request (after /start), /start."""
 import json
 
 import mod_wsgi
@@ -12,8 +12,8 @@ def application(environ, start_response):
         result = mod_wsgi.request_metrics()
     else:
         server = mod_wsgi.server_metrics()
-        result = {"processes": server["processes"],
-                  "requests": [[labels, value] for labels, value in server["metrics"]["swsgi_requests_total"]]}
+        result = server and {"processes": server["processes"],
+                             "requests": [[labels, value] for labels, value in server["metrics"]["swsgi_requests_total"]]}
     body = json.dumps(result).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
