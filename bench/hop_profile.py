@@ -12,6 +12,7 @@ import collections
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -71,6 +72,7 @@ def main():
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--target", choices=["swsgi", bench.NOMETRICS], default="swsgi")
     p.add_argument("--module", help="another mod_swsgi.so (say, a build of an earlier commit)")
+    p.add_argument("--keep", help="a directory to copy the tool's files into (out.20/, out.N/), for callgrind_annotate")
     a = p.parse_args()
     if a.module:
         bench.MODULE_LINES["swsgi"] = "LoadModule wsgi_module %s" % a.module
@@ -78,6 +80,9 @@ def main():
     b = bench.Bench(argparse.Namespace(threads=1, connections=1, duration=1, warmup=0), venv)
     try:
         few, many = run(b, a, BASE), run(b, a, BASE + a.requests)
+        if a.keep:
+            for name in ("out.%d" % BASE, "out.%d" % (BASE + a.requests)):
+                shutil.copytree(os.path.join(b.root, name), os.path.join(a.keep, name), dirs_exist_ok=True)
     finally:
         b.cleanup()
     per_request = {k: (many[k] - few.get(k, 0)) / a.requests for k in many}
