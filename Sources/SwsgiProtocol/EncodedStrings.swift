@@ -1,40 +1,55 @@
 // String lists (the environ of .request, the status and headers of .start):
 // `u32 LE count`, then per string `u32 LE length` and the bytes. Lengths, not NULs, so
 // values may hold any byte and may be empty.
+import Glibc
 
 public func encodeStrings(_ strings: [[UInt8]]) -> [UInt8] {
-    encodeStringList(count: strings.count, length: { strings[$0].count }) { i, destination in
-        strings[i].withUnsafeBytes { destination.copyMemory(from: $0) }
-    }
+    var list = StringListBuilder(capacity: strings.reduce(4) { $0 + 4 + $1.count })
+    for string in strings { string.withUnsafeBytes { list.append($0) } }
+    return list.finish()
 }
 
-/// Builds the payload straight from borrowed buffers (say, a C array of key/value strings)
-/// with one allocation. `string(i)` is called once per index and must stay valid until this returns.
-public func encodeStrings(count: Int, _ string: (Int) -> UnsafeRawBufferPointer) -> [UInt8] {
-    let strings = (0..<count).map(string)
-    return encodeStringList(count: count, length: { strings[$0].count }) { i, destination in
-        destination.copyMemory(from: strings[i])
-    }
-}
+/// Builds a string list one string at a time, each copied once (memcpy) into one buffer:
+/// no array or C string per string. Array.append(contentsOf:) would copy a raw buffer byte
+/// by byte (some 12,000 instructions for a request's environ); strdup'ed or Swift temporaries
+/// cost a malloc and free each (some 30,000).
+public struct StringListBuilder {
+    /// Its count is its capacity, zero-filled; `size` bytes are the list so far.
+    private var storage: [UInt8]
+    private var size = 4
+    private var count: UInt32 = 0
 
-/// copy(i, destination) fills destination, length(i) bytes, with string i. One allocation and
-/// memcpy: Array.append(contentsOf:) copies a raw buffer byte by byte (some 12,000
-/// instructions for a request's environ).
-private func encodeStringList(count: Int, length: (Int) -> Int,
-                              copy: (Int, UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
-    let total = (0..<count).reduce(4) { $0 + 4 + length($1) }
-    return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-        let bytes = UnsafeMutableRawBufferPointer(buffer)
-        bytes.storeBytes(of: UInt32(count).littleEndian, toByteOffset: 0, as: UInt32.self)
-        var offset = 4
-        for i in 0..<count {
-            let size = length(i)
-            bytes.storeBytes(of: UInt32(size).littleEndian, toByteOffset: offset, as: UInt32.self)
-            offset += 4
-            copy(i, UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<offset + size]))
-            offset += size
+    /// capacity: the bytes expected (it grows past them if need be).
+    public init(capacity: Int = 4096) {
+        storage = [UInt8](repeating: 0, count: max(capacity, 64))
+    }
+
+    public mutating func append(_ string: UnsafeRawBufferPointer) {
+        let end = size + 4 + string.count
+        if end > storage.count { storage += [UInt8](repeating: 0, count: max(end, 2 * storage.count) - storage.count) }
+        storage.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: UInt32(string.count).littleEndian, toByteOffset: size, as: UInt32.self)
+            if let source = string.baseAddress { (bytes.baseAddress! + size + 4).copyMemory(from: source, byteCount: string.count) }
         }
-        initialized = offset
+        size = end
+        count += 1
+    }
+
+    /// A NUL-terminated string, without its NUL.
+    public mutating func append(_ string: UnsafePointer<CChar>) {
+        append(UnsafeRawBufferPointer(start: string, count: strlen(string)))
+    }
+
+    public mutating func append(_ string: String) {
+        var string = string
+        string.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The encoded list.
+    public consuming func finish() -> [UInt8] {
+        storage.withUnsafeMutableBytes { $0.storeBytes(of: count.littleEndian, toByteOffset: 0, as: UInt32.self) }
+        storage.removeLast(storage.count - size)
+        return storage
     }
 }
 

@@ -11,16 +11,23 @@ final class PayloadCodingTests: XCTestCase {
         XCTAssertEqual(try decodeStrings(encodeStrings([])), [])
     }
 
-    func testStringsFromBorrowedBuffersMatchArrayEncoding() {
-        let strings = [bytes("Content-Type"), bytes("text/plain"), []]
+    func testStringsFromBorrowedBuffersCStringsAndStringsMatchArrayEncoding() {
+        let strings = [bytes("Content-Type"), bytes("text/plain"), [], bytes("mod_wsgi.queue_start"), bytes("é")]
         // As a C array of strings would be: buffers that outlive the call.
-        let buffers = strings.map { string in
+        let buffers = strings.prefix(3).map { string in
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: string.count, alignment: 1)
             string.withUnsafeBytes { buffer.copyMemory(from: $0) }
             return buffer
         }
         defer { buffers.forEach { $0.deallocate() } }
-        XCTAssertEqual(encodeStrings(count: buffers.count) { UnsafeRawBufferPointer(buffers[$0]) }, encodeStrings(strings))
+        // A small capacity, so that the builder has to grow.
+        var list = StringListBuilder(capacity: 1)
+        buffers.forEach { list.append(UnsafeRawBufferPointer($0)) }
+        "mod_wsgi.queue_start".withCString { list.append($0) }
+        list.append("é")
+        XCTAssertEqual(list.finish(), encodeStrings(strings))
+        let long = [UInt8](repeating: 65, count: 10_000)
+        XCTAssertEqual(try decodeStrings(encodeStrings([long, [], long])), [long, [], long])
     }
 
     func testMalformedStringEncodingsAreRejected() {

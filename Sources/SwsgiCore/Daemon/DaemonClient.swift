@@ -169,29 +169,35 @@ enum DaemonClient {
     private static func environPayload(_ request: UnsafePointer<swsgi_request>, dispatch: Dispatch, group: DaemonProcess,
                                        asgiHeaders: UnsafePointer<CChar>?, handover: String?) -> [UInt8] {
         let r = request.pointee
-        let keys = ChildKey.allCases.map { ($0.name, $0.value(in: dispatch)) } + [("mod_wsgi.queue_start", String(epochMicroseconds()))]
-        var extra = keys.flatMap { [$0.0, $0.1] }.map { (text: String) in strdup(text)! }
-        // The headers' bytes as they are: they need not be UTF-8.
-        if dispatch.asgi { extra += [strdup(asgiHeadersKey)!, asgiHeaders.map { strdup($0)! } ?? strdup("")!] }
-        if let handover { extra += [strdup(handoverKey)!, strdup(handover)!] }
-        var inside: [UnsafeMutablePointer<CChar>] = []
-        defer { (extra + inside).forEach { free($0) } }
-        var kept: [(key: Int, value: UnsafePointer<CChar>)] = []
+        var payload = StringListBuilder()
         for i in 0..<r.count {
-            guard let key = r.keys[i], var value = r.values[i] else { continue }
+            guard let key = r.keys[i], let value = r.values[i] else { continue }
             if !dispatch.passAuthorization, strcmp(key, "HTTP_AUTHORIZATION") == 0 { continue }
             if group.chroot != nil, strcmp(key, "SCRIPT_FILENAME") == 0 || strcmp(key, "DOCUMENT_ROOT") == 0 {
                 guard let path = group.seenInside(String(cString: value)) else { continue }
-                inside.append(strdup(path)!)
-                value = UnsafePointer(inside.last!)
+                payload.append(key)
+                payload.append(path)
+                continue
             }
-            kept.append((i, value))
+            payload.append(key)
+            payload.append(value)
         }
-        let base = 2 * kept.count
-        return encodeStrings(count: base + extra.count) { n in
-            let text = n >= base ? UnsafePointer(extra[n - base]) : (n % 2 == 0 ? r.keys[kept[n / 2].key]! : kept[n / 2].value)
-            return UnsafeRawBufferPointer(start: text, count: strlen(text))
+        for key in ChildKey.allCases {
+            payload.append(key.name)
+            payload.append(key.value(in: dispatch))
         }
+        payload.append("mod_wsgi.queue_start")
+        payload.append(String(epochMicroseconds()))
+        // The headers' bytes as they are: they need not be UTF-8.
+        if dispatch.asgi {
+            payload.append(asgiHeadersKey)
+            if let asgiHeaders { payload.append(asgiHeaders) } else { payload.append("") }
+        }
+        if let handover {
+            payload.append(handoverKey)
+            payload.append(handover)
+        }
+        return payload.finish()
     }
 }
 

@@ -48,10 +48,13 @@ final class SocketTransport: Transport {
     }
 
     func start(status: UnsafePointer<CChar>, names: [UnsafePointer<CChar>?], values: [UnsafePointer<CChar>?]) -> Bool {
-        let payload = encodeStrings(count: 1 + 2 * names.count) { i in
-            let text = i == 0 ? status : (i % 2 == 1 ? names[(i - 1) / 2] : values[(i - 1) / 2])!
-            return UnsafeRawBufferPointer(start: text, count: strlen(text))
+        var list = StringListBuilder(capacity: 512)
+        list.append(status)
+        for (name, value) in zip(names, values) {
+            list.append(name!)
+            list.append(value!)
         }
+        let payload = list.finish()
         return locked({ () throws in
             try channel.queue(.start, payload)
             started = true
