@@ -55,30 +55,48 @@ public struct StringListBuilder {
 
 /// Strict: the count and every length must fit the payload exactly, with nothing left over.
 public func decodeStrings(_ payload: [UInt8]) throws(ProtocolError) -> [[UInt8]] {
-    var strings: [[UInt8]] = []
-    try forEachString(in: payload) { strings.append(Array($0)) }
-    return strings
-}
-
-/// Hands each string of the list to body, in order, without copying it; as strict as
-/// decodeStrings, but body may have seen the strings before a malformed one throws.
-public func forEachString(in payload: [UInt8], _ body: (UnsafeRawBufferPointer) -> Void) throws(ProtocolError) {
     // withUnsafeBufferPointer, not withUnsafeBytes: only the former keeps the typed throw.
     try payload.withUnsafeBufferPointer { (elements) throws(ProtocolError) in
-        let bytes = UnsafeRawBufferPointer(elements)
+        var reader = try StringListReader(UnsafeRawBufferPointer(elements))
+        var strings: [[UInt8]] = []
+        while let string = try reader.next() { strings.append(Array(string)) }
+        return strings
+    }
+}
+
+/// Reads a string list's strings in order, without copying them; as strict as decodeStrings,
+/// but the caller may have seen strings before a malformed one throws. A loop over next()
+/// rather than a closure per string: what the caller gathers stays in plain locals.
+public struct StringListReader {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var offset = 4
+    @usableFromInline var index = 0
+    /// The strings the list holds.
+    public let count: Int
+
+    @inlinable
+    public init(_ bytes: UnsafeRawBufferPointer) throws(ProtocolError) {
         guard bytes.count >= 4 else { throw .malformed("string list shorter than its count") }
         let count = Int(loadLittleEndian(UInt32.self, bytes, at: 0))
         // Each string needs at least its 4-byte length, so a larger count cannot be honest.
         guard count <= (bytes.count - 4) / 4 else { throw .malformed("string count \(count) exceeds the payload") }
-        var offset = 4
-        for _ in 0..<count {
-            guard bytes.count - offset >= 4 else { throw .malformed("string length past the end of the payload") }
-            let length = Int(loadLittleEndian(UInt32.self, bytes, at: offset))
-            offset += 4
-            guard length <= bytes.count - offset else { throw .malformed("string of \(length) bytes past the end of the payload") }
-            body(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))
-            offset += length
+        self.bytes = bytes
+        self.count = count
+    }
+
+    /// The next string, nil after the last. Inlined into the caller's loop: a call per string
+    /// would cost more than the string.
+    @inlinable @inline(__always)
+    public mutating func next() throws(ProtocolError) -> UnsafeRawBufferPointer? {
+        guard index < count else {
+            guard offset == bytes.count else { throw .malformed("\(bytes.count - offset) trailing bytes after the strings") }
+            return nil
         }
-        guard offset == bytes.count else { throw .malformed("\(bytes.count - offset) trailing bytes after the strings") }
+        guard bytes.count - offset >= 4 else { throw .malformed("string length past the end of the payload") }
+        let length = Int(loadLittleEndian(UInt32.self, bytes, at: offset))
+        offset += 4
+        guard length <= bytes.count - offset else { throw .malformed("string of \(length) bytes past the end of the payload") }
+        defer { offset += length; index += 1 }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
     }
 }

@@ -7,6 +7,7 @@ extension Array where Element == UInt8 {
 }
 
 /// The integer at `offset` of `bytes`; the caller has checked that it fits.
+@inlinable
 func loadLittleEndian<T: FixedWidthInteger>(_: T.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> T {
     T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
 }

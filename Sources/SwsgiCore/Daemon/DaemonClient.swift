@@ -118,15 +118,9 @@ enum DaemonClient {
                         try channel.send(.body, UnsafeRawBufferPointer(start: buffer.baseAddress, count: got))
                     }
                 case .start:
-                    let table = try CStringTable(payload: frame.payload)
-                    guard table.count % 2 == 1 else { throw ProtocolError.malformed("odd start frame") }
+                    let table = try CStringTable(payload: frame.payload, leading: 1)
                     started = true
-                    let ok = table.withPointers { pointers in
-                        let names = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
-                        let values = stride(from: 2, to: pointers.count, by: 2).map { pointers[$0] }
-                        return transport.start(status: pointers[0]!, names: names, values: values)
-                    }
-                    if !ok { return .failed(-1) }
+                    if !transport.start(status: table.leading[0], names: table.names, values: table.values) { return .failed(-1) }
                 case .body:
                     if held.take(frame.payload) { continue }
                     guard held.pass(to: transport, flush: false),

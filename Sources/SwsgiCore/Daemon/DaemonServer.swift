@@ -228,24 +228,19 @@ final class DaemonServer {
                 if epoll_wait(idle, &event, 1, -1) == 1 { work.withLock { readRequest(event.data.fd) } }
                 continue
             }
-            guard let frame, frame.type == .request,
-                  let table = try? CStringTable(payload: frame.payload), table.count % 2 == 0 else {
+            guard let frame, frame.type == .request, let table = try? CStringTable(payload: frame.payload) else {
                 work.withLock { if let link = policy.closed(fd) { drop(fd, link) } }
                 continue
             }
-            var scriptChanged = false
-            let transport = table.withPointers { pointers in
-                let (request, client) = describe(pointers)
-                let transport = SocketTransport(link.channel, description: request, client: client)
-                work.withLock { (link.transport, link.interruption) = (transport, RequestThread.current.interruption) }
-                let thread = Int32(RequestThread.current.id)
-                swsgi_metrics_worker_begin(thread, request)
-                defer { swsgi_metrics_worker_end(thread) }
-                let result = serve(pointers, fd: fd, transport: transport, arrived: link.arrived)
-                scriptChanged = result == Gateway.restartNeeded
-                if scriptChanged { transport.reject() } else { transport.end(result) }
-                return transport
-            }
+            let (request, client) = describe(table)
+            let transport = SocketTransport(link.channel, description: request, client: client)
+            work.withLock { (link.transport, link.interruption) = (transport, RequestThread.current.interruption) }
+            let thread = Int32(RequestThread.current.id)
+            swsgi_metrics_worker_begin(thread, request)
+            let result = serve(table, fd: fd, transport: transport, arrived: link.arrived)
+            let scriptChanged = result == Gateway.restartNeeded
+            if scriptChanged { transport.reject() } else { transport.end(result) }
+            swsgi_metrics_worker_end(thread)
             work.withLock {
                 (link.transport, link.interruption) = (nil, nil)
                 execute(policy.finished(fd, reusable: !transport.broken, restartNeeded: scriptChanged, at: monotonicMilliseconds()))
@@ -256,12 +251,10 @@ final class DaemonServer {
         }
     }
 
-    private func serve(_ pointers: [UnsafePointer<CChar>?], fd: Int32, transport: SocketTransport, arrived: Int) -> Int32 {
+    private func serve(_ table: CStringTable, fd: Int32, transport: SocketTransport, arrived: Int) -> Int32 {
         do {
-            let keys = stride(from: 0, to: pointers.count, by: 2).map { pointers[$0] }
-            let values = stride(from: 1, to: pointers.count, by: 2).map { pointers[$0] }
-            return keys.withUnsafeBufferPointer { keys in
-                values.withUnsafeBufferPointer { values in
+            return table.names.withUnsafeBufferPointer { keys in
+                table.values.withUnsafeBufferPointer { values in
                     var request = swsgi_request(ctx: nil, count: keys.count, keys: keys.baseAddress, values: values.baseAddress,
                                                 server_scope: -1, dir_scope: -1, alias: -1, group: Int32(plan.index + 1), uri: nil)
                     return withUnsafePointer(to: &request) { request in
@@ -288,10 +281,10 @@ final class DaemonServer {
     }
 
     /// "GET /uri", for log lines about the request, and the client's "address:port".
-    private func describe(_ pointers: [UnsafePointer<CChar>?]) -> (request: String, client: String?) {
+    private func describe(_ table: CStringTable) -> (request: String, client: String?) {
         var method = "", uri = "", address: String?, port = ""
-        for i in stride(from: 0, to: pointers.count - 1, by: 2) {
-            guard let key = pointers[i], key[0] == 0x52 /* R */, let value = pointers[i + 1] else { continue }
+        for (key, value) in zip(table.names, table.values) {
+            guard let key, key[0] == 0x52 /* R */, let value else { continue }
             if strcmp(key, "REQUEST_METHOD") == 0 { method = String(cString: value) }
             else if strcmp(key, "REQUEST_URI") == 0 { uri = String(cString: value) }
             else if strcmp(key, "REMOTE_ADDR") == 0 { address = String(cString: value) }
