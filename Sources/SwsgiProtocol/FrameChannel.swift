@@ -181,10 +181,17 @@ public final class FrameChannel {
     // MARK: Receiving without waiting
 
     /// Whether bytes of another frame are here already (buffered, or waiting in the socket):
-    /// the peer has more to say right now.
+    /// the peer has more to say right now. What waits is read into the buffer, without
+    /// waiting: the read that would follow anyway, instead of a poll and then that read.
     public var hasPendingInput: Bool {
-        var readable = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return end > start || poll(&readable, 1, 0) > 0
+        guard start == end else { return true }
+        start = 0
+        end = 0
+        guard let received = try? receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[...]), waiting: false) else {
+            return false  // nothing yet (or an error, for the next receive to meet)
+        }
+        end = received
+        return received > 0
     }
 
     /// A frame too large for the buffer, its payload as far as receiveIfReady has gathered it.

@@ -67,5 +67,9 @@ final class NonWaitingReadTests: XCTestCase {
         XCTAssertTrue(receiver.hasPendingInput)  // read together, buffered
         XCTAssertEqual(try receiver.receive().type, .flush)
         XCTAssertFalse(receiver.hasPendingInput)
+        // A peer that closed has nothing more to say; the next receive finds it gone.
+        sender.close()
+        XCTAssertFalse(receiver.hasPendingInput)
+        XCTAssertThrowsProtocolError(try receiver.receive(), .closed)
     }
 }
