@@ -10,27 +10,32 @@ public func encodeStrings(_ strings: [[UInt8]]) -> [UInt8] {
 }
 
 /// Builds a string list one string at a time, each copied once (memcpy) into one buffer:
-/// no array or C string per string. Array.append(contentsOf:) would copy a raw buffer byte
-/// by byte (some 12,000 instructions for a request's environ); strdup'ed or Swift temporaries
-/// cost a malloc and free each (some 30,000).
-public struct StringListBuilder {
-    /// Its count is its capacity, zero-filled; `size` bytes are the list so far.
-    private var storage: [UInt8]
-    private var size = 4
+/// no array or C string per string (strdup'ed or Swift temporaries cost a malloc and free
+/// each: some 30,000 instructions for a request's environ). A buffer of its own, as an
+/// Array would either zero-fill its room first or append a raw buffer byte by byte (some
+/// 12,000 instructions for an environ).
+public struct StringListBuilder: ~Copyable {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var size = 4  // the count first, set by finish()
     private var count: UInt32 = 0
 
     /// capacity: the bytes expected (it grows past them if need be).
     public init(capacity: Int = 4096) {
-        storage = [UInt8](repeating: 0, count: max(capacity, 64))
+        self.capacity = max(capacity, 64)
+        storage = malloc(self.capacity)!
     }
+
+    deinit { free(storage) }
 
     public mutating func append(_ string: UnsafeRawBufferPointer) {
         let end = size + 4 + string.count
-        if end > storage.count { storage += [UInt8](repeating: 0, count: max(end, 2 * storage.count) - storage.count) }
-        storage.withUnsafeMutableBytes { bytes in
-            bytes.storeBytes(of: UInt32(string.count).littleEndian, toByteOffset: size, as: UInt32.self)
-            if let source = string.baseAddress { (bytes.baseAddress! + size + 4).copyMemory(from: source, byteCount: string.count) }
+        if end > capacity {
+            capacity = max(end, 2 * capacity)
+            storage = realloc(storage, capacity)!
         }
+        storage.storeBytes(of: UInt32(string.count).littleEndian, toByteOffset: size, as: UInt32.self)
+        if let source = string.baseAddress { (storage + size + 4).copyMemory(from: source, byteCount: string.count) }
         size = end
         count += 1
     }
@@ -47,9 +52,11 @@ public struct StringListBuilder {
 
     /// The encoded list.
     public consuming func finish() -> [UInt8] {
-        storage.withUnsafeMutableBytes { $0.storeBytes(of: count.littleEndian, toByteOffset: 0, as: UInt32.self) }
-        storage.removeLast(storage.count - size)
-        return storage
+        storage.storeBytes(of: count.littleEndian, toByteOffset: 0, as: UInt32.self)
+        return [UInt8](unsafeUninitializedCapacity: size) { bytes, initialized in
+            UnsafeMutableRawBufferPointer(bytes).copyMemory(from: UnsafeRawBufferPointer(start: storage, count: size))
+            initialized = size
+        }
     }
 }
 

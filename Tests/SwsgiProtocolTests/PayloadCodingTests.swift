@@ -22,10 +22,13 @@ final class PayloadCodingTests: XCTestCase {
         defer { buffers.forEach { $0.deallocate() } }
         // A small capacity, so that the builder has to grow.
         var list = StringListBuilder(capacity: 1)
-        buffers.forEach { list.append(UnsafeRawBufferPointer($0)) }
-        "mod_wsgi.queue_start".withCString { list.append($0) }
+        for buffer in buffers { list.append(UnsafeRawBufferPointer(buffer)) }
+        let cString = strdup("mod_wsgi.queue_start")!
+        defer { free(cString) }
+        list.append(UnsafePointer(cString))
         list.append("é")
-        XCTAssertEqual(list.finish(), encodeStrings(strings))
+        let encoded = list.finish()  // outside the assertion's closure, which cannot consume it
+        XCTAssertEqual(encoded, encodeStrings(strings))
         let long = [UInt8](repeating: 65, count: 10_000)
         XCTAssertEqual(try decodeStrings(encodeStrings([long, [], long])), [long, [], long])
     }
