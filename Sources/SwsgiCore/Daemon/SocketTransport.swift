@@ -11,8 +11,9 @@ final class SocketTransport: Transport {
     static let maximumChunk = 256 << 10
     let channel: FrameChannel
     let description: String
-    /// "[remote address:port] ", which mod_wsgi's daemons put before the lines about a request.
-    private let logPrefix: [UInt8]
+    /// "address:port", which mod_wsgi's daemons put before the lines about a request (made into
+    /// that prefix only when a line is logged: most requests log none).
+    private let client: String?
     private let lock = Lock()
     private var bodyDone = false
     private var started = false
@@ -22,7 +23,7 @@ final class SocketTransport: Transport {
     init(_ channel: FrameChannel, description: String, client: String?) {
         self.channel = channel
         self.description = description
-        logPrefix = client.map { Array("[remote \($0)] ".utf8) } ?? []
+        self.client = client
     }
 
     private func locked<T>(_ body: () throws -> T, failure: T) -> T {
@@ -84,8 +85,8 @@ final class SocketTransport: Transport {
     }
 
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
-        guard !logPrefix.isEmpty else { return Apache.log(nil, level, message) }
-        var line = logPrefix
+        guard let client else { return Apache.log(nil, level, message) }
+        var line = Array("[remote \(client)] ".utf8)
         line.append(contentsOf: UnsafeRawBufferPointer(start: message, count: strlen(message) + 1))
         line.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { Apache.log(nil, level, $0.baseAddress!) } }
     }
