@@ -11,10 +11,15 @@ enum DaemonClient {
     private static let pool = ConnectionPool()
 
     static func forward(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, dispatch: Dispatch, transport: ApacheTransport) -> Int32 {
-        guard let plan = DaemonGroups.group(named: dispatch.processGroup) else {
+        guard let index = DaemonGroups.index(named: dispatch.processGroup) else {
             transport.log(SWSGI_LOG_ERR, "swsgi: no WSGI daemon process called '\(dispatch.processGroup)' has been configured")
             return 500
         }
+        return forward(request, facts: facts, dispatch: dispatch, transport: transport, plan: DaemonGroups.groups[index])
+    }
+
+    private static func forward(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts, dispatch: Dispatch,
+                                transport: ApacheTransport, plan: borrowing GroupPlan) -> Int32 {
         if plan.config.scriptUser != nil || plan.config.scriptGroup != nil, let script = facts.scriptFilename,
            let problem = scriptOwnershipProblem(script, for: plan.config) {
             transport.log(SWSGI_LOG_ERR, "swsgi: daemon process group '\(plan.config.name)' refuses to run it: \(problem)")

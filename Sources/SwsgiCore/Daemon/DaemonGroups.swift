@@ -67,7 +67,9 @@ enum DaemonGroups {
         handedOver = [:]
     }
 
-    static func group(named name: String) -> GroupPlan? {
-        groups.first { $0.config.name == name }
+    /// Where the group called name is in `groups`: an index, as returning the plan would copy
+    /// it (and retain each of its configuration's strings) on every request.
+    static func index(named name: String) -> Int? {
+        groups.firstIndex { $0.config.name == name }
     }
 }

@@ -15,7 +15,7 @@ enum ChildRequest {
             if let failed = DispatchScriptCall.apply(script, to: &dispatch, request: request, facts: facts, transport: transport) { return failed }
         }
         // The metrics count the request for its group (an unknown one with the last).
-        request.pointee.group = dispatch.processGroup.isEmpty ? 0 : Int32((DaemonGroups.group(named: dispatch.processGroup)?.index ?? DaemonGroups.groups.count) + 1)
+        request.pointee.group = dispatch.processGroup.isEmpty ? 0 : Int32((DaemonGroups.index(named: dispatch.processGroup) ?? DaemonGroups.groups.count) + 1)
         // Groups are chosen from what Apache saw, as in mod_wsgi; the app sees what trusted
         // proxies say, and nothing of what untrusted peers claim.
         let dir = request.pointee.dir_scope
