@@ -166,8 +166,23 @@ static inline PyThreadState *swsgi_py_new_interpreter(int own_gil, const char **
 #endif
     (void)own_gil;
     PyThreadState *state = Py_NewInterpreter();
-    if (!state)
+    if (!state) {
         *error = "Py_NewInterpreter failed";
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    /* Before 3.12 the _asyncio accelerator keeps one process-wide cache of the running loop,
+       keyed by PyThreadState_GetID(), which counts per interpreter: a thread of another
+       interpreter with the same id got that interpreter's loop, and its own loop failed with
+       "Cannot run the event loop while another loop is running". Measured on 3.10 and 3.11;
+       3.12+ keep the running loop per thread state. asyncio falls back to its pure-Python
+       implementation here, before any app imports it; the main interpreter keeps the C one. */
+    if (PyDict_SetItemString(PyImport_GetModuleDict(), "_asyncio", Py_None) < 0) {
+        PyErr_Clear();
+        *error = "cannot hide _asyncio from the sub-interpreter (it is left unused)";
+        return NULL;
+    }
+#endif
     return state;
 }
 

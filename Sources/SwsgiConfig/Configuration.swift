@@ -242,9 +242,9 @@ public final class Configuration: @unchecked Sendable {
         return state.withLock { $0.scope(id).scriptAliases }
     }
 
-    /// The ASGI apps whose lifespan group `group`'s processes start before taking requests.
-    public func asgiStartups(group: String) -> [ASGIStartup] {
-        state.withLock { $0.asgiStartups(group: group) }
+    /// The scripts `group`'s processes load as they start (ASGI apps: their lifespan startup).
+    public func scriptPreloads(group: ProcessGroup) -> [ScriptPreload] {
+        state.withLock { $0.scriptPreloads(group: group) }
     }
 
     public func daemon(named name: String) -> DaemonProcess? {

@@ -47,7 +47,7 @@ extension PythonRuntime {
     /// At daemon process start: loads each app's script in its application group's
     /// interpreter and runs its lifespan startup, waiting for it (a failure is logged, and the
     /// app then answers 503). Timeouts in seconds, as for asgiAdapter.
-    package static func startASGI(_ apps: [ASGIStartup], requestTimeout: Int, shutdownTimeout: Int) {
+    package static func startASGI(_ apps: [ScriptPreload], requestTimeout: Int, shutdownTimeout: Int) {
         guard case .ready = state else { return }
         for app in apps {
             guard let interpreter = enter(group: app.applicationGroup) else { continue }

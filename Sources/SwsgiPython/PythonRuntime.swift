@@ -124,6 +124,17 @@ package enum PythonRuntime {
         }
     }
 
+    /// Loads the WSGI scripts whose aliases name both groups, as mod_wsgi preloads them. A
+    /// failure is logged, and the script's first request tries again.
+    package static func preload(_ scripts: [ScriptPreload]) {
+        guard case .ready = state else { return }
+        for script in scripts {
+            guard let interpreter = enter(group: script.applicationGroup) else { continue }
+            _ = interpreter.preload(script: script.script, for: "WSGIScriptAlias")
+            leave()
+        }
+    }
+
     /// At process exit: mod_wsgi's process_stopping event and the apps' atexit functions, in
     /// every interpreter, instead of a full finalisation (which can wait on app threads). An
     /// alarm ends the process if they hang.

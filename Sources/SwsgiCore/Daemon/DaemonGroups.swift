@@ -9,8 +9,8 @@ struct GroupPlan {
     let config: DaemonProcess
     let socketPath: String
     let socketPrefix: String
-    /// The ASGI apps each process starts (lifespan) before it takes requests.
-    let asgiStartups: [ASGIStartup]
+    /// The scripts each process loads, and the ASGI apps it starts, before it takes requests.
+    let preloads: [ScriptPreload]
     var listener: Int32 = -1
 
     /// Who may connect: the socket's owner (socket-user=, else Apache's User).
@@ -47,12 +47,12 @@ enum DaemonGroups {
         apacheGID = geteuid() == 0 ? gid : getegid()
         self.apacheTimeout = max(1, apacheTimeout)
         groups = global.daemons.enumerated().map { index, daemon in
-            let startups = configuration.asgiStartups(group: daemon.name)
+            let preloads = configuration.scriptPreloads(group: .named(daemon.name))
             if let old = handedOver.removeValue(forKey: daemon.name), old.prefix == prefix {
-                return GroupPlan(index: index, config: daemon, socketPath: old.path, socketPrefix: prefix, asgiStartups: startups, listener: old.fd)
+                return GroupPlan(index: index, config: daemon, socketPath: old.path, socketPrefix: prefix, preloads: preloads, listener: old.fd)
             }
             return GroupPlan(index: index, config: daemon, socketPath: "\(prefix).\(getpid()).\(generation).\(index + 1).sock",
-                             socketPrefix: prefix, asgiStartups: startups)
+                             socketPrefix: prefix, preloads: preloads)
         }
         closeHandedOver()
         generation += 1

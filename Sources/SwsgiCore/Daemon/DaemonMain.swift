@@ -50,11 +50,13 @@ enum DaemonMain {
             inside.path = config.seenInside(script.path) ?? script.path
             return inside
         }, for: .named(config.name))
-        let startups = plan.asgiStartups.map { app in
-            var inside = app
-            inside.script = config.seenInside(app.script) ?? app.script
+        let preloads = plan.preloads.map { preload in
+            var inside = preload
+            inside.script = config.seenInside(preload.script) ?? preload.script
             return inside
         }
+        PythonRuntime.preload(preloads.filter { !$0.asgi })
+        let startups = preloads.filter(\.asgi)
         DaemonServer(plan).run(startingWith: startups.isEmpty ? nil : {
             PythonRuntime.startASGI(startups, requestTimeout: config.requestTimeout, shutdownTimeout: config.shutdownTimeout)
         })

@@ -64,6 +64,7 @@ enum ChildRequest {
             PythonRuntime.start(home: global.pythonHome, homeDirective: "WSGIPythonHome", sitePath: global.pythonPath, processGroup: "", settings: global,
                                host: .gateway)
             PythonRuntime.preload(global.importScripts, for: .embedded)
+            PythonRuntime.preload(configuration.scriptPreloads(group: .embedded))
         }
     }
 }
