@@ -31,7 +31,8 @@ async def echo(scope, receive, send):
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
-            record("disconnect.log", "%s %s" % (message["code"], message.get("reason") or ""))
+            # int(): uvicorn gives websockets' CloseCode, an IntEnum that str() names on 3.10.
+            record("disconnect.log", "%d %s" % (int(message["code"]), message.get("reason") or ""))
             try:
                 await send({"type": "websocket.send", "text": "too late"})
             except OSError:
