@@ -123,14 +123,15 @@ final class FrameChannelTests: XCTestCase {
         let (daemon, client) = makeChannelPair()
         let file = temporaryFile(bytes("x"))
         defer { close(file) }
-        let baseline = openDescriptorCount()
+        let (sent, socket) = (try XCTUnwrap(identity(of: file)), try XCTUnwrap(identity(of: client.fd)))
         try daemon.send(.body, bytes("first"))
         try daemon.sendFile(file, offset: 0, length: 1)
         // One recvmsg takes both frames, so the .file frame's descriptor is now queued.
         XCTAssertEqual(try client.receive().payload, bytes("first"))
-        XCTAssertEqual(openDescriptorCount(), baseline + 1)
+        XCTAssertEqual(openDescriptors(to: sent), 2)
         client.close()
-        XCTAssertEqual(openDescriptorCount(), baseline - 1)
+        XCTAssertEqual(openDescriptors(to: sent), 1)
+        XCTAssertEqual(openDescriptors(to: socket), 0)
         client.close()  // idempotent
     }
 

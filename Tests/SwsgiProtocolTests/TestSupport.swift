@@ -127,11 +127,28 @@ func temporaryFile(_ content: [UInt8]) -> Int32 {
     return fd
 }
 
-/// How many descriptors this process has open.
-func openDescriptorCount() -> Int {
+/// What a descriptor refers to: the same for every descriptor of that file or socket.
+struct FileIdentity: Equatable {
+    let device: UInt
+    let inode: UInt
+}
+
+func identity(of fd: Int32) -> FileIdentity? {
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return nil }
+    return FileIdentity(device: UInt(info.st_dev), inode: UInt(info.st_ino))
+}
+
+/// How many of this process's descriptors refer to `target`: only what the test made counts,
+/// not what XCTest's or the runtime's threads open meanwhile.
+func openDescriptors(to target: FileIdentity) -> Int {
     guard let directory = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(directory) }
     var count = 0
-    while readdir(directory) != nil { count += 1 }
+    while let entry = readdir(directory) {
+        let fd = withUnsafeBytes(of: entry.pointee.d_name) { atoi($0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        // "." and ".." read as 0, which is stdin, never a test's file.
+        if fd != dirfd(directory), identity(of: fd) == target { count += 1 }
+    }
     return count
 }
