@@ -77,7 +77,13 @@ $(STAMP): python-check FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(PY_ID)" ]; then rm -rf $(SCRATCH) $(PYBUILD)/* && echo "$(PY_ID)" > $@; fi
 
 # The archive is made anew: SwiftPM would keep members of deleted source files in it.
+# SwiftPM does not see a change to a system-library module's header (CPython's, the shim's
+# ABI): when one is newer, the objects of the modules importing them go, in every
+# configuration, so that they are compiled again.
+IMPORTED_HEADERS := $(wildcard Sources/CPython/*.h) shim/swsgi.h
+HEADER_IMPORTERS := SwsgiPython SwsgiCore
 $(CORE): $(CORE_SOURCES) shim/swsgi.h $(STAMP)
+	$(if $(filter $(IMPORTED_HEADERS),$?),rm -f $(foreach m,$(HEADER_IMPORTERS),$(SCRATCH)/*/$(m).build/*.o))
 	rm -f $@
 	$(SWIFT) build -c release --product SwsgiCore $(SWIFT_PYTHON_FLAGS) $(SWIFT_SANITIZE)
 
