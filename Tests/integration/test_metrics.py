@@ -81,6 +81,13 @@ def test_counts_add_up_over_children_and_daemons(apache_factory, prometheus_pyth
         statuses = list(pool.map(lambda p: (p.split("/")[1], a.get(p, timeout=30).status), paths))
     sent = Counter((group, "%dxx" % (status // 100)) for group, status in statuses)
     assert sent[("d", "2xx")] == 60 and sent[("d", "5xx")] == 30 and sent[("e", "4xx")] == 30
+
+    def counted():
+        samples = scrape(a, prometheus_python)
+        return sum(v for (name, _), v in samples.items() if name == "swsgi_requests_total")
+    # A request is counted just after its last block reached the client (PEP 3333), so the
+    # last ones may come just after the scrape.
+    assert wait_until(lambda: counted() >= len(paths), 10)
     for samples in (scrape(a, prometheus_python), scrape(a, prometheus_python, openmetrics=True)):
         for group, label in (("d", "d"), ("e", "(embedded)")):
             total = 0
