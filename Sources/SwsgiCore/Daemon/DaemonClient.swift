@@ -210,7 +210,13 @@ private struct HeldBlocks {
     /// Whether the block is held (else it must be written after what is held).
     mutating func take(_ block: [UInt8]) -> Bool {
         guard block.count < Self.blockLimit, bytes.count + block.count <= Self.limit else { return false }
-        if bytes.capacity == 0 { bytes.reserveCapacity(Self.limit) }  // never moved as it grows
+        // A response's only block (most are) is held as it came, uncopied; the buffer is made
+        // when a second one joins it, and kept for the request, never moved as it grows.
+        if bytes.isEmpty, bytes.capacity < Self.limit {
+            bytes = block
+            return true
+        }
+        if bytes.capacity < Self.limit { bytes.reserveCapacity(Self.limit) }
         bytes.append(contentsOf: block)
         return true
     }
