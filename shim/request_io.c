@@ -6,6 +6,7 @@
 #include "ap_listen.h"
 #include "apr_strings.h"
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 APLOG_USE_MODULE(swsgi);
@@ -149,5 +150,13 @@ static int client_socket(void *ctx)
     return socket && apr_os_sock_get(&fd, socket) == APR_SUCCESS ? fd : -1;
 }
 
+static int64_t file_mtime(void *ctx, const char *path)
+{
+    request_rec *r = ((swsgi_rctx *)ctx)->r;
+    if (r->finfo.filetype != APR_REG || !(r->finfo.valid & APR_FINFO_MTIME) || !r->filename || strcmp(r->filename, path))
+        return -1;
+    return r->finfo.mtime;
+}
+
 const swsgi_io swsgi_shim_io = { read_body, start, write_body, send_file, flush, log_message, after_fork, request_headers,
-                                 client_socket, swsgi_handover_refusal, swsgi_hand_over };
+                                 client_socket, swsgi_handover_refusal, swsgi_hand_over, file_mtime };

@@ -69,6 +69,10 @@ typedef struct swsgi_io {
        *pending what Apache had read from it already (*length bytes, with the request).
        0, or -1 when the client is gone. */
     int (*hand_over)(void *ctx, int *fd, const char **pending, size_t *length);
+    /* The modification time of path (microseconds since the epoch) as Apache found it when it
+       mapped the request to that file, or -1 when the request maps to another path (the core
+       then looks itself): the script's reload check costs no second stat. */
+    int64_t (*file_mtime)(void *ctx, const char *path);
 } swsgi_io;
 
 /* One request, as the shim's handler passes it to swsgi_handle. */

@@ -162,8 +162,7 @@ package final class Interpreter {
     /// Loads script now, as a request would, for the directive that asked: the module, or nil
     /// (logged) when it failed.
     func preload(script: String, for directive: String) -> PyRef? {
-        var info = stat()
-        let mtime = stat(script, &info) == 0 ? info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec : 0
+        let mtime = scriptModificationTime(script) ?? 0
         guard let path = PyRef(PyUnicode_DecodeFSDefault(script)), let time = PyRef(PyLong_FromLong(mtime)),
               let module = PyRef(call(loadScript, path.ptr, time.ptr)) else {
             logPendingException(handle: nil, log: PythonRuntime.log,

@@ -46,12 +46,11 @@ enum AuthCall {
         }
         var mtime = 0
         if scope.scriptReloading ?? true {
-            var info = stat()
-            guard stat(script.path, &info) == 0 else {
+            guard let time = scriptModificationTime(script.path) else {
                 transport.log(SWSGI_LOG_ERR, "swsgi: \(directive) '\(script.path)' not found or unable to stat")
                 return SWSGI_AUTH_ERROR
             }
-            mtime = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+            mtime = time
         }
         var request = swsgi_request(ctx: ctx, count: c.count, keys: c.keys, values: c.values, server_scope: -1,
                                     dir_scope: c.dir_scope, alias: -1, group: 0, uri: nil)

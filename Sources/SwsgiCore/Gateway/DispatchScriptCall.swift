@@ -18,12 +18,11 @@ enum DispatchScriptCall {
         }
         var mtime = 0
         if dispatch.scriptReloading {
-            var info = stat()
-            guard stat(script.path, &info) == 0 else {
+            guard let time = scriptModificationTime(script.path) else {
                 transport.log(SWSGI_LOG_ERR, "swsgi: WSGIDispatchScript '\(script.path)' not found or unable to stat")
                 return 500
             }
-            mtime = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+            mtime = time
         }
         guard let interpreter = PythonRuntime.enter(group: Dispatch.name(of: script.applicationGroup, request, facts)) else { return 500 }
         defer { PythonRuntime.leave() }

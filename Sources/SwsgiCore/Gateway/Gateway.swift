@@ -63,12 +63,11 @@ enum Gateway {
         // Without reloading the script is loaded once, as if it never changed (mtime 0).
         var mtime = 0
         if dispatch.scriptReloading {
-            var info = stat()
-            guard stat(script, &info) == 0 else {
+            guard let time = transport.modificationTime(of: script) else {
                 transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script not found or unable to stat: \(script)")
                 return 404
             }
-            mtime = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+            mtime = time
         }
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
         defer { PythonRuntime.leave() }

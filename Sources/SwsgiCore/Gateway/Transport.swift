@@ -1,4 +1,5 @@
 import SwsgiABI
+import SwsgiPython
 
 /// Where a request's bytes come from and go to: Apache's filters in embedded mode, the daemon
 /// socket in a daemon process. One gateway, two transports. Called without the GIL.
@@ -17,9 +18,13 @@ protocol Transport: AnyObject {
     /// After start with a 101: the client connection itself, and what was read from it
     /// already; nil when the client is gone or the transport cannot give it up.
     func handOver() -> (fd: Int32, pending: [UInt8])?
+    /// A script's modification time for its reload check (scriptModificationTime's unit).
+    func modificationTime(of script: String) -> Int?
 }
 
 extension Transport {
+    func modificationTime(of script: String) -> Int? { scriptModificationTime(script) }
+
     func log(_ level: swsgi_level, _ message: String) {
         message.withCString { log(Int32(level.rawValue), $0) }
     }
@@ -54,6 +59,12 @@ final class ApacheTransport: Transport {
 
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {
         Apache.log(ctx, level, message)
+    }
+
+    /// Apache's own stat of the request's file where the script is that file.
+    func modificationTime(of script: String) -> Int? {
+        let known = Apache.io.file_mtime?(ctx, script) ?? -1
+        return known >= 0 ? Int(known) : scriptModificationTime(script)
     }
 
     /// Embedded mode runs no ASGI app: nothing takes the connection over.
