@@ -35,7 +35,7 @@ public struct Connection<Link> {
 public struct Signals: OptionSet, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
-    /// SIGTERM, SIGINT, SIGHUP: drain and exit.
+    /// SIGTERM, SIGINT, SIGHUP: drain and exit within shutdown-timeout.
     public static let stop = Signals(rawValue: 1)
     /// SIGUSR1: restart within eviction-timeout.
     public static let restart = Signals(rawValue: 2)

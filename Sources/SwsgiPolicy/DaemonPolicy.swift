@@ -8,11 +8,9 @@ public struct DaemonPolicy<Link> {
     public let limits: Limits
     /// How long an accepted connection that sends nothing counts as a coming request.
     public static var freshFor: Milliseconds { 1000 }
-    /// Told to stop: how long the process must have been idle before it exits early.
-    public static var quietBeforeExit: Milliseconds { 300 }
-    /// A stop that gives no time (the drain's end, inactivity- or startup-timeout, a zero
-    /// graceful-timeout) still lets running requests end for this long: the poll loop's
-    /// interval, which they have always had.
+    /// A stop that gives no time (inactivity- or startup-timeout, a zero graceful-timeout)
+    /// still lets running requests end for this long: the poll loop's interval, which they
+    /// have always had.
     public static var stopGrace: Milliseconds { 200 }
 
     public private(set) var connections: [Int32: Connection<Link>] = [:]
@@ -32,11 +30,11 @@ public struct DaemonPolicy<Link> {
     /// The last request's end (or the start): inactivity-timeout counts from here.
     private var lastActivity: Milliseconds
     private let started: Milliseconds
-    /// Until told to stop or stopping: the listener is then the next daemons'.
+    /// Until stopping: the listener is then the next daemons'.
     public private(set) var accepting = true
-    /// Told to stop (SIGTERM): serve on until idle, for the requests of Apache children that
-    /// are finishing gracefully, then exit; by this instant at the latest.
-    private var drainDeadline: Milliseconds?
+    /// Told to stop (SIGTERM): the exit comes by this instant (shutdown-timeout), the atexit
+    /// functions included.
+    private var shutdownDeadline: Milliseconds?
     /// Stopping: no new requests; the running ones may finish until the deadline.
     public private(set) var stop: (reason: StopReason, deadline: Milliseconds)?
 
@@ -144,15 +142,23 @@ public struct DaemonPolicy<Link> {
         return decisions
     }
 
-    /// Signals that arrived together; a stop outranks a restart.
+    /// Signals that arrived together. A stop (SIGTERM) outranks a restart (SIGUSR1), and after
+    /// it no signal changes anything. Both drain the process as every stop does (beginStop):
+    /// the running requests finish, any other is turned away unstarted, on every connection,
+    /// for its Apache child to send to a replacement process (the group's socket outlives this
+    /// process, and an ended generation hands it to the next). mod_wsgi's daemons, which take
+    /// one request per connection, likewise accept none once told to stop.
     public mutating func received(_ signals: Signals, at now: Milliseconds) -> [Decision<Link>] {
         defer { checkInvariants() }
+        guard shutdownDeadline == nil else { return [] }
         var decisions: [Decision<Link>] = []
         if signals.contains(.stop) {
-            guard drainDeadline == nil else { return [] }
             let within = max(1, limits.shutdownTimeout)
-            drainDeadline = now + within * 1000
-            stopAccepting(&decisions)
+            let deadline = now + within * 1000
+            shutdownDeadline = deadline
+            beginStop(.shutdown, within: within, at: now, &decisions)
+            // Restarting already: the running requests have until the sooner deadline.
+            if let begun = stop, begun.deadline > deadline { stop = (begun.reason, deadline) }
             decisions.append(.alarm(seconds: within + 1))
         } else if signals.contains(.restart) {
             let within = limits.evictionTimeout > 0 ? limits.evictionTimeout : limits.gracefulTimeout
@@ -201,14 +207,10 @@ public struct DaemonPolicy<Link> {
         if limits.restartInterval > 0, now - started >= limits.restartInterval * 1000 {
             beginStop(.restartInterval(seconds: limits.restartInterval), within: limits.gracefulTimeout, at: now, &decisions)
         }
-        if let drain = drainDeadline, stop == nil,
-           now >= drain || (inFlight == 0 && queue.isEmpty && now - lastActivity >= Self.quietBeforeExit) {
-            beginStop(.shutdown, within: 0, at: now, &decisions)
-        }
         // Overdue requests hold no exit back: their workers may never come back.
         if let stop, now >= stop.deadline || !connections.values.contains(where: { Self.isRunning($0.phase) }) {
-            // Told to stop: the atexit functions share the shutdown-timeout with the drain.
-            let within = drainDeadline.map { max(1, ($0 - now + 999) / 1000) } ?? max(1, limits.shutdownTimeout)
+            // Told to stop: the atexit functions share the shutdown-timeout with the requests.
+            let within = shutdownDeadline.map { max(1, ($0 - now + 999) / 1000) } ?? max(1, limits.shutdownTimeout)
             decisions.append(.exit(reason: stop.reason, exitFunctionsWithin: within))
         }
         return decisions
@@ -226,13 +228,15 @@ public struct DaemonPolicy<Link> {
     }
 
     /// No new connections or requests; the running ones may finish until the deadline. Idle
-    /// and queued connections are closed: their clients retry on a new one, which the
-    /// restarted process (or a sibling) accepts.
+    /// and queued connections are closed with a farewell (as is each running request's when
+    /// it ends): a request sent on one meanwhile is answered "rejected", and its Apache child
+    /// sends it again on a new connection, which the restarted process (or a sibling) accepts.
     private mutating func beginStop(_ reason: StopReason, within seconds: Int, at now: Milliseconds, _ decisions: inout [Decision<Link>]) {
         guard stop == nil else { return }
         stop = (reason, now + max(seconds * 1000, Self.stopGrace))
         decisions.append(.stopping(reason: reason))
-        stopAccepting(&decisions)
+        accepting = false
+        decisions.append(.stopAccepting)
         // In the order of their ids: decisions are the same for the same events.
         for id in connections.keys.sorted() where connections[id]?.phase.inFlight == false {
             let connection = remove(id)!
@@ -262,12 +266,6 @@ public struct DaemonPolicy<Link> {
         if case .fresh = phase { fresh += change }
     }
 
-    private mutating func stopAccepting(_ decisions: inout [Decision<Link>]) {
-        guard accepting else { return }
-        accepting = false
-        decisions.append(.stopAccepting)
-    }
-
     /// Debug builds: the registry is consistent after every event.
     private func checkInvariants() {
         assert(Set(queue).count == queue.count, "a connection queued twice")
@@ -277,6 +275,7 @@ public struct DaemonPolicy<Link> {
         assert(fresh == connections.values.filter { if case .fresh = $0.phase { true } else { false } }.count, "fresh connections miscounted")
         assert(inFlight <= limits.threads, "more requests in flight than workers")
         assert(stop == nil || connections.values.allSatisfy { $0.phase.inFlight }, "stopping with connections no worker holds")
-        assert((stop == nil && drainDeadline == nil) || !accepting, "stopping or draining while accepting")
+        assert(shutdownDeadline == nil || stop != nil, "told to stop and not stopping")
+        assert(stop == nil || !accepting, "stopping while accepting")
     }
 }

@@ -303,63 +303,84 @@ final class RestartTests: XCTestCase {
 }
 
 final class DrainTests: XCTestCase {
-    func testSIGTERMStopsAcceptingAndServesOnUntilQuiet() {
-        var policy = Policy(limits: Limits(threads: 3, shutdownTimeout: 5), now: 0)
+    func testSIGTERMLetsRunningRequestsFinishAndTurnsAwayEveryOther() {
+        var policy = Policy(limits: Limits(threads: 4, shutdownTimeout: 5), now: 0)
         policy.run(1, at: 0)
         policy.run(2, at: 0)
         policy.idle(3, at: 0)
-        XCTAssertEqual(policy.received([.stop], at: 1000), [.stopAccepting, .alarm(seconds: 6)])
+        policy.idle(4, at: 0)
+        policy.requestArrived(4)
+        XCTAssertEqual(policy.received([.stop], at: 1000),
+                       [.stopping(reason: .shutdown), .stopAccepting,
+                        .close(3, "c3", farewell: true), .close(4, "c4", farewell: true), .alarm(seconds: 6)],
+                       "an idle connection's next request, and a queued one, are answered rejected")
         XCTAssertFalse(policy.wantsConnections)
-        XCTAssertEqual(policy.tick(at: 2000), [], "busy workers hold the drain")
-        // An Apache child finishing gracefully may still send a request on its connection.
-        XCTAssertEqual(policy.readable(3), "c3")
-        policy.requestArrived(3)
-        XCTAssertEqual(policy.take(at: 2500)?.id, 3)
-        for id: Int32 in 1...3 { XCTAssertEqual(policy.finished(id, reusable: true, restartNeeded: false, at: 3000), [.resume(id, "c\(id)")]) }
-        XCTAssertEqual(policy.tick(at: 3299), [])
-        XCTAssertEqual(policy.tick(at: 3300), [.stopping(reason: .shutdown),
-                                               .close(1, "c1", farewell: true), .close(2, "c2", farewell: true), .close(3, "c3", farewell: true),
-                                               .exit(reason: .shutdown, exitFunctionsWithin: 3)])
+        XCTAssertNil(policy.take(at: 1000))
+        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 2000), [.close(1, "c1", farewell: true)])
+        XCTAssertEqual(policy.tick(at: 2000), [], "a running request holds the exit")
+        XCTAssertEqual(policy.finished(2, reusable: true, restartNeeded: false, at: 2500), [.close(2, "c2", farewell: true)])
+        XCTAssertEqual(policy.tick(at: 2500), [.exit(reason: .shutdown, exitFunctionsWithin: 4)])
     }
 
-    func testTheShutdownTimeoutEndsADrainWithBusyWorkers() {
+    func testAStopWithARestartUnderSteadyLoadServesNoNewRequestAndExitsWhenTheRunningOnesEnd() {
+        // Apache children's pooled connections send the next request as soon as the last one
+        // ends: none may be served once the process is stopping, else it is never idle and
+        // shutdown-timeout cuts whatever runs then (a 502 for the client).
+        var policy = Policy(limits: Limits(threads: 8, gracefulTimeout: 5, shutdownTimeout: 5), now: 0)
+        for id: Int32 in 1...6 { policy.run(id, at: 0) }
+        XCTAssertEqual(stops(policy.received([.restart, .stop], at: 100)), [.shutdown], "a stop outranks a restart")
+        for id: Int32 in 1...6 {
+            let now = 100 + Milliseconds(id) * 50
+            XCTAssertEqual(policy.finished(id, reusable: true, restartNeeded: false, at: now), [.close(id, "c\(id)", farewell: true)],
+                           "its next request is answered rejected, for the Apache child to send elsewhere")
+            XCTAssertNil(policy.readable(id))
+            XCTAssertEqual(exits(policy.tick(at: now)), id < 6 ? [] : [.shutdown])
+        }
+        XCTAssertEqual(policy.served, 6)
+    }
+
+    func testTheShutdownTimeoutBoundsABusyRequest() {
         var policy = Policy(limits: Limits(gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
         policy.run(1, at: 0)
         _ = policy.received([.stop], at: 1000)
         XCTAssertEqual(policy.tick(at: 5999), [])
-        XCTAssertEqual(policy.tick(at: 6000), [.stopping(reason: .shutdown)])
-        XCTAssertEqual(policy.tick(at: 6199), [], "running requests may still end for stopGrace")
-        XCTAssertEqual(policy.tick(at: 6200), [.exit(reason: .shutdown, exitFunctionsWithin: 1)])
+        XCTAssertEqual(policy.tick(at: 6000), [.exit(reason: .shutdown, exitFunctionsWithin: 1)])
     }
 
-    func testASecondSIGTERMDoesNotMoveTheDeadlineAndAStopOutranksARestart() {
-        var policy = Policy(limits: Limits(gracefulTimeout: 15, shutdownTimeout: 5), now: 0)
+    func testNoSignalAfterAStopMovesItsDeadline() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15, evictionTimeout: 2, shutdownTimeout: 5), now: 0)
         policy.run(1, at: 0)
-        XCTAssertEqual(policy.received([.stop, .restart], at: 1000), [.stopAccepting, .alarm(seconds: 6)])
-        XCTAssertNil(policy.stop)
+        _ = policy.received([.stop], at: 1000)
         XCTAssertEqual(policy.received([.stop], at: 3000), [])
-        XCTAssertEqual(stops(policy.tick(at: 6000)), [.shutdown])
-        XCTAssertEqual(policy.finished(1, reusable: true, restartNeeded: false, at: 6100), [.close(1, "c1", farewell: true)])
-        XCTAssertEqual(exits(policy.tick(at: 6100)), [.shutdown], "no request left: at once")
+        XCTAssertEqual(policy.received([.restart], at: 3000), [])
+        XCTAssertEqual(policy.tick(at: 5999), [])
+        XCTAssertEqual(exits(policy.tick(at: 6000)), [.shutdown])
     }
 
-    func testARestartDuringADrainSharesTheShutdownTimeoutWithTheExitFunctions() {
+    func testASIGTERMDuringARestartBringsItsDeadlineForward() {
+        var policy = Policy(limits: Limits(gracefulTimeout: 15, shutdownTimeout: 8), now: 0)
+        policy.run(1, at: 0)
+        _ = policy.received([.restart], at: 0)
+        XCTAssertEqual(policy.received([.stop], at: 1000), [.alarm(seconds: 9)], "already stopping")
+        XCTAssertEqual(policy.tick(at: 8999), [])
+        XCTAssertEqual(policy.tick(at: 9000), [.exit(reason: .restart, exitFunctionsWithin: 1)])
+    }
+
+    func testASIGTERMDuringARestartKeepsASoonerDeadlineAndSharesTheRestWithTheExitFunctions() {
         var policy = Policy(limits: Limits(gracefulTimeout: 15, evictionTimeout: 2, shutdownTimeout: 8), now: 0)
         policy.run(1, at: 0)
-        _ = policy.received([.stop], at: 0)
-        _ = policy.received([.restart], at: 1000)
-        XCTAssertEqual(policy.tick(at: 2999), [])
-        XCTAssertEqual(policy.tick(at: 3000), [.exit(reason: .restart, exitFunctionsWithin: 5)])
+        _ = policy.received([.restart], at: 0)
+        _ = policy.received([.stop], at: 1000)
+        XCTAssertEqual(policy.tick(at: 1999), [])
+        XCTAssertEqual(policy.tick(at: 2000), [.exit(reason: .restart, exitFunctionsWithin: 7)])
     }
 
-    func testAZeroShutdownTimeoutStillDrainsForOneSecond() {
+    func testAZeroShutdownTimeoutStillGivesOneSecond() {
         var policy = Policy(limits: Limits(shutdownTimeout: 0), now: 0)
         policy.run(1, at: 0)
-        XCTAssertEqual(policy.received([.stop], at: 0), [.stopAccepting, .alarm(seconds: 2)])
+        XCTAssertEqual(policy.received([.stop], at: 0), [.stopping(reason: .shutdown), .stopAccepting, .alarm(seconds: 2)])
         XCTAssertEqual(policy.tick(at: 999), [])
-        XCTAssertEqual(stops(policy.tick(at: 1000)), [.shutdown])
-        XCTAssertEqual(policy.tick(at: 1199), [])
-        XCTAssertEqual(exits(policy.tick(at: 1200)), [.shutdown])
+        XCTAssertEqual(exits(policy.tick(at: 1000)), [.shutdown])
     }
 }
 

@@ -125,6 +125,10 @@ final class SocketTransport: Transport {
     /// answer now (if the worker is not in the middle of a frame), and the connection is cut
     /// so that whatever the stuck worker sends later goes nowhere.
     func abort(_ status: Int32) {
+        // Reading ends before the answer goes: the child pools the connection once it has the
+        // answer, and a request it sends on it next must fail to send (and go to another
+        // connection), not wait unread until the cut below and be lost (a 502).
+        shutdown(channel.fd, Int32(SHUT_RD))
         if lock.tryLock() {
             if !broken { try? channel.send(.end, encodeEnd(started ? -1 : status)) }
             broken = true
