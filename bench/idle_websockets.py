@@ -3,9 +3,11 @@ app in a daemon group (issue 14's target: 1000).
 
 Opens --count WebSockets to an echo app (raw ASGI, one daemon process with 4 threads), each
 checked with one message, and holds them all; then checks that a plain HTTP request is still
-answered, that every WebSocket still echoes, and reports what the processes use.
+answered, that every WebSocket still echoes, and reports what the processes use. --tls: wss://
+and HTTPS through mod_ssl (a self-signed certificate made with openssl), where Apache relays
+each WebSocket.
 
-    /usr/bin/python3 bench/idle_websockets.py --count 1000
+    /usr/bin/python3 bench/idle_websockets.py --count 1000 [--tls]
 """
 import argparse
 import asyncio
@@ -13,6 +15,7 @@ import base64
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -67,6 +70,14 @@ WSGIScriptAlias /ws {root}/app.py process-group=ws interface=asgi
 <Directory "{root}">
     Require all granted
 </Directory>
+{tls}'''
+
+TLS = '''LoadModule ssl_module {modules}/mod_ssl.so
+LoadModule socache_shmcb_module {modules}/mod_socache_shmcb.so
+SSLSessionCache shmcb:{root}/ssl_cache(512000)
+SSLEngine on
+SSLCertificateFile {root}/cert.pem
+SSLCertificateKeyFile {root}/key.pem
 '''
 
 
@@ -83,8 +94,8 @@ async def echo(reader, writer, text):
     return first == 0x81 and got == text.encode()
 
 
-async def open_websocket(port, n):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def open_websocket(port, n, context):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(("GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
@@ -94,8 +105,8 @@ async def open_websocket(port, n):
     return reader, writer
 
 
-async def plain_request(port):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def plain_request(port, context):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
     writer.write(b"GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     answer = await reader.read()
     writer.close()
@@ -119,16 +130,16 @@ def processes(root):
     return [pid for pid in children if pid not in daemons], daemons
 
 
-async def measure(port, count, root):
+async def measure(port, count, root, context):
     sockets, start = [], time.monotonic()
     try:
         for n in range(count):
-            sockets.append(await open_websocket(port, n))
+            sockets.append(await open_websocket(port, n, context))
     except (OSError, RuntimeError, asyncio.IncompleteReadError) as e:
         print("stopped at %d WebSockets: %s" % (len(sockets), e))
     opened = time.monotonic() - start
     print("open WebSockets: %d of %d (in %.1f s)" % (len(sockets), count, opened))
-    print("plain HTTP request answered while they are open: %s" % await plain_request(port))
+    print("plain HTTP request answered while they are open: %s" % await plain_request(port, context))
     live = [await echo(r, w, "still there %d" % n) for n, (r, w) in enumerate(sockets)]
     print("WebSockets that still echo: %d" % sum(live))
     children, daemons = processes(root)
@@ -142,6 +153,7 @@ async def measure(port, count, root):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--tls", action="store_true", help="wss:// and HTTPS through mod_ssl")
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="swsgi-bench-ws-")
     os.chmod(root, 0o755)
@@ -150,14 +162,23 @@ def main():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    context = None
+    if args.tls:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", os.path.join(root, "key.pem"),
+                        "-out", os.path.join(root, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                       check=True, capture_output=True)
+        os.chmod(os.path.join(root, "key.pem"), 0o644)
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     conf = os.path.join(root, "httpd.conf")
     user = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
     with open(conf, "w") as f:
-        f.write(CONF.format(root=root, modules=APACHE_MODULES, module=MODULE, port=port, user=user))
+        tls = TLS.format(root=root, modules=APACHE_MODULES) if args.tls else ""
+        f.write(CONF.format(root=root, modules=APACHE_MODULES, module=MODULE, port=port, user=user, tls=tls))
     subprocess.run(["apache2", "-d", root, "-f", conf, "-k", "start"], check=True)
     try:
         time.sleep(2)
-        ok = asyncio.run(measure(port, args.count, root))
+        ok = asyncio.run(measure(port, args.count, root, context))
     finally:
         subprocess.run(["apache2", "-d", root, "-f", conf, "-k", "stop"])
         time.sleep(2)

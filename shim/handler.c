@@ -156,8 +156,9 @@ int swsgi_handler(request_rec *r)
     if (ctx.overridden)
         status = ctx.overridden;
     record(&ctx, request.group, status, start);
-    if (ctx.relay[1] >= 0)
-        swsgi_relay(&ctx);
+    /* Over TLS the WebSocket goes on through Apache, on the relay thread when it can. */
+    if (ctx.relay[1] >= 0 && swsgi_relay_start(&ctx) == SUSPENDED)
+        return SUSPENDED;
     if (status >= 0)
         return status;
     /* The body broke after the headers went out: an error bucket makes the chunk filter

@@ -1,7 +1,7 @@
 /* Handing a client connection to a daemon process: an ASGI app's accepted WebSocket then lives
    in the daemon's event loop, and this Apache worker thread is free at once. Over TLS the
-   daemon gets one end of a socket pair instead, and this thread relays between the other
-   end and mod_ssl's filters for as long as the WebSocket lasts. */
+   daemon gets one end of a socket pair instead, and Apache relays between the other end
+   and mod_ssl's filters for as long as the WebSocket lasts (relay.c). */
 #include "shim.h"
 #include "http_connection.h"
 #include "http_core.h"
@@ -10,17 +10,13 @@
 #include "http_ssl.h"
 #include "apr_strings.h"
 #include "util_filter.h"
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 APLOG_USE_MODULE(swsgi);
 
 /* The most Apache may have read from the client beyond the request (a client waits for the
    101 before it sends frames, so this is normally nothing). */
 #define PENDING_LIMIT (1 << 20)
-/* What the relay moves at a time. */
-#define RELAY_CHUNK (64 << 10)
 
 const char *swsgi_handover_refusal(void *vctx)
 {
@@ -96,79 +92,4 @@ int swsgi_hand_over(void *vctx, int *fd, const char **pending, size_t *length)
     c->aborted = 1;
     c->keepalive = AP_CONN_CLOSE;
     return 0;
-}
-
-/* All count bytes of data written to fd; 0, or -1 when the daemon is gone. */
-static int write_all(int fd, const char *data, apr_size_t count)
-{
-    while (count > 0) {
-        ssize_t n = write(fd, data, count);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        count -= (apr_size_t)n;
-    }
-    return 0;
-}
-
-/* Client to daemon: what the filters give without waiting; 0, or -1 when either side is gone. */
-static int relay_in(conn_rec *c, apr_bucket_brigade *bb, int fd)
-{
-    for (;;) {
-        apr_status_t rv = ap_get_brigade(c->input_filters, bb, AP_MODE_READBYTES, APR_NONBLOCK_READ, RELAY_CHUNK);
-        if (APR_STATUS_IS_EAGAIN(rv))
-            return 0;
-        if (rv != APR_SUCCESS)
-            return -1;
-        int got = 0;
-        for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
-            const char *data;
-            apr_size_t size;
-            if (APR_BUCKET_IS_EOS(b))
-                return -1;
-            if (apr_bucket_read(b, &data, &size, APR_BLOCK_READ) != APR_SUCCESS || write_all(fd, data, size) != 0)
-                return -1;
-            got |= size > 0;
-        }
-        apr_brigade_cleanup(bb);
-        if (!got)
-            return 0;
-    }
-}
-
-void swsgi_relay(swsgi_rctx *ctx)
-{
-    conn_rec *c = ctx->r->connection;
-    int fd = ctx->relay[1];
-    apr_os_sock_t client;
-    /* The daemon holds its end now: ours goes, so that its closing reads as the end here. */
-    close(ctx->relay[0]);
-    apr_bucket_brigade *bb = apr_brigade_create(ctx->r->pool, c->bucket_alloc);
-    apr_socket_t *sock = ap_get_conn_socket(c);
-    char *out = apr_palloc(ctx->r->pool, RELAY_CHUNK);
-    /* A WebSocket may be idle for long: mod_reqtimeout's limits are for reading requests. */
-    ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
-    if (sock && apr_os_sock_get(&client, sock) == APR_SUCCESS) {
-        struct pollfd fds[2] = { { client, POLLIN, 0 }, { fd, POLLIN, 0 } };
-        while (relay_in(c, bb, fd) == 0) {
-            if (poll(fds, 2, -1) < 0 && errno != EINTR)
-                break;
-            if (fds[1].revents) {
-                ssize_t n = read(fd, out, RELAY_CHUNK);
-                if (n <= 0)
-                    break;
-                APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(out, (apr_size_t)n, c->bucket_alloc));
-                APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
-                if (ap_pass_brigade(c->output_filters, bb) != APR_SUCCESS || c->aborted)
-                    break;
-                apr_brigade_cleanup(bb);
-            }
-        }
-    }
-    close(fd);
-    ctx->relay[1] = -1;
-    /* The response went out as the 101 and the WebSocket after it: nothing more to send. */
-    c->aborted = 1;
 }

@@ -155,6 +155,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     swsgi_main_server = s;
     swsgi_metrics_child_start(threads);
     swsgi_child_init(main_scope(s), threads, processes);
+    swsgi_relay_thread_start(pchild);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -174,6 +175,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_translate_name(swsgi_translate_name, after, before, APR_HOOK_MIDDLE);
     ap_hook_handler(swsgi_handler, NULL, NULL, APR_HOOK_MIDDLE);
     swsgi_auth_register(p);
+    swsgi_relay_thread_register();
     ap_hook_handler(swsgi_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     swsgi_metrics_status_register();
 }

@@ -53,11 +53,37 @@ int swsgi_handler(request_rec *r);
 /* A table's entries as the core's key and value arrays, allocated from p. */
 void swsgi_table_arrays(apr_pool_t *p, const apr_table_t *table, size_t *count,
                         const char *const **keys, const char *const **values);
-/* handover.c: the io's handover_refusal and hand_over, and the relay of a connection that
-   could only be handed over through this thread (TLS), after the daemon has its end. */
+/* handover.c: the io's handover_refusal and hand_over. */
 const char *swsgi_handover_refusal(void *ctx);
 int swsgi_hand_over(void *ctx, int *fd, const char **pending, size_t *length);
-void swsgi_relay(swsgi_rctx *ctx);
+/* relay.c: the relay of a connection that could only be handed over through Apache (TLS),
+   started by the handler once the daemon has its end: SUSPENDED when the relay thread
+   takes it, else OK once it ended. A relay's round moves what both sides take without
+   waiting (0 when the relay is over) and says what to poll each side for next; the
+   scratch it uses is swsgi_relay_scratch's. */
+typedef struct swsgi_relay {
+    conn_rec *c;
+    request_rec *r;
+    int client, daemon;        /* descriptors: the client's socket, the daemon's socket pair end */
+    apr_size_t chunk;          /* the most moved at a time */
+    apr_bucket_brigade *bb;
+    struct ap_filter_t *core;  /* the connection's last output filter (core's) */
+    char *held;                /* client bytes the daemon did not take yet: held_at to held_end */
+    apr_size_t held_at, held_end;
+    short client_watched, daemon_watched;  /* relay_thread.c's: the events epoll waits for */
+    apr_time_t ended;          /* relay_thread.c's: when it ended, 0 before */
+    struct swsgi_relay *next;  /* relay_thread.c's list of ended relays */
+} swsgi_relay;
+int swsgi_relay_start(swsgi_rctx *ctx);
+int swsgi_relay_round(swsgi_relay *relay, char *scratch, short *client_events, short *daemon_events);
+void swsgi_relay_end(swsgi_relay *relay);
+char *swsgi_relay_scratch(apr_pool_t *p);
+/* relay_thread.c: the event MPM child's relay thread (started in child_init, when the MPM
+   is asynchronous), and the handing of a relay to it: 1 when the handler is to return
+   SUSPENDED. */
+void swsgi_relay_thread_register(void);
+void swsgi_relay_thread_start(apr_pool_t *pchild);
+int swsgi_relay_suspend(swsgi_relay *relay);
 /* auth.c: the access checker hook and the "wsgi" and "wsgi-group" providers. */
 void swsgi_auth_register(apr_pool_t *p);
 

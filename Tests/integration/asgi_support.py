@@ -5,6 +5,7 @@ import http.client
 import importlib
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -12,7 +13,7 @@ import types
 
 import pytest
 
-from conftest import APPS, EXAMPLES, HTTP_TIMEOUT, PY_VERSION, free_port, venv_site_packages, venv_with, wait_until
+from conftest import APACHE_MODULES, APPS, EXAMPLES, HTTP_TIMEOUT, PY_VERSION, free_port, venv_site_packages, venv_with, wait_until
 from daemon_support import SOCKET_DIRECTIVE
 from processes import port_answers, terminate
 
@@ -89,9 +90,9 @@ class Uvicorn:
 class Served:
     """What a test needs of either server: requests to the app's paths, the log, stopping."""
 
-    def __init__(self, kind, server):
-        self.kind, self.server = kind, server
-        self.port = server.port
+    def __init__(self, kind, server, tls=False, port=None):
+        self.kind, self.server, self.tls = kind, server, tls
+        self.port = port or server.port
         self.prefix = MOUNT if kind == "swsgi" else ""
         self.data = server.data
 
@@ -99,9 +100,11 @@ class Served:
         return self.prefix + path
 
     def ws_url(self, path):
-        return "ws://127.0.0.1:%d%s" % (self.port, self.url(path))
+        return "%s://127.0.0.1:%d%s" % ("wss" if self.tls else "ws", self.port, self.url(path))
 
     def connection(self, timeout=HTTP_TIMEOUT):
+        if self.tls:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=client_tls_context())
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT, chunked=False):
@@ -129,7 +132,8 @@ class Served:
 
 @pytest.fixture
 def asgi_serve(apache_factory, asgi_venv):
-    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", alias_options="", extra="", setup=None, mpm=None) -> Served."""
+    """Factory: asgi_serve(kind, script, threads=16, daemon_options="", alias_options="", extra="", setup=None, mpm=None,
+    tls=None) -> Served."""
     made = []
 
     def make(kind, script, **options):
@@ -142,13 +146,46 @@ def asgi_serve(apache_factory, asgi_venv):
             served.server.cleanup()
 
 
-def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", alias_options="", extra="", setup=None, mpm=None):
-    """Starts script ("apps/..." or "examples/...") as an ASGI app on swsgi or uvicorn; returns a Served."""
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 and its key, made with openssl: (cert, key)."""
+    directory = tmp_path_factory.mktemp("tls")
+    key, cert = str(directory / "key.pem"), str(directory / "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+    # Apache's children read them as its user.
+    os.chmod(str(directory), 0o755)
+    os.chmod(key, 0o644)
+    return cert, key
+
+
+def client_tls_context():
+    """A client context that takes the self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
+TLS_VHOST = ("LoadModule ssl_module %s/mod_ssl.so\nLoadModule socache_shmcb_module %s/mod_socache_shmcb.so\n"
+             "SSLSessionCache shmcb:{root}/run/ssl_cache(512000)\nListen 127.0.0.1:%d\n"
+             "<VirtualHost 127.0.0.1:%d>\n    SSLEngine on\n    SSLCertificateFile %s\n    SSLCertificateKeyFile %s\n"
+             "</VirtualHost>\n")
+
+
+def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", alias_options="", extra="", setup=None, mpm=None,
+          tls=None):
+    """Starts script ("apps/..." or "examples/...") as an ASGI app on swsgi or uvicorn; returns a Served.
+    tls: (cert, key) to serve HTTPS and wss:// only (swsgi: on a mod_ssl virtual host of its own port)."""
     if kind == "uvicorn":
         u = Uvicorn(venv, script)
+        if tls:
+            u.args += ["--ssl-certfile", tls[0], "--ssl-keyfile", tls[1]]
         if setup:
             setup(u.data)
-        return Served(kind, u.start())
+        return Served(kind, u.start(), tls=bool(tls))
+    tls_port = tls and free_port()
+    if tls:
+        extra += TLS_VHOST % (APACHE_MODULES, APACHE_MODULES, tls_port, tls_port, tls[0], tls[1])
 
     def prepare(a):
         shutil.copytree(EXAMPLES, a.path("examples"), ignore=shutil.ignore_patterns("__pycache__"))
@@ -160,5 +197,5 @@ def serve(kind, apache_factory, venv, script, threads=16, daemon_options="", ali
         "WSGIScriptAlias %s {root}/%s process-group=api interface=asgi %s\n"
         "<Directory {root}/examples>\n    Require all granted\n</Directory>\n%s"
         % (threads, venv, daemon_options, MOUNT, script, alias_options, extra))
-    return Served(kind, apache_factory(directives, mpm=dict(MPM, **(mpm or {})), setup=prepare))
+    return Served(kind, apache_factory(directives, mpm=dict(MPM, **(mpm or {})), setup=prepare), tls=bool(tls), port=tls_port)
 

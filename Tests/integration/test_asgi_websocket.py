@@ -2,16 +2,13 @@
 against swsgi and uvicorn serving the same raw ASGI app."""
 import contextlib
 import json
-import os
 import socket
-import ssl
-import subprocess
 import time
 
 import pytest
 
-from asgi_support import SERVERS, asgi_serve, asgi_venv, websockets_client  # noqa: F401 (fixtures)
-from conftest import APACHE_MODULES, free_port, wait_until
+from asgi_support import SERVERS, asgi_serve, asgi_venv, client_tls_context, websockets_client  # noqa: F401 (fixtures)
+from conftest import wait_until
 
 APP = "apps/asgi/websocket_app.py"
 MiB = 1 << 20
@@ -112,6 +109,8 @@ def raw_handshake(s, path, early=b""):
     one that breaks the protocol); early: bytes sent right behind the request."""
     sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    if s.tls:
+        sock = client_tls_context().wrap_socket(sock, server_hostname="127.0.0.1")
     sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % s.url(path)).encode()
                  + early)
@@ -295,29 +294,3 @@ def test_request_timeout_before_the_answer_is_a_504(asgi_serve, websockets_clien
     s = asgi_serve("swsgi", APP, daemon_options="request-timeout=2")
     assert refused(websockets_client, s, "/hang") == 504
     assert "before it answered the WebSocket handshake" in s.log()
-
-
-@pytest.mark.swsgi_only
-def test_websockets_over_tls_are_relayed(asgi_serve, websockets_client, tmp_path):
-    """Over mod_ssl the connection stays in Apache: its thread relays the WebSocket."""
-    key, cert = str(tmp_path / "key.pem"), str(tmp_path / "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
-    os.chmod(str(tmp_path), 0o755)
-    os.chmod(key, 0o644)
-    port = free_port()
-    s = asgi_serve("swsgi", APP, extra=(
-        "LoadModule ssl_module %s/mod_ssl.so\nLoadModule socache_shmcb_module %s/mod_socache_shmcb.so\n"
-        "SSLSessionCache shmcb:{root}/run/ssl_cache(512000)\nListen 127.0.0.1:%d\n"
-        "<VirtualHost 127.0.0.1:%d>\n    SSLEngine on\n    SSLCertificateFile %s\n    SSLCertificateKeyFile %s\n"
-        "</VirtualHost>\n" % (APACHE_MODULES, APACHE_MODULES, port, port, cert, key)))
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    with websockets_client.connect("wss://127.0.0.1:%d/api/echo" % port, ssl=context, open_timeout=20, max_size=4 * MiB) as ws:
-        ws.send("over TLS ✓")
-        assert ws.recv(10) == "over TLS ✓"
-        big = bytes(range(256)) * 4096
-        ws.send(big)
-        assert ws.recv(30) == big
-        ws.close(4003, "tls bye")
-    assert wait_until(lambda: s.data_file("disconnect.log") == "4003 tls bye\n", 10), s.log()[-3000:]
