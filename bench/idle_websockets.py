@@ -72,7 +72,10 @@ WSGIScriptAlias /ws {root}/app.py process-group=ws interface=asgi
 </Directory>
 {tls}'''
 
-TLS = '''LoadModule ssl_module {modules}/mod_ssl.so
+# A relayed (suspended) connection counts against the event MPM's limit of connections per
+# child, ThreadsPerChild + AsyncRequestWorkerFactor x idle threads: 64 + 20 x 64 here.
+TLS = '''AsyncRequestWorkerFactor 20
+LoadModule ssl_module {modules}/mod_ssl.so
 LoadModule socache_shmcb_module {modules}/mod_socache_shmcb.so
 SSLSessionCache shmcb:{root}/ssl_cache(512000)
 SSLEngine on
