@@ -160,8 +160,9 @@ void swsgi_relay_thread_start(apr_pool_t *pchild)
 int swsgi_relay_suspend(swsgi_relay *relay)
 {
     request_rec *r = relay->r;
-    /* A suspended request is one the MPM runs itself: not an internal redirect's. */
-    if (epoll_fd < 0 || !r->connection->cs || r->main || r->prev)
+    /* A suspended request is one the event MPM runs itself: not an internal redirect's, nor
+       one on a connection whose input filters make Apache read it synchronously. */
+    if (epoll_fd < 0 || !r->connection->cs || r->connection->clogging_input_filters || r->main || r->prev)
         return 0;
     ap_set_module_config(r->connection->conn_config, &swsgi_module, relay);
     return 1;
