@@ -79,7 +79,9 @@ static int bury(apr_time_t now)
     swsgi_relay **link = &ended;
     while (*link) {
         swsgi_relay *relay = *link;
-        if (now - relay->ended < GRACE_US) {
+        /* The MPM clears c->sbh among its last stores into the connection after the hook:
+           until it has, the worker thread may still be there, whatever the grace. */
+        if (now - relay->ended < GRACE_US || ((volatile conn_rec *)relay->c)->sbh != NULL) {
             link = &relay->next;
             continue;
         }
