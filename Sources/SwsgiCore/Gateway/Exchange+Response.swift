@@ -25,18 +25,20 @@ extension Exchange {
         if let problem = statusLineProblem(statusText) {
             return "swsgi: WSGI script '\(script)': \(problem)"
         }
-        guard headers.isListOrTuple, let sequence = headers.fastSequence("headers") else {
+        // The pairs are held in a tuple of their own until the headers are out: the texts point
+        // into their strs, and once the GIL is let go (to wait for a thread of the app that
+        // holds the transport) another thread may empty the app's list and free them.
+        guard headers.isListOrTuple, let pairs = headers.tuple(), let count = pairs.tupleCount else {
             Python.clearError()
             return "swsgi: WSGI script '\(script)': the response headers must be a list of (name, value) tuples"
         }
-        let count = sequence.count
         var namePointers: [UnsafePointer<CChar>?] = [], valuePointers: [UnsafePointer<CChar>?] = []
         namePointers.reserveCapacity(count + 1)
         valuePointers.reserveCapacity(count + 1)
         var appLength: Int64?
         for i in 0..<count {
-            guard let pair = sequence.item(i), pair.tupleCount == 2 else {
-                Python.clearError()
+            let pair = pairs.tupleItem(i)
+            guard pair.tupleCount == 2 else {
                 return "swsgi: WSGI script '\(script)': response header \(i + 1) is not a (name, value) tuple"
             }
             let name = pair.tupleItem(0), value = pair.tupleItem(1)
