@@ -120,15 +120,15 @@ extension Exchange {
     /// Read straight into the bytes object that is returned, without the GIL: the object is
     /// not shared until then.
     func readBody(size: Int, partial: Bool) -> PyRef? {
-        var capacity = size >= 0 ? size : (bodyLeft ?? 65536)
-        if let left = bodyLeft { capacity = min(capacity, left) }
+        // A body of unknown length starts in 64 KiB that grow as it comes: a large size
+        // (read(2**40)) must not ask for that much memory before the body brings it.
+        var capacity = min(size >= 0 ? size : Int.max, bodyLeft ?? 65536)
         guard var buffer = BytesBuffer(capacity: capacity) else { return nil }
         var filled = 0, failed = false
         while true {
             if filled == capacity {
-                // Only a body of unknown length, read whole, outgrows its first guess.
-                guard size < 0, bodyLeft == nil, capacity > 0 else { break }
-                capacity *= 2
+                guard bodyLeft == nil, capacity > 0, size < 0 || capacity < size else { break }
+                capacity = size < 0 ? capacity * 2 : min(capacity * 2, size)
                 guard buffer.resize(to: capacity) else { return nil }
                 continue
             }
