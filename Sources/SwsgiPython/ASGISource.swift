@@ -502,7 +502,7 @@ class Exchange:
                 return
             if kind != 'http.response.body':
                 raise RuntimeError("Expected ASGI message 'http.response.body', but got %r." % kind)
-            body = bytes(message.get('body', b''))
+            body = _swsgi_asgi_ws.message_bytes(message.get('body', b''), kind, 'body')
             if message.get('more_body', False):
                 await self._ask(_BODY, body)
             else:
