@@ -4,7 +4,6 @@ own event loop. Each gives the app an exception or the client an error, never a 
 process; against swsgi and uvicorn serving the same app."""
 import http.client
 import json
-import os
 
 import pytest
 

@@ -122,10 +122,6 @@ WRAPPER_BLOCKS = {"wrapper-blksize-zero": 0, "wrapper-blksize-negative": -1, "wr
                   "wrapper-blksize-huge": 2 ** 62}
 
 
-def request_object(start_response):
-    return start_response.__self__
-
-
 def set_slot(get, name, value, then):
     """Sets slot name of the object get(environ, start_response) gives, then runs then."""
     def run(environ, start_response):
@@ -313,6 +309,8 @@ def response_cases():
         "hand-over": hand_over,
         "hand-over-after-start": hand_over_after_start,
         "events-callback-raises": events_raise,
+        "environ-emptied": lambda e, s: (e.clear(), e.update({"PATH_INFO": 5, "wsgi.input": None, 7: b"x"}),
+                                         respond(e, s))[2],
         "write-in-thread": lambda e, s: (in_thread(lambda: s("200 OK", [])(b"from a thread")), [b"answered"])[1],
         "read-huge": lambda e, s: (s("200 OK", []), [str(len(e["wsgi.input"].read(2 ** 62))).encode()])[1],
     })

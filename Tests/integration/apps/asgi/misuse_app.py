@@ -172,21 +172,13 @@ async def ws_thread(scope, receive, send):
     await send({"type": "websocket.close", "code": 4000})
 
 
-async def lifespan(receive, send):
-    while True:
-        message = await receive()
-        await send({"type": message["type"] + ".complete"})
-        if message["type"] == "lifespan.shutdown":
-            return
-
-
 ROUTES = {"/keep": keep, "/use": use, "/thread": from_thread, "/ws-use": ws_use}
 WS_ROUTES = {"/ws/after-close": ws_after_close, "/ws-keep": ws_keep, "/ws/thread": ws_thread}
 
 
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
-        return await lifespan(receive, send)
+        raise ValueError("no lifespan here")  # as many small apps: both servers carry on without
     path = scope["path"][len(scope["root_path"]):] if scope["path"].startswith(scope["root_path"]) else scope["path"]
     if scope["type"] == "websocket":
         name = path[len("/ws/"):]
