@@ -497,12 +497,16 @@ class Exchange:
             self.asks.put((_START, _status_headers(message.get('status'), message.get('headers', ())), None))
         elif not self.complete:
             if kind == 'http.response.pathsend':
+                path = message['path']
+                if not isinstance(path, str):
+                    # open() of an int would take one of this process's descriptors, and close it.
+                    raise TypeError("http.response.pathsend's 'path' must be a str, not %s" % type(path).__name__)
                 self.complete = True
-                await self._ask(_FILE, message['path'])
+                await self._ask(_FILE, path)
                 return
             if kind != 'http.response.body':
                 raise RuntimeError("Expected ASGI message 'http.response.body', but got %r." % kind)
-            body = bytes(message.get('body', b''))
+            body = _swsgi_asgi_ws.message_bytes(message.get('body', b''), kind, 'body')
             if message.get('more_body', False):
                 await self._ask(_BODY, body)
             else:

@@ -32,6 +32,14 @@ class ClientDisconnected(OSError):
     """send() after the client went away (the ASGI spec's OSError)."""
 
 
+def message_bytes(value, kind, key):
+    """The bytes of a message's bytes-like item (for _swsgi_asgi too); TypeError for anything
+    else: bytes() of an int would be that many NULs, of a list its items."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError("%s's %r must be bytes, not %s" % (kind, key, type(value).__name__))
+    return bytes(value)
+
+
 def _tokens(value):
     return {token.strip().lower() for token in value.split(',')}
 
@@ -223,7 +231,7 @@ class Session(asyncio.Protocol):
         if text is not None:
             self._write(0x1, text.encode('utf-8'))
         elif data is not None:
-            self._write(0x2, bytes(data))
+            self._write(0x2, message_bytes(data, kind, 'bytes'))
         else:
             raise RuntimeError("websocket.send needs 'bytes' or 'text'")
         while self.writable is not None and self.state != 'closed':

@@ -57,12 +57,8 @@ extension PyRef {
     /// The iterator's next item; nil at the end or with an exception set (see `Python.errorPending`).
     @inlinable package func next() -> PyRef? { PyRef(PyIter_Next(ptr)) }
 
-    /// Sequence protocol: len(self) and self[i] (nil with an exception set).
-    @inlinable package var count: Int { PySequence_Size(ptr) }
-    @inlinable package func item(_ index: Int) -> PyRef? { PyRef(PySequence_GetItem(ptr, index)) }
-
-    /// A sequence as a list or tuple (itself when it is one); nil with an exception set.
-    package func fastSequence(_ message: String) -> PyRef? { PyRef(PySequence_Fast(ptr, message)) }
+    /// tuple(self): itself when it is a tuple; nil with an exception set.
+    @inlinable package func tuple() -> PyRef? { PyRef(PySequence_Tuple(ptr)) }
 
     /// A tuple's size, nil when it is no tuple; and its items.
     @inlinable package var tupleCount: Int? { swsgi_py_tuple_check(ptr) != 0 ? swsgi_py_tuple_size(ptr) : nil }

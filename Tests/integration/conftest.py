@@ -177,6 +177,16 @@ def pytest_sessionfinish(session, exitstatus):
 
 # --------------------------------------------------------------------------- helpers
 
+def read_until_closed(sock):
+    """Everything sock receives until the peer closes it."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

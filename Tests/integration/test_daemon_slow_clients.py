@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import TARGET
+from conftest import TARGET, read_until_closed
 from daemon_support import SOCKET_DIRECTIVE, get_json
 
 KIB = 1024
@@ -128,12 +128,7 @@ def post_slowly(port, path, pieces, delay, chunked=False):
             time.sleep(delay)
         if chunked:
             s.sendall(b"0\r\n\r\n")
-        response = b""
-        while True:
-            data = s.recv(65536)
-            if not data:
-                break
-            response += data
+        response = read_until_closed(s)
     finally:
         s.close()
     head, _, body = response.partition(b"\r\n\r\n")

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import wait_until
+from conftest import read_until_closed, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -93,12 +93,7 @@ def test_header_injection_never_on_the_wire(app_apache, mode):
     with socket.create_connection(("127.0.0.1", app_apache.port), timeout=10) as s:
         s.sendall(b"GET /invalid?" + mode.encode() +
                   b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(s)
     head = data.split(b"\r\n\r\n", 1)[0]
     assert b"X-Evil" not in data
     assert b"injected" not in data

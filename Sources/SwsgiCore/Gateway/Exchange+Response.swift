@@ -25,18 +25,20 @@ extension Exchange {
         if let problem = statusLineProblem(statusText) {
             return "swsgi: WSGI script '\(script)': \(problem)"
         }
-        guard headers.isListOrTuple, let sequence = headers.fastSequence("headers") else {
+        // The pairs are held in a tuple of their own until the headers are out: the texts point
+        // into their strs, and once the GIL is let go (to wait for a thread of the app that
+        // holds the transport) another thread may empty the app's list and free them.
+        guard headers.isListOrTuple, let pairs = headers.tuple(), let count = pairs.tupleCount else {
             Python.clearError()
             return "swsgi: WSGI script '\(script)': the response headers must be a list of (name, value) tuples"
         }
-        let count = sequence.count
         var namePointers: [UnsafePointer<CChar>?] = [], valuePointers: [UnsafePointer<CChar>?] = []
         namePointers.reserveCapacity(count + 1)
         valuePointers.reserveCapacity(count + 1)
         var appLength: Int64?
         for i in 0..<count {
-            guard let pair = sequence.item(i), pair.tupleCount == 2 else {
-                Python.clearError()
+            let pair = pairs.tupleItem(i)
+            guard pair.tupleCount == 2 else {
                 return "swsgi: WSGI script '\(script)': response header \(i + 1) is not a (name, value) tuple"
             }
             let name = pair.tupleItem(0), value = pair.tupleItem(1)
@@ -118,15 +120,15 @@ extension Exchange {
     /// Read straight into the bytes object that is returned, without the GIL: the object is
     /// not shared until then.
     func readBody(size: Int, partial: Bool) -> PyRef? {
-        var capacity = size >= 0 ? size : (bodyLeft ?? 65536)
-        if let left = bodyLeft { capacity = min(capacity, left) }
+        // A body of unknown length starts in 64 KiB that grow as it comes: a large size
+        // (read(2**40)) must not ask for that much memory before the body brings it.
+        var capacity = min(size >= 0 ? size : Int.max, bodyLeft ?? 65536)
         guard var buffer = BytesBuffer(capacity: capacity) else { return nil }
         var filled = 0, failed = false
         while true {
             if filled == capacity {
-                // Only a body of unknown length, read whole, outgrows its first guess.
-                guard size < 0, bodyLeft == nil, capacity > 0 else { break }
-                capacity *= 2
+                guard bodyLeft == nil, capacity > 0, size < 0 || capacity < size else { break }
+                capacity = size < 0 ? capacity * 2 : min(capacity * 2, size)
                 guard buffer.resize(to: capacity) else { return nil }
                 continue
             }

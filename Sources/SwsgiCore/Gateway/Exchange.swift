@@ -144,9 +144,9 @@ final class Exchange: PythonRequest {
             Python.clearError()
             return nil
         }
-        let fd = Int32(truncatingIfNeeded: fdNumber)
         var info = stat()
-        guard fd >= 0, offset >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        // A number past Int32 is no descriptor, not the one its low bits name.
+        guard let fd = Int32(exactly: fdNumber), fd >= 0, offset >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             return nil
         }
         if let problem = sendHeaders(fileLength: max(0, Int64(info.st_size) - Int64(offset))) { return fail(problem) }
