@@ -80,6 +80,12 @@ final class SocketTransport: Transport {
         }, failure: false)
     }
 
+    /// A request has its connection to itself, and the child reads each frame as it comes
+    /// while it has relayed at most Exchange.writeWithGIL bytes (Apache's filters block only
+    /// past 64 KiB): those frames, in up to this many sendmsg (each small one taking about
+    /// 1 KiB of the socket's 208 KiB more than its bytes), fit in the socket's buffer.
+    var flushesThatCannotWait: Int { 16 }
+
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
         locked({ () throws in try channel.sendFile(fd, offset: offset, length: length); return true }, failure: false)
     }

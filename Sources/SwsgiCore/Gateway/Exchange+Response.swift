@@ -93,8 +93,10 @@ extension Exchange {
         let count = Int(size)
         // Apache's core output filter only blocks once 64 KiB wait unsent; below that a
         // write that does not flush cannot block, and keeping the GIL spares a hand-over to
-        // another thread.
-        return withTransport(keepingGIL: nextReady && written <= Self.writeWithGIL) {
+        // another thread. Nor can the first flushes of a daemon's response (see SocketTransport).
+        let cannotWait = nextReady || flushes < flushesThatCannotWait
+        if !nextReady { flushes += 1 }
+        return withTransport(keepingGIL: cannotWait && written <= Self.writeWithGIL) {
             $0.write(data, count: count, flush: !nextReady)
         } ?? false
     }

@@ -30,6 +30,8 @@ final class Exchange: PythonRequest {
     /// Content-Length declared by the app (or computed by us), and what was written so far.
     var declaredLength: Int64?
     var written: Int64 = 0
+    /// The writes with flush: so far.
+    var flushes = 0
     /// Body bytes that can still be read, when the request said (Content-Length).
     var bodyLeft: Int?
 
@@ -39,6 +41,9 @@ final class Exchange: PythonRequest {
         self.script = script
         self.bodyLeft = bodyLength
     }
+
+    /// The transport's kind says it: read without transportLock.
+    var flushesThatCannotWait: Int { transport.flushesThatCannotWait }
 
     /// Every use of the transport, called with the GIL held: by one thread at a time (an app
     /// may hand wsgi.input or wsgi.errors to its own threads, but neither Apache's request nor

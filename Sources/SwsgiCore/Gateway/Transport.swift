@@ -11,6 +11,10 @@ protocol Transport: AnyObject {
     /// Body bytes; false when the client is gone. flush: they must reach the client now (the
     /// app may not produce the next block soon), not wait in a buffer for more.
     func write(_ data: UnsafePointer<CChar>, count: Int, flush: Bool) -> Bool
+    /// How many of a response's first writes with flush: (while it has written at most
+    /// Exchange.writeWithGIL bytes) can never wait for the peer to read, so that the
+    /// gateway may keep the GIL across them.
+    var flushesThatCannotWait: Int { get }
     /// length bytes of fd from offset; false when the client is gone.
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool
     /// One line for the error log, about this request.
@@ -47,6 +51,9 @@ final class ApacheTransport: Transport {
     func write(_ data: UnsafePointer<CChar>, count: Int, flush: Bool) -> Bool {
         Apache.io.write?(ctx, data, count, flush ? 1 : 0) == 0
     }
+
+    /// A flush writes to the client, who may be slow to read.
+    var flushesThatCannotWait: Int { 0 }
 
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
         Apache.io.sendfile?(ctx, fd, offset, length) == 0
