@@ -13,7 +13,8 @@ public let maximumPayloadSize = 16 << 20
 public enum FrameType: UInt8, Sendable {
     /// client→daemon: encoded strings, the CGI environ as key, value, key, value...
     case request = 1
-    /// daemon→client: u32 LE max bytes wanted; the client answers with .body (≤ that, non-empty) or .bodyEnd.
+    /// daemon→client: u32 LE max bytes wanted; the client answers with .body (≤ that, non-empty),
+    /// .bodyEnd, or (to the first) .file: the body's next bytes, read ahead into that file.
     case readBody = 2
     /// client→daemon: a request body chunk; daemon→client: a response body chunk.
     case body = 3
@@ -21,7 +22,8 @@ public enum FrameType: UInt8, Sendable {
     case bodyEnd = 4
     /// daemon→client: encoded strings, status line, name, value, name, value...
     case start = 5
-    /// daemon→client: u64 LE offset, u64 LE length; an open descriptor rides along (SCM_RIGHTS).
+    /// u64 LE offset, u64 LE length; an open descriptor rides along (SCM_RIGHTS). daemon→client:
+    /// a response's file, for the child to send; client→daemon: part of the request body.
     case file = 6
     /// daemon→client: push what was sent so far to the HTTP client (empty payload).
     case flush = 7

@@ -161,6 +161,36 @@ def test_each_body_read_ahead_is_its_own_after_larger_ones(apache_factory):
         assert (got["length"], got["sha256"]) == (size, hashlib.sha256(data).hexdigest())
 
 
+def body_file_groups():
+    return SOCKET_DIRECTIVE + (
+        "WSGIDaemonProcess a threads=2\nWSGIDaemonProcess b threads=2\nWSGIApplicationGroup %{GLOBAL}\n"
+        "WSGIScriptAlias /a {apps}/daemon/body_files.wsgi process-group=a\n"
+        "WSGIScriptAlias /b {apps}/daemon/upload.wsgi process-group=b\n")
+
+
+@pytest.mark.swsgi_only
+def test_a_daemon_is_given_no_more_of_a_body_file_than_its_body(apache_factory):
+    # The child hands the daemon the part of a body it read ahead into a file as the file
+    # itself, and reuses its files: one that held a larger body is cut to the new one first.
+    a = apache_factory(body_file_groups())
+    assert post_slowly(a.port, "/a", [os.urandom(900 * KIB)], delay=0) == (200, b"%d" % (896 * KIB))
+    # 256 KiB in the file, the last 44 KiB in memory.
+    assert post_slowly(a.port, "/a", [os.urandom(300 * KIB)], delay=0) == (200, b"%d" % (256 * KIB))
+
+
+@pytest.mark.swsgi_only
+def test_a_body_file_kept_in_one_group_never_holds_another_groups_body(apache_factory):
+    # An app may keep a duplicate of the descriptor: a file is reused for its group only.
+    a = apache_factory(body_file_groups())
+    first = os.urandom(300 * KIB)
+    assert post_slowly(a.port, "/a", [first], delay=0) == (200, b"%d" % (256 * KIB))
+    secret = os.urandom(300 * KIB)
+    status, body = post_slowly(a.port, "/b", [secret], delay=0)
+    assert status == 200 and json.loads(body)["length"] == len(secret), a.error_log()[-3000:]
+    kept = a.get("/a").body
+    assert kept == first[:256 * KIB]
+
+
 @pytest.mark.swsgi_only
 def test_a_body_is_whole_when_no_temporary_file_can_be_made(apache_factory, monkeypatch):
     # Past 64 KiB the child moves what it read ahead to a file in TMPDIR; where it cannot,

@@ -29,7 +29,7 @@ enum DaemonClient {
             transport.log(SWSGI_LOG_ERR, "swsgi: WSGI script '\(script)' is not inside chroot '\(jail)' of daemon process group '\(plan.config.name)'")
             return 500
         }
-        let body = BodyReadAhead(client: transport)
+        let body = BodyReadAhead(client: transport, group: plan.index)
         if facts.chunked || (facts.contentLength ?? 0) > 0, !body.fill(upTo: plan.config.requestBufferSize) {
             transport.log(SWSGI_LOG_ERR, bodyReadFailed)
             return 400
@@ -110,6 +110,10 @@ enum DaemonClient {
                 switch frame.type {
                 case .readBody:
                     let want = Int(try decodeReadBody(frame.payload))
+                    if let (fd, length) = body.handOverFile() {
+                        try channel.sendFile(fd, offset: 0, length: UInt64(length))
+                        continue
+                    }
                     if buffer.count < min(want, 1 << 20) {
                         buffer.deallocate()
                         buffer = .allocate(capacity: min(want, 1 << 20))
@@ -147,6 +151,7 @@ enum DaemonClient {
                     guard let (fd, pending) = transport.giveUpConnection() else { return .failed(-1) }
                     try channel.sendSocket(fd, pending: pending)
                 case .end:
+                    body.released()
                     return .done(try decodeEnd(frame.payload))
                 default:
                     throw ProtocolError.malformed("unexpected \(frame.type) frame from the daemon")

@@ -5,7 +5,8 @@ import SwsgiProtocol
 /// A daemon's side of one request: the gateway's I/O as frames to the Apache child. The body
 /// is pulled in pieces the app asks for (.readBody), the response pushed in bounded frames, a
 /// file passed as its descriptor for the child to send. Small frames are queued, so that a
-/// small response (start, body, end) leaves in one system call.
+/// small response (start, body, end) leaves in one system call. The part of a body the child
+/// read ahead into a file comes as that file's descriptor, and is read from it here.
 final class SocketTransport: Transport {
     /// Response frames stay small so that neither side holds much of a large body.
     static let maximumChunk = 256 << 10
@@ -16,6 +17,11 @@ final class SocketTransport: Transport {
     private let client: String?
     private let lock = Lock()
     private var bodyDone = false
+    /// The child's read-ahead file (a .file answer to .readBody) and the part of it not read
+    /// yet. Read only under the lock while the connection is sound, and closed before the
+    /// request's .end: the child reuses the file for a later request once it has that frame.
+    private var bodyFile: Int32 = -1
+    private var bodyFileOffset = 0, bodyFileEnd = 0
     private var started = false
     /// Once set, the connection cannot carry another request (an I/O failure, or an abort).
     private(set) var broken = false
@@ -33,19 +39,47 @@ final class SocketTransport: Transport {
         do { return try body() } catch { broken = true; return failure }
     }
 
+    deinit {
+        closeBodyFile()
+    }
+
     func read(into buffer: UnsafeMutablePointer<CChar>, count: Int) -> Int {
         guard !bodyDone else { return 0 }
         return locked({ () throws -> Int in
+            if bodyFile >= 0 { return try readBodyFile(into: buffer, count: count) }
             try channel.queue(.readBody, encodeReadBody(UInt32(min(count, Int(UInt32.max)))))
             try channel.flush()
             let answer = try channel.receive(bodyInto: UnsafeMutableRawBufferPointer(start: buffer, count: count))
             if let received = answer.count, received > 0 { return received }
+            if let file = answer.other, file.type == .file, let fd = file.fd {
+                bodyFile = fd
+                let (offset, length) = try decodeFile(file.payload)
+                guard length > 0, length <= UInt64(Int.max), offset <= UInt64(Int.max) - length else { throw ProtocolError.malformed("empty or overflowing body file") }
+                (bodyFileOffset, bodyFileEnd) = (Int(offset), Int(offset + length))
+                return try readBodyFile(into: buffer, count: count)
+            }
             guard answer.other?.type == .bodyEnd else {
                 throw ProtocolError.malformed("unexpected answer while reading the request body")
             }
             bodyDone = true
             return 0
         }, failure: -1)
+    }
+
+    /// Up to count bytes of the body file (at least one: the child said how long it is).
+    private func readBodyFile(into buffer: UnsafeMutablePointer<CChar>, count: Int) throws -> Int {
+        var got: Int
+        repeat { got = pread(bodyFile, buffer, min(count, bodyFileEnd - bodyFileOffset), off_t(bodyFileOffset)) } while got < 0 && errno == EINTR
+        if got < 0 { throw ProtocolError.system(errno) }
+        if got == 0 { throw ProtocolError.malformed("the request body file is shorter than the child said") }
+        bodyFileOffset += got
+        if bodyFileOffset == bodyFileEnd { closeBodyFile() }
+        return got
+    }
+
+    private func closeBodyFile() {
+        if bodyFile >= 0 { close(bodyFile) }
+        bodyFile = -1
     }
 
     func start(status: UnsafePointer<CChar>, names: [UnsafePointer<CChar>?], values: [UnsafePointer<CChar>?]) -> Bool {
@@ -112,6 +146,7 @@ final class SocketTransport: Transport {
     /// Ends the request: the result for the child.
     func end(_ result: Int32) {
         _ = locked({ () throws in
+            closeBodyFile()
             try channel.queue(.end, encodeEnd(result))
             try channel.flush()
             return true
@@ -136,6 +171,7 @@ final class SocketTransport: Transport {
         // connection), not wait unread until the cut below and be lost (a 502).
         shutdown(channel.fd, Int32(SHUT_RD))
         if lock.tryLock() {
+            closeBodyFile()
             if !broken { try? channel.send(.end, encodeEnd(started ? -1 : status)) }
             broken = true
             lock.unlock()
