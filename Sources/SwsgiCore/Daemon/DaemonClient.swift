@@ -151,8 +151,9 @@ enum DaemonClient {
                     guard let (fd, pending) = transport.giveUpConnection() else { return .failed(-1) }
                     try channel.sendSocket(fd, pending: pending)
                 case .end:
+                    let result = try decodeEnd(frame.payload)
                     body.released()
-                    return .done(try decodeEnd(frame.payload))
+                    return .done(result)
                 default:
                     throw ProtocolError.malformed("unexpected \(frame.type) frame from the daemon")
                 }
