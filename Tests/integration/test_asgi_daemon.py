@@ -2,6 +2,7 @@
 request's task is cancelled and answered 504, the process serves on), maximum-requests and
 graceful restarts, with lifespan shutdown and startup around each recycled process. uvicorn
 has none of these: swsgi only."""
+import hashlib
 import json
 import os
 import re
@@ -108,3 +109,28 @@ def test_a_group_serves_wsgi_and_asgi_side_by_side(asgi_serve):
     conn.close()
     assert r.status == 200, body
     assert re.search(rb'"pid": *%d' % asgi_pid, body), body
+
+
+def test_one_daemon_thread_serves_asgi_and_wsgi_requests_in_turn(asgi_serve):
+    # threads=1: every request runs on the one worker thread, which hands each ASGI request
+    # to the event loop and is woken for its I/O; the task of a timed-out request may still
+    # wake it after it went on to the next.
+    s = asgi_serve("swsgi", RAW, threads=1, daemon_options="request-timeout=2",
+                   extra="WSGIScriptAlias /wsgi {apps}/daemon/info.wsgi process-group=api\n")
+    assert s.request("GET", "/sleep?5")[0] == 504
+    conn = s.connection()
+    for i in range(10):
+        # Larger than one http.request message: the worker reads pieces as the task asks.
+        body = os.urandom(70000 + i)
+        conn.request("POST", s.url("/echo"), body=body)
+        r = conn.getresponse()
+        answer = json.loads(r.read())
+        assert r.status == 200 and answer["length"] == len(body), answer
+        assert answer["sha256"] == hashlib.sha256(body).hexdigest()
+        conn.request("GET", "/wsgi")
+        r = conn.getresponse()
+        assert r.status == 200 and b'"pid"' in r.read()
+        conn.request("GET", s.url("/stream?3,0"))
+        r = conn.getresponse()
+        assert (r.status, r.read()) == (200, b"chunk 0\nchunk 1\nchunk 2\n")
+    conn.close()

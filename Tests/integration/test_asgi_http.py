@@ -77,6 +77,34 @@ def test_200_concurrent_sleeping_requests_in_one_process(asgi_serve, kind):
 
 
 @SERVERS
+def test_many_quick_requests_at_once_on_kept_alive_connections(asgi_serve, kind):
+    # Requests that end within one round of the event loop, from 16 clients at once (the
+    # main interpreter: uvloop's loop): the hand-overs between the daemon's worker threads
+    # and its loop race each other, and none may be lost.
+    s = asgi_serve(kind, RAW, alias_options="application-group=%{GLOBAL}")
+    statuses = []
+
+    def client():
+        conn = s.connection()
+        try:
+            for _ in range(50):
+                conn.request("GET", s.url("/state"))
+                r = conn.getresponse()
+                r.read()
+                statuses.append(r.status)
+        except OSError as e:
+            statuses.append(repr(e))
+        finally:
+            conn.close()
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 800, (statuses[-3:], s.log()[-2000:])
+
+
+@SERVERS
 def test_request_body_streams_as_several_messages(asgi_serve, kind):
     s = asgi_serve(kind, RAW)
     chunk = bytes(range(256)) * 4096  # 1 MiB
