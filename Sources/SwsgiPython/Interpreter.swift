@@ -97,8 +97,9 @@ package final class Interpreter {
     /// nil with a Python exception set, or with `missing` set when the callable is absent.
     /// A new reference: a reload by another thread may drop the old callable meanwhile.
     package func application(script: String, mtime: Int, callable: String, missing: inout Bool) -> PyRef? {
-        var loaded = scripts[script] ?? []
-        if let cached = loaded.first(where: { $0.name == callable }), cached.mtime == mtime { return PyRef(borrowing: cached.callable) }
+        if let cached = scripts[script]?.first(where: { $0.name == callable }), cached.mtime == mtime {
+            return PyRef(borrowing: cached.callable)
+        }
         guard let path = PyRef(PyUnicode_DecodeFSDefault(script)),
               let time = PyRef(PyLong_FromLong(mtime)),
               let module = PyRef(call(loadScript, path.ptr, time.ptr)) else { return nil }
@@ -107,6 +108,9 @@ package final class Interpreter {
             missing = true
             return nil
         }
+        // Read after the load, which lets the GIL go: a thread that loaded meanwhile has
+        // replaced (and released) the entry this one saw before.
+        var loaded = scripts[script] ?? []
         if let old = loaded.firstIndex(where: { $0.name == callable }) { swsgi_py_decref(loaded.remove(at: old).callable) }
         loaded.append((mtime, callable, app))
         scripts[script] = loaded
