@@ -5,8 +5,11 @@
 /// child (`_swsgi.hand_over`), and returns: from then on the connection is the event loop's
 /// alone (RFC 6455 framing here), and neither an Apache nor a daemon worker thread is held
 /// (over TLS the Apache thread relays between mod_ssl and a socket pair the daemon has).
+/// An app may instead answer with an HTTP response (the websocket.http.response extension),
+/// which the worker streams to Apache as it would an http request's.
 let asgiWebSocketSource = #"""
-import asyncio, atexit, base64, binascii, collections, hashlib, queue, socket, struct, threading
+import asyncio, atexit, base64, binascii, collections, hashlib, queue, socket, struct, sys, threading
+from time import monotonic as _monotonic
 import _swsgi, _swsgi_support
 
 GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
@@ -81,7 +84,8 @@ def websocket_scope(environ, state):
     del scope['method']
     offered = environ.get('HTTP_SEC_WEBSOCKET_PROTOCOL', '')
     scope.update(type='websocket', asgi=ASGI, scheme='wss' if scope['scheme'] == 'https' else 'ws',
-                 subprotocols=[p.strip() for p in offered.split(',') if p.strip()], extensions={})
+                 subprotocols=[p.strip() for p in offered.split(',') if p.strip()],
+                 extensions={'websocket.http.response': {}})
     return scope
 
 
@@ -101,8 +105,14 @@ def _header(opcode, length):
     return struct.pack('!BBQ', 0x80 | opcode, 127, length)
 
 
-# What the task asks the worker for, before the handshake's answer.
-_ACCEPT, _DENY, _RETURNED, _RAISED = range(4)
+# What the task asks the worker for, before the handshake's answer and during an HTTP
+# response to it (_BODY carries the future the worker answers once Apache has the piece).
+_ACCEPT, _DENY, _RESPOND, _BODY, _LAST, _RETURNED, _RAISED = range(7)
+
+
+def _resolve(future):
+    if not future.done():
+        future.set_result(None)
 
 
 class Session(asyncio.Protocol):
@@ -111,8 +121,12 @@ class Session(asyncio.Protocol):
     def __init__(self, owner, environ, start_response, loop):
         self.owner, self.environ, self.start_response, self.loop = owner, environ, start_response, loop
         self.asks = queue.SimpleQueue()
-        # handshake → accepting → open → closing (the app or the server sent a close) → closed
+        # handshake → accepting → open → closing (the app or the server sent a close) → closed;
+        # or handshake → responding (an HTTP response instead) → answered.
         self.state = 'handshake'
+        self.cut = False  # the HTTP response ended before the app's last piece (client gone, 500, 504)
+        self.piece_sent = None  # the future of the HTTP response's piece the worker has
+        self.deadline = 0
         self.connected = False  # websocket.connect given to the app
         self.messages = collections.deque()
         self.waiter = None  # the app's receive, waiting for a message
@@ -127,17 +141,11 @@ class Session(asyncio.Protocol):
     # The worker's side: the handshake.
 
     def handshake(self):
-        import _swsgi_asgi
-        script = self.environ.get('SCRIPT_FILENAME', '')
         self.loop.call_soon_threadsafe(self._begin, websocket_scope(self.environ, self.owner.state))
-        timeout = _swsgi_asgi.REQUEST_TIMEOUT
-        try:
-            kind, value = self.asks.get(timeout=timeout or None)
-        except queue.Empty:
-            self.loop.call_soon_threadsafe(self._cancel)
-            self.environ['wsgi.errors'].write("swsgi: request-timeout of %s s reached by ASGI app '%s' before it "
-                                              "answered the WebSocket handshake; its task is cancelled\n" % (timeout, script))
-            self.start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')])
+        import _swsgi_asgi
+        self.deadline = _swsgi_asgi.REQUEST_TIMEOUT and _monotonic() + _swsgi_asgi.REQUEST_TIMEOUT
+        kind, value = self._next_ask('answered')
+        if kind is None:
             return [b'Gateway Timeout\n']
         if kind == _ACCEPT:
             self.start_response('101 Switching Protocols', value)
@@ -150,12 +158,67 @@ class Session(asyncio.Protocol):
         if kind == _DENY:
             self.start_response('403 Forbidden', [('Content-Type', 'text/plain')])
             return []
+        if kind == _RESPOND:
+            return self._response(value)
         if kind == _RETURNED:
             self.environ['wsgi.errors'].write("swsgi: ASGI app '%s' returned without answering the WebSocket "
-                                              "handshake\n" % script)
+                                              "handshake\n" % self.environ.get('SCRIPT_FILENAME', ''))
             self.start_response('500 Internal Server Error', [('Content-Type', 'text/plain')])
             return [b'Internal Server Error\n']
         raise value
+
+    def _next_ask(self, before):
+        """The task's next ask; (None, None) once request-timeout passed: then the task is
+        cancelled and the answer is a 504 (start_response raises it once the response has
+        begun: cut short)."""
+        try:
+            return self.asks.get(timeout=max(0, self.deadline - _monotonic())) if self.deadline else self.asks.get()
+        except queue.Empty:
+            pass
+        import _swsgi_asgi
+        self.loop.call_soon_threadsafe(self._cancel)
+        self.environ['wsgi.errors'].write("swsgi: request-timeout of %s s reached by ASGI app '%s' before it %s the "
+                                          "WebSocket handshake; its task is cancelled\n"
+                                          % (_swsgi_asgi.REQUEST_TIMEOUT, self.environ.get('SCRIPT_FILENAME', ''), before))
+        try:
+            raise TimeoutError('request-timeout of %s s reached' % _swsgi_asgi.REQUEST_TIMEOUT)
+        except TimeoutError:
+            self.start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')], sys.exc_info())
+        return None, None
+
+    def _response(self, head):
+        """The app's HTTP response to the handshake (websocket.http.response): checked and
+        streamed as an http request's, each piece handed to Apache before the app's send returns."""
+        finished = False
+        try:
+            if isinstance(head, str):
+                # One line, a 500 and nothing of the app's on the wire, as for an http response.
+                self.environ['wsgi.errors'].write("swsgi: ASGI app '%s': %s\n" % (self.environ.get('SCRIPT_FILENAME', ''), head))
+                self.start_response('500 Internal Server Error', [('Content-Type', 'text/plain')])
+                yield b'Internal Server Error\n'
+                return
+            self.start_response(*head)
+            while True:
+                kind, value = self._next_ask('ended its HTTP response to')
+                if kind is None:
+                    yield b'Gateway Timeout\n'
+                    return
+                if kind == _BODY:
+                    if value:
+                        yield value
+                    self.loop.call_soon_threadsafe(self._piece_sent)
+                elif kind == _LAST:
+                    if value:
+                        yield value
+                    finished = True
+                    return
+                elif kind == _RETURNED:
+                    raise RuntimeError('ASGI callable returned without completing the response')
+                else:
+                    raise value
+        finally:
+            if not finished:
+                self.loop.call_soon_threadsafe(self._cut_off)
 
     # The loop's side: the app.
 
@@ -172,7 +235,7 @@ class Session(asyncio.Protocol):
             await self.owner.app(scope, self.receive, self.send)
         except BaseException as e:
             failure = e
-        if self.state == 'handshake':
+        if self.state == 'handshake' or self.state == 'responding' and not self.cut:
             self.asks.put((_RETURNED, None) if failure is None else (_RAISED, failure))
             return
         if isinstance(failure, asyncio.CancelledError):
@@ -215,7 +278,24 @@ class Session(asyncio.Protocol):
                 self.asks.put((_DENY, None))
                 self._deliver({'type': 'websocket.disconnect', 'code': 1006, 'reason': ''})
                 return
-            raise RuntimeError("Expected ASGI message 'websocket.accept' or 'websocket.close', but got %r." % kind)
+            if kind == 'websocket.http.response.start':
+                import _swsgi_asgi
+                status = message.get('status')
+                if type(status) is int and status < 200:
+                    # It must be a final answer: with a 1xx (101 above all) the client would
+                    # wait for another, or take the connection for a WebSocket.
+                    head = 'the status of a WebSocket denial response must be an int from 200 to 999, not %d' % status
+                else:
+                    head = _swsgi_asgi._status_headers(status, message.get('headers', ()))
+                self.state = 'responding'
+                self.asks.put((_RESPOND, head))
+                return
+            raise RuntimeError("Expected ASGI message 'websocket.accept', 'websocket.close' or "
+                               "'websocket.http.response.start', but got %r." % kind)
+        if self.state == 'responding':
+            return await self._send_piece(message)
+        if self.state == 'answered':
+            raise RuntimeError('Unexpected ASGI message %r, after the response already completed.' % kind)
         if kind not in ('websocket.send', 'websocket.close'):
             raise RuntimeError("Expected ASGI message 'websocket.send' or 'websocket.close', but got %r." % kind)
         while self.state == 'accepting':
@@ -236,6 +316,34 @@ class Session(asyncio.Protocol):
             raise RuntimeError("websocket.send needs 'bytes' or 'text'")
         while self.writable is not None and self.state != 'closed':
             await self._wait_writable()
+
+    async def _send_piece(self, message):
+        kind = message['type']
+        if kind != 'websocket.http.response.body':
+            raise RuntimeError("Expected ASGI message 'websocket.http.response.body', but got %r." % kind)
+        body = message_bytes(message.get('body', b''), kind, 'body')
+        if self.cut:
+            return  # the response ended without it: as for an http response, sends go nowhere
+        if message.get('more_body', False):
+            self.piece_sent = self.loop.create_future()
+            self.asks.put((_BODY, body))
+            await self.piece_sent
+            return
+        self.state = 'answered'
+        self.asks.put((_LAST, body))
+        self._deliver({'type': 'websocket.disconnect', 'code': 1006, 'reason': ''})
+
+    def _piece_sent(self):
+        if self.piece_sent is not None:
+            _resolve(self.piece_sent)
+
+    def _cut_off(self):
+        """The worker ended the HTTP response before the app's last piece."""
+        if self.state != 'responding':
+            return
+        self.cut = True
+        self._piece_sent()
+        self._deliver({'type': 'websocket.disconnect', 'code': 1006, 'reason': ''})
 
     async def _wait_writable(self):
         if self.writable is None:

@@ -45,7 +45,8 @@ def websockets_client(asgi_venv, tmp_path_factory):
     sys.path.insert(0, site)
     exceptions = importlib.import_module("websockets.exceptions")
     return types.SimpleNamespace(connect=importlib.import_module("websockets.sync.client").connect,
-                                 ConnectionClosed=exceptions.ConnectionClosed, InvalidStatus=exceptions.InvalidStatus)
+                                 ConnectionClosed=exceptions.ConnectionClosed, InvalidStatus=exceptions.InvalidStatus,
+                                 InvalidMessage=exceptions.InvalidMessage)
 
 
 class Uvicorn:
