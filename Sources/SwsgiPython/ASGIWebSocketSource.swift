@@ -106,7 +106,7 @@ def _header(opcode, length):
 
 
 # What the task asks the worker for, before the handshake's answer and during an HTTP
-# response to it (_BODY carries the future the worker answers once Apache has the piece).
+# response to it.
 _ACCEPT, _DENY, _RESPOND, _BODY, _LAST, _RETURNED, _RAISED = range(7)
 
 
@@ -125,7 +125,7 @@ class Session(asyncio.Protocol):
         # or handshake → responding (an HTTP response instead) → answered.
         self.state = 'handshake'
         self.cut = False  # the HTTP response ended before the app's last piece (client gone, 500, 504)
-        self.piece_sent = None  # the future of the HTTP response's piece the worker has
+        self.unsent = collections.deque()  # futures of the HTTP response's pieces Apache does not have yet
         self.deadline = 0
         self.connected = False  # websocket.connect given to the app
         self.messages = collections.deque()
@@ -325,24 +325,26 @@ class Session(asyncio.Protocol):
         if self.cut:
             return  # the response ended without it: as for an http response, sends go nowhere
         if message.get('more_body', False):
-            self.piece_sent = self.loop.create_future()
+            sent = self.loop.create_future()
+            self.unsent.append(sent)
             self.asks.put((_BODY, body))
-            await self.piece_sent
+            await sent
             return
         self.state = 'answered'
         self.asks.put((_LAST, body))
         self._deliver({'type': 'websocket.disconnect', 'code': 1006, 'reason': ''})
 
     def _piece_sent(self):
-        if self.piece_sent is not None:
-            _resolve(self.piece_sent)
+        """The worker handed the oldest piece to Apache (it takes them in order)."""
+        _resolve(self.unsent.popleft())
 
     def _cut_off(self):
         """The worker ended the HTTP response before the app's last piece."""
         if self.state != 'responding':
             return
         self.cut = True
-        self._piece_sent()
+        while self.unsent:
+            self._piece_sent()
         self._deliver({'type': 'websocket.disconnect', 'code': 1006, 'reason': ''})
 
     async def _wait_writable(self):

@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+import test_asgi_websocket as plain
 from asgi_support import SERVERS, asgi_serve, asgi_venv, websockets_client  # noqa: F401 (fixtures)
 from conftest import wait_until
 
@@ -15,7 +16,7 @@ APP = "apps/asgi/websocket_denial.py"
 def denial(client, s, path):
     """The HTTP response (status_code, headers, body) that refused the handshake to path."""
     with pytest.raises(client.InvalidStatus) as refusal:
-        with client.connect(s.ws_url(path), open_timeout=20):
+        with plain.connect(client, s, path):
             pass
     return refusal.value.response
 

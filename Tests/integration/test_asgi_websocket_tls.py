@@ -7,6 +7,7 @@ import contextlib
 import pytest
 
 import test_asgi_websocket as plain
+import test_asgi_websocket_denial as denial
 from asgi_support import SERVERS, asgi_serve, asgi_venv, tls_certificate, websockets_client  # noqa: F401 (fixtures)
 from conftest import wait_until
 
@@ -36,6 +37,11 @@ def test_messages_around_the_relays_chunk_and_record_sizes(tls_serve, websockets
 @SERVERS
 def test_close_codes_both_ways_over_tls(tls_serve, websockets_client, kind):
     plain.test_close_codes_and_reasons_both_ways(tls_serve, websockets_client, kind)
+
+
+@SERVERS
+def test_denial_response_over_tls(tls_serve, websockets_client, kind):
+    denial.test_status_headers_and_body(tls_serve, websockets_client, kind)
 
 
 @SERVERS
