@@ -54,6 +54,14 @@ def test_status_headers_and_body(asgi_serve, websockets_client, kind):
     assert wait_until(lambda: s.data_file("disconnect.log") == "websocket.disconnect 1006\n", 10), s.data_file("disconnect.log")
 
 
+@SERVERS
+def test_starlette_send_denial_response(asgi_serve, websockets_client, kind):
+    s = asgi_serve(kind, "apps/asgi/starlette_ws.py")
+    response = denial(websockets_client, s, "/login-first")
+    assert response.status_code == 401 and response.headers["www-authenticate"] == 'Basic realm="chat"'
+    assert response.body == b"log in first\n"
+
+
 @pytest.mark.swsgi_only
 def test_the_body_streams(asgi_serve):
     """Each piece reaches the client when the app sends it (uvicorn holds the body until the last)."""

@@ -1,5 +1,6 @@
 """A Starlette app with WebSocket routes for the WebSocket tests (swsgi and uvicorn alike)."""
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
 from starlette.routing import WebSocketRoute
 
 
@@ -15,4 +16,11 @@ async def members_only(websocket):
     await websocket.close(code=1008)
 
 
-application = Starlette(routes=[WebSocketRoute("/chat", chat), WebSocketRoute("/members", members_only)])
+async def login_first(websocket):
+    # An HTTP response instead of the handshake's 101 (the websocket.http.response extension).
+    await websocket.send_denial_response(PlainTextResponse("log in first\n", status_code=401,
+                                                           headers={"www-authenticate": 'Basic realm="chat"'}))
+
+
+application = Starlette(routes=[WebSocketRoute("/chat", chat), WebSocketRoute("/members", members_only),
+                                WebSocketRoute("/login-first", login_first)])
