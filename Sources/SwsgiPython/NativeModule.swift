@@ -2,8 +2,9 @@ import CPython
 import Glibc
 import SwsgiABI
 
-/// `_swsgi`: the few calls the Python half of the gateway makes into the core. Each takes a
-/// request handle (`RequestHandle`) first; `log` also takes None, for the server's log.
+/// `_swsgi`: the few calls the Python half of the gateway makes into the core. Those of a
+/// request take its handle (`RequestHandle`) first; `log` also takes None, for the server's
+/// log. `mod_wsgi_functions` makes the functions of `import mod_wsgi` (`ModWSGIFunctions`).
 /// A built-in module with multi-phase initialisation: each interpreter that imports it gets
 /// its own module object and state (its handle type), so it may run in sub-interpreters
 /// with their own GIL.
@@ -67,14 +68,17 @@ enum NativeModule {
     }()
 
     private static let methods: UnsafeMutablePointer<PyMethodDef> = {
-        let table: [(String, swsgi_fastcall)] = [("read", read), ("write", write), ("log", log), ("sent", sent),
-                                                  ("request_data", requestData), ("process_counts", processCounts),
-                                                  ("metrics", metrics), ("process_usage", processUsage),
-                                                  ("hand_over", handOver)]
+        let fast = { (function: swsgi_fastcall) in swsgi_py_fastcall_cast(function)! }
+        let table: [(String, PyCFunction, Int32)] = [
+            ("read", fast(read), METH_FASTCALL), ("write", fast(write), METH_FASTCALL), ("log", fast(log), METH_FASTCALL),
+            ("sent", fast(sent), METH_FASTCALL), ("hand_over", fast(handOver), METH_FASTCALL),
+            ("request_data", requestData, METH_NOARGS), ("process_counts", processCounts, METH_NOARGS),
+            ("metrics", metrics, METH_NOARGS), ("process_usage", processUsage, METH_NOARGS),
+            ("mod_wsgi_functions", { _, support in ModWSGIFunctions.make(support: support!) }, METH_O),
+        ]
         let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count + 1)
-        for (i, (name, function)) in table.enumerated() {
-            defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: swsgi_py_fastcall_cast(function),
-                                  ml_flags: METH_FASTCALL, ml_doc: nil)
+        for (i, (name, function, flags)) in table.enumerated() {
+            defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: function, ml_flags: flags, ml_doc: nil)
         }
         defs[table.count] = PyMethodDef()
         return defs
@@ -83,7 +87,7 @@ enum NativeModule {
     /// The arguments of a call, checked for their number; nil with an exception set.
     private static func arguments(_ args: UnsafePointer<PyPtr?>?, _ count: Int, _ expected: Int, _ name: String) -> UnsafePointer<PyPtr?>? {
         guard let args, count == expected else {
-            PyErr_SetString(PyExc_TypeError, "swsgi: _swsgi.\(name)() takes \(expected) arguments")
+            PyErr_SetString(PyExc_TypeError, "_swsgi.\(name)() takes exactly \(expected) argument\(expected == 1 ? "" : "s") (\(count) given)")
             return nil
         }
         return args
@@ -164,7 +168,7 @@ enum NativeModule {
     }
 
     /// request_data(): mod_wsgi.request_data, the running request's dict.
-    private static let requestData: swsgi_fastcall = { _, _, _ in
+    static let requestData: PyCFunction = { _, _ in
         guard let data = PythonRuntime.host.requestData()?.take() else {
             PyErr_SetString(PyExc_RuntimeError, "no active request for thread")
             return nil
@@ -174,7 +178,7 @@ enum NativeModule {
 
     /// metrics(): the server's metrics as the swsgi-metrics endpoint gives them (text format),
     /// or None where there are none (outside Apache's processes).
-    private static let metrics: swsgi_fastcall = { _, _, _ in
+    private static let metrics: PyCFunction = { _, _ in
         var length = 0
         guard let text = withoutGIL({ swsgi_metrics_exposition(0, &length) }) else { return PyRef(borrowing: swsgi_py_none()).take() }
         defer { free(text) }
@@ -183,7 +187,7 @@ enum NativeModule {
 
     /// process_usage(): this process's (requests its gateway ran, their busy microseconds,
     /// busy threads, worker threads), or None without a metrics slot.
-    private static let processUsage: swsgi_fastcall = { _, _, _ in
+    private static let processUsage: PyCFunction = { _, _ in
         var served: UInt64 = 0, busyTime: UInt64 = 0, busy: Int32 = 0, threads: Int32 = 0
         guard swsgi_metrics_process(&served, &busyTime, &busy, &threads) != 0 else { return PyRef(borrowing: swsgi_py_none()).take() }
         return tuple([PyLong_FromUnsignedLongLong(served), PyLong_FromUnsignedLongLong(busyTime),
@@ -202,7 +206,7 @@ enum NativeModule {
 
     /// process_counts(): (requests finished, requests running, threads that ran requests,
     /// process start time, maximum processes, threads per process), for mod_wsgi's module.
-    private static let processCounts: swsgi_fastcall = { _, _, _ in
+    private static let processCounts: PyCFunction = { _, _ in
         let counts = PythonRuntime.host.processCounts()
         return tuple([PyLong_FromLong(counts.finished), PyLong_FromLong(counts.active), PyLong_FromLong(counts.threads),
                       PyFloat_FromDouble(counts.start), PyLong_FromLong(counts.processes), PyLong_FromLong(counts.threadsPerProcess)])

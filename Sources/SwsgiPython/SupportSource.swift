@@ -392,11 +392,9 @@ def setup_mod_wsgi(version, process_group, application_group):
     m.version, m.process_group, m.application_group = version, process_group, application_group
     m.FileWrapper = FileWrapper
     m.event_callbacks, m.shutdown_callbacks = [], []
-    m.subscribe_events, m.subscribe_shutdown = _subscribe_events, _subscribe_shutdown
-    m.request_data = _swsgi.request_data
-    m.process_metrics = _process_metrics
-    m.server_metrics = _server_metrics
-    m.request_metrics, m.start_recording_metrics = _request_metrics, _start_recording_metrics
+    # request_data, subscribe_events, ...: built-in functions, as mod_wsgi's are, most of
+    # them calling this module's function of the name with a leading underscore.
+    vars(m).update(_swsgi.mod_wsgi_functions(sys.modules[__name__]))
     m.RequestTimeout = RequestTimeout
     m.__getattr__ = _mod_wsgi_attribute
     sys.modules['mod_wsgi'] = m
