@@ -79,13 +79,13 @@ static int send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
 {
     swsgi_rctx *ctx = vctx;
     request_rec *r = ctx->r;
-    if (ctx->overridden)
+    if (ctx->overridden) {
+        close(fd);
         return 0;
-    /* Filters may hold the bucket past this call and the app closes its file in close():
-       give Apache a descriptor of its own, closed with the request. */
-    int own = dup(fd);
-    if (own < 0)
-        return -1;
+    }
+    /* Filters may hold the bucket past this call: the descriptor (the caller's duplicate,
+       which the app cannot close) lives as long as the request. */
+    int own = fd;
     apr_pool_cleanup_register(r->pool, (void *)(intptr_t)own, close_fd, apr_pool_cleanup_null);
     /* Without sendfile Apache's core copies the file to the socket from a mapping of it (or,
        with EnableMMAP Off, by reading it), as for its static files: over loopback that costs

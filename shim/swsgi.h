@@ -44,8 +44,8 @@ typedef struct swsgi_io {
        now instead of waiting in Apache's buffers. 0, or -1 when the client is gone. */
     int (*write)(void *ctx, const char *data, size_t len, int flush);
     /* Sends len bytes of fd from offset as the rest of the response (nothing is written
-       after it): with sendfile where WSGIEnableSendfile is On; the shim dups fd, the caller
-       keeps it. */
+       after it): with sendfile where WSGIEnableSendfile is On. The shim takes fd: it is closed
+       with the request (filters may hold the file past this call). */
     int (*sendfile)(void *ctx, int fd, uint64_t offset, uint64_t len);
     /* Pushes what was written so far to the client; 0 or -1. */
     int (*flush)(void *ctx);

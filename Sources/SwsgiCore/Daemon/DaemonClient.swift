@@ -138,9 +138,7 @@ enum DaemonClient {
                 case .file:
                     let (offset, length) = try decodeFile(frame.payload)
                     guard let fd = frame.fd else { throw ProtocolError.malformed("file frame without a descriptor") }
-                    let ok = transport.sendFile(fd, offset: offset, length: length)
-                    close(fd)
-                    if !ok { return .failed(-1) }
+                    if !transport.sendFile(fd, offset: offset, length: length) { return .failed(-1) }
                 case .flush:
                     // The daemon flushes when its app may not have the next block soon; when
                     // that block is here already, it may join this one.

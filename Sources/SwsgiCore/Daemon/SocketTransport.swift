@@ -121,7 +121,9 @@ final class SocketTransport: Transport {
     var flushesThatCannotWait: Int { 16 }
 
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
-        locked({ () throws in try channel.sendFile(fd, offset: offset, length: length); return true }, failure: false)
+        // The child has its own descriptor once the frame is sent.
+        defer { close(fd) }
+        return locked({ () throws in try channel.sendFile(fd, offset: offset, length: length); return true }, failure: false)
     }
 
     func log(_ level: Int32, _ message: UnsafePointer<CChar>) {

@@ -149,15 +149,26 @@ final class Exchange: PythonRequest {
             Python.clearError()
             return nil
         }
+        // A number past Int32 is no descriptor, not the one its low bits name. The file is
+        // sent from a duplicate made while the GIL is held: once it is let go, another thread
+        // of the app may close the file and its number be reused for another one.
+        guard let number = Int32(exactly: fdNumber), number >= 0, offset >= 0 else { return nil }
+        let fd = fcntl(number, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { return nil }
         var info = stat()
-        // A number past Int32 is no descriptor, not the one its low bits name.
-        guard let fd = Int32(exactly: fdNumber), fd >= 0, offset >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            Glibc.close(fd)
             return nil
         }
-        if let problem = sendHeaders(fileLength: max(0, Int64(info.st_size) - Int64(offset))) { return fail(problem) }
+        if let problem = sendHeaders(fileLength: max(0, Int64(info.st_size) - Int64(offset))) {
+            Glibc.close(fd)
+            return fail(problem)
+        }
         let length = declaredLength ?? 0
         // A failed send means the client went away: nothing more can be said to it.
-        _ = withTransport { $0.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }
+        let given = withTransport { $0.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }
+        // An expired request's transport took nothing.
+        if given == nil { Glibc.close(fd) }
         written = length
         return 0
     }

@@ -1,3 +1,4 @@
+import Glibc
 import SwsgiABI
 import SwsgiPython
 
@@ -15,7 +16,8 @@ protocol Transport: AnyObject {
     /// Exchange.writeWithGIL bytes) can never wait for the peer to read, so that the
     /// gateway may keep the GIL across them.
     var flushesThatCannotWait: Int { get }
-    /// length bytes of fd from offset; false when the client is gone.
+    /// length bytes of fd from offset; false when the client is gone. Takes fd: the
+    /// transport closes it once the file is sent (or not).
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool
     /// One line for the error log, about this request.
     func log(_ level: Int32, _ message: UnsafePointer<CChar>)
@@ -56,7 +58,11 @@ final class ApacheTransport: Transport {
     var flushesThatCannotWait: Int { 0 }
 
     func sendFile(_ fd: Int32, offset: UInt64, length: UInt64) -> Bool {
-        Apache.io.sendfile?(ctx, fd, offset, length) == 0
+        guard let sendfile = Apache.io.sendfile else {
+            close(fd)
+            return false
+        }
+        return sendfile(ctx, fd, offset, length) == 0
     }
 
     /// Pushes what was written so far to the client.
