@@ -130,7 +130,7 @@ unit-test: $(STAMP)
 
 integration-test: $(MODULE) $(TOOL)
 	$(if $(SANITIZE),rm -rf $(ASAN_REPORTS) &&) $(ASAN_ENV) \
-	SWSGI_MODULE=$(CURDIR)/$(MODULE) SWSGI_TOOL=$(CURDIR)/$(TOOL) PYTHON=$(PYTHON) $(HARNESS) -m pytest -q Tests/integration
+	SWSGI_MODULE=$(CURDIR)/$(MODULE) SWSGI_TOOL=$(CURDIR)/$(TOOL) PROMTOOL=$(CURDIR)/$(PROMTOOL) PYTHON=$(PYTHON) $(HARNESS) -m pytest -q Tests/integration
 
 # The integration suite against the sanitized module. Apache is not instrumented, so the ASan
 # runtime is preloaded into it; the harness fails on any report (Tests/integration/conftest.py).
@@ -142,9 +142,18 @@ ASAN_REPORTS = $(CURDIR)/$(PYBUILD)/sanitizer-reports
 ASAN_ENV = $(if $(SANITIZE),SWSGI_TEST_PRELOAD=$(shell $(CLANG) -print-file-name=libclang_rt.asan-$(shell uname -m).so) \
 	SWSGI_TEST_ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:print_stacktrace=1:detect_stack_use_after_return=1:strict_string_checks=1 SWSGI_TEST_ASAN_REPORTS=$(ASAN_REPORTS))
 
+# promtool, which checks the metrics exposition (Tests/integration/test_metrics.py): the one
+# binary out of Debian's prometheus package (19 MB), whose install would bring a server, its
+# service and 330 MB of JavaScript libraries.
+PROMTOOL := $(BUILD)/promtool
+$(PROMTOOL): | deps
+	@rm -rf $@.d && mkdir -p $@.d && cd $@.d && apt-get download -q prometheus >/dev/null && \
+		dpkg-deb --fsys-tarfile prometheus_*.deb | tar -xO ./usr/bin/promtool > promtool && chmod +x promtool
+	@mv $@.d/promtool $@ && rm -rf $@.d
+
 # PYTHON given: that Python. Otherwise Debian's and the pyenv builds this machine has, each
 # through a readable copy (Tests/pythons.py): the unit tests once, the integration suite each.
-test: deps
+test: deps $(PROMTOOL)
 	$(MAKE) unit-test
 ifeq ($(origin PYTHON),file)
 	@for python in $$($(HARNESS) Tests/pythons.py $(TEST_PYTHON_VERSIONS)); do \
