@@ -5,7 +5,7 @@ import Glibc
 /// makes them: built-in functions of no module, so that a call with the wrong arguments raises
 /// the TypeError mod_wsgi's does, word for word ("process_metrics() takes no arguments (1
 /// given)"). Each one's self is the support module, whose Python function of the name with a
-/// leading underscore does the work.
+/// leading underscore does the work (request_data's is the core's own, `_swsgi`'s).
 enum ModWSGIFunctions {
     /// `{name: function}` for the support module (borrowed); nil with an exception set.
     static func make(support: PyPtr) -> PyPtr? {
