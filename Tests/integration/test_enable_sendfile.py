@@ -2,7 +2,6 @@
 (Off, as mod_wsgi) Apache's core copies it from a mapping of the file, or reads it where
 EnableMMAP is Off. The file arrives whole every way, in both modes."""
 import hashlib
-import os
 import socket
 
 import pytest
@@ -82,30 +81,3 @@ def test_how_the_file_leaves(apache, location, maps):
         client.sendall(b"GET /%s?name=big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % location.encode())
         assert client.recv(4096).startswith(b"HTTP/1.1 200 ")
         assert wait_until(lambda: mapped(apache), 5 if maps else 1) == maps
-
-
-def holding(apache, path):
-    """How many descriptors Apache's processes (children, daemons) have open on path."""
-    count = 0
-    for pid in descendants(apache.pid):
-        try:
-            fds = os.listdir("/proc/%d/fd" % pid)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                count += os.readlink("/proc/%d/fd/%s" % (pid, fd)) == path
-            except OSError:
-                pass
-    return count
-
-
-@pytest.mark.parametrize("location", LOCATIONS)
-def test_no_descriptor_of_the_file_stays_open(apache, location):
-    # The file is sent from duplicates of the app's descriptor (taken while the app cannot
-    # close it): each must be closed once its response went out, in the child and the daemon.
-    for _ in range(20):
-        r = apache.get("/%s?name=big.bin" % location, timeout=60)
-        assert r.status == 200 and len(r.body) == SIZE_MIB * MIB
-    path = apache.path("data", "big.bin")
-    assert wait_until(lambda: holding(apache, path) == 0, 5), holding(apache, path)

@@ -19,6 +19,10 @@ FILELIKE = b"file body"  # what its Filelike reads
 # Response cases: the status and body (None: any) swsgi answers. "cut": the response is cut
 # short after its headers went out.
 RESPONSES = {
+    "wrapper-file": (200, FILE),
+    # The file the app wrapped, not the one its number names by the time it is sent
+    # (mod_wsgi 4.9.4 sends that other file).
+    "wrapper-fileno-reused": (200, FILE),
     "wrapper-fileno-raises": (200, FILELIKE),
     "wrapper-fileno-negative": (200, FILELIKE),
     "wrapper-fileno-huge": (200, FILELIKE),
@@ -236,6 +240,28 @@ def test_newer_objects_kept_past_their_request_raise(misuse_apache, mode):
     assert uses.pop("request_data").startswith("raised RuntimeError"), uses
     for name, outcome in uses.items():
         assert outcome.startswith("raised RuntimeError: ") and "expired" in outcome, (name, outcome)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_wrapped_files_leave_no_descriptor_open(misuse_apache, mode):
+    """The gateway's own descriptor of a wrapped file is closed once the file has gone out,
+    in the process that runs the app (and, in daemon mode, the Apache child that sends it)."""
+    a = misuse_apache
+
+    def open_descriptors(prefix):
+        pid, numbers = a.get_json(prefix + "/descriptors")
+        return pid, len(numbers)
+
+    before = {prefix: open_descriptors(prefix) for prefix in ("/e", PREFIX[mode])}
+    # mod_wsgi 4.9.4 sends another file for wrapper-fileno-reused.
+    for name in (["wrapper-file", "wrapper-fileno-reused"] if TARGET == "swsgi" else ["wrapper-file"]) * 10:
+        r = a.get("%s/case/%s" % (PREFIX[mode], name))
+        assert (r.status, r.body) == (200, FILE), (name, r)
+    # The Apache child closes its descriptor with the request, just after the response (and a
+    # connection of before may close meanwhile): at most as many as before, soon.
+    for prefix, (pid, count) in before.items():
+        assert wait_until(lambda: open_descriptors(prefix)[1] <= count, 10), (prefix, count, a.get_json(prefix + "/descriptors"))
+        assert open_descriptors(prefix)[0] == pid
 
 
 def test_wrapper_fileno_out_of_range_is_not_another_descriptor(misuse_apache):

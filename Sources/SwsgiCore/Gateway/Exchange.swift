@@ -144,19 +144,20 @@ final class Exchange: PythonRequest {
     private func sendFile(of wrapper: borrowing PyRef) -> Int32? {
         let names = interpreter.names
         guard let file = wrapper.attribute(names.filelike),
-              let fdObject = file.callMethod(names.fileno), let fdNumber = fdObject.int,
-              let position = file.callMethod(names.tell), let offset = position.int else {
+              let fdObject = file.callMethod(names.fileno), let fdNumber = fdObject.int else {
             Python.clearError()
             return nil
         }
-        // A number past Int32 is no descriptor, not the one its low bits name. The file is
-        // sent from a duplicate made while the GIL is held: once it is let go, another thread
-        // of the app may close the file and its number be reused for another one.
-        guard let number = Int32(exactly: fdNumber), number >= 0, offset >= 0 else { return nil }
+        // A number past Int32 is no descriptor, not the one its low bits name. The gateway's
+        // own descriptor of the file is taken at once: once more of the app's code has run
+        // (tell(), another thread while the GIL is let go), the number may name another file.
+        guard let number = Int32(exactly: fdNumber), number >= 0 else { return nil }
         let fd = fcntl(number, F_DUPFD_CLOEXEC, 0)
-        guard fd >= 0 else { return nil }
+        if fd < 0 { return nil }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        guard let position = file.callMethod(names.tell), let offset = position.int, offset >= 0,
+              fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            Python.clearError()
             Glibc.close(fd)
             return nil
         }
@@ -166,9 +167,7 @@ final class Exchange: PythonRequest {
         }
         let length = declaredLength ?? 0
         // A failed send means the client went away: nothing more can be said to it.
-        let given = withTransport { $0.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }
-        // An expired request's transport took nothing.
-        if given == nil { Glibc.close(fd) }
+        if withTransport({ $0.sendFile(fd, offset: UInt64(offset), length: UInt64(length)) }) == nil { Glibc.close(fd) }
         written = length
         return 0
     }

@@ -4,7 +4,7 @@
 # /keep then /use keep the newer objects (file_wrapper, mod_wsgi's functions, the request's
 # slots) past their request; /headers-freed lets another thread free the response headers
 # while the gateway waits to send them (POST it a 1-byte body, sent once <data>/headers-freed
-# exists).
+# exists); /descriptors answers the process's open descriptors (pid and their numbers).
 import copy
 import io
 import json
@@ -90,6 +90,30 @@ def closed_file():
     return f
 
 
+class ReusedNumber:
+    """The served file, whose number names another file once the gateway has asked for it: its
+    tell() (app code, which runs after fileno()) puts another file under that number, as a
+    thread of the app that closed the file while another was opened would."""
+
+    def __init__(self):
+        self.file = served_file()
+
+    def fileno(self):
+        return self.file.fileno()
+
+    def tell(self):
+        other = os.open(__file__, os.O_RDONLY)
+        os.dup2(other, self.file.fileno())
+        os.close(other)
+        return 0
+
+    def read(self, size=-1):
+        return self.file.read(size)
+
+    def close(self):
+        self.file.close()
+
+
 def file_at(offset):
     def make():
         f = served_file()
@@ -100,6 +124,8 @@ def file_at(offset):
 
 
 WRAPPERS = {
+    "wrapper-file": served_file,
+    "wrapper-fileno-reused": ReusedNumber,
     "wrapper-fileno-raises": lambda: Filelike(OSError("no descriptor"), 0),
     "wrapper-fileno-negative": lambda: Filelike(-1, 0),
     "wrapper-fileno-huge": lambda: Filelike(2 ** 40, 0),
@@ -454,7 +480,12 @@ def headers_freed(environ, start_response):
     return body()
 
 
-ROUTES = {"/keep": keep, "/use": use, "/headers-freed": headers_freed}
+def descriptors(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps([os.getpid(), sorted(int(n) for n in os.listdir("/proc/self/fd"))]).encode()]
+
+
+ROUTES = {"/keep": keep, "/use": use, "/headers-freed": headers_freed, "/descriptors": descriptors}
 
 
 def application(environ, start_response):
