@@ -5,6 +5,8 @@ import ast
 import json
 import os
 
+import proxied
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -39,7 +41,9 @@ UVICORN_GOAL = 1.0
 
 
 def serves(target, scenario):
-    """Whether target takes part in scenario (a SCENARIOS entry of bench.py)."""
+    """Whether target takes part in scenario (a SCENARIOS entry of bench.py); a proxied peer
+    where its bare peer does."""
+    target = proxied.peer(target)
     return target in ASGI_TARGETS if scenario.get("asgi") else target not in ASGI_ONLY
 
 
@@ -49,10 +53,11 @@ def alias_options(scenario):
     return " process-group=bench application-group=%{GLOBAL} interface=asgi" if scenario.get("asgi") else ""
 
 
-def peer_command(target, venv_bin, port):
-    """uvicorn or granian serving asgi_peer:application (environment as for peer_app)."""
+def peer_command(target, venv_bin, listen):
+    """uvicorn or granian serving asgi_peer:application (environment as for peer_app),
+    listening where listen (their options for it) says."""
     if target == "uvicorn":
-        return [os.path.join(venv_bin, "uvicorn"), "--host", "127.0.0.1", "--port", port, "--workers", "1",
+        return [os.path.join(venv_bin, "uvicorn")] + listen + ["--workers", "1",
                 "--log-level", "warning", "--no-access-log", "asgi_peer:application"]
-    return [os.path.join(venv_bin, "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", port,
+    return [os.path.join(venv_bin, "granian"), "--interface", "asgi"] + listen + [
             "--workers", "1", "--no-ws", "--log-level", "warning", "asgi_peer:application"]

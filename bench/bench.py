@@ -9,6 +9,8 @@ only in the LoadModule line (the WSGI directives sit in <IfDirective WSGIScriptA
     granian   granian --interface wsgi, the same app from the same venv (no Apache)
     gunicorn  gunicorn --worker-class gthread, likewise
     uvicorn   the ASGI scenarios only (asgi_bench.py), with granian --interface asgi
+    granian-proxied, gunicorn-proxied, uvicorn-proxied
+              the same Apache with mod_proxy_http in front of that peer (proxied.py)
 
 Each run starts its own Apache (one at a time), checks the response once (status 200,
 body), warms up, snapshots the CPU time of every process of the instance, runs wrk, takes
@@ -39,6 +41,7 @@ import tempfile
 import time
 
 import asgi_bench
+import proxied
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -73,15 +76,15 @@ def linked_python(module):
 
 # Debian's mod_wsgi embeds Debian's Python: a venv of another Python is not for it.
 MOD_WSGI_PYTHON = linked_python(MOD_WSGI_MODULE) if os.path.exists(MOD_WSGI_MODULE) else None
-TARGETS = ["swsgi", "mod_wsgi", "floor", "granian", "gunicorn"] + list(asgi_bench.ASGI_ONLY)
+TARGETS = ["swsgi", "mod_wsgi", "floor", "granian", "gunicorn"] + list(asgi_bench.ASGI_ONLY) + list(proxied.TARGETS)
 # Asked for by name only (--targets swsgi,swsgi-nometrics): swsgi with WSGIMetrics Off, for the
 # cost of the metrics side by side.
 NOMETRICS = "swsgi-nometrics"
 # Targets that do not depend on the mode: they run once per scenario and round and are paired
 # with every mode of it. The peers serve the app with as many Python processes as swsgi has
 # in the default modes (one), with 16 threads where they take a number.
-MODELESS = ("floor", "granian", "gunicorn") + asgi_bench.ASGI_ONLY
-PEERS = ("granian", "gunicorn") + asgi_bench.ASGI_ONLY
+PEERS = ("granian", "gunicorn") + asgi_bench.ASGI_ONLY + proxied.TARGETS
+MODELESS = ("floor",) + PEERS
 PEER_THREADS = 16
 MODULE_LINES = {
     # SWSGI_MODULE_ID=swsgi_module measures builds older than mod_wsgi's name.
@@ -89,6 +92,7 @@ MODULE_LINES = {
     NOMETRICS: "LoadModule %s %s\nWSGIMetrics Off" % (os.environ.get("SWSGI_MODULE_ID", "wsgi_module"), SWSGI_MODULE),
     "mod_wsgi": "LoadModule wsgi_module %s" % MOD_WSGI_MODULE,
     "floor": "# (floor: no WSGI module; the URLs below are static files)",
+    **{t: proxied.MODULE_LINES for t in proxied.TARGETS},
 }
 
 # Daemon modes: the WSGIDaemonProcess options; hello also runs with two processes.
@@ -303,6 +307,17 @@ LOG_DISCONNECTS = ("Broken pipe", "Connection reset by peer", "failed to write r
 CLIENT_TAG = re.compile(r"\[(?:client|remote) ([0-9.:]+)\]")
 
 
+def unix_answers(path):
+    """True once something accepts connections on the Unix socket at path."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(1)
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            return False
+
+
 # --------------------------------------------------------------------------- Apache
 
 class Bench:
@@ -312,6 +327,7 @@ class Bench:
         self.root = tempfile.mkdtemp(prefix="swb-")  # short: daemon socket paths live here
         self.port = self.free_port()
         self.configs = {}
+        self.peer = None  # the running peer's Popen
         try:
             self.prepare_root(venv)
         except BaseException:
@@ -410,6 +426,8 @@ class Bench:
             lines.append('    WSGIScriptAlias %s "%s/apps/%s"%s' % (sc.get("alias", sc["url"]), r, sc["script"],
                                                                  asgi_bench.alias_options(sc)))
         lines.append("</IfDirective>")
+        if target in proxied.TARGETS:
+            lines += proxied.proxy_lines(sc.get("alias", sc["url"]), os.path.join(r, proxied.SOCKET))
         return "\n".join(lines) + "\n"
 
     def apache(self, target, *args, timeout=60):
@@ -463,24 +481,37 @@ class Bench:
             return ""
 
     def start_peer(self, target, scenario):
-        """A peer server with the scenario's app, from the bench venv; its pid."""
+        """A peer server with the scenario's app, from the bench venv, on the bench's port, or
+        for a proxied target on the Unix socket its Apache proxies to; its pid."""
         sc = SCENARIOS[scenario]
-        app, port, venv_bin = "peer_app:application", str(self.port), os.path.join(self.venv, "bin")
+        peer, app, venv_bin = proxied.peer(target), "peer_app:application", os.path.join(self.venv, "bin")
+        sock = os.path.join(self.root, proxied.SOCKET) if peer != target else None
+        if sock:
+            if os.path.exists(sock):  # left by a peer that does not remove it
+                os.unlink(sock)
+            listen = ["--bind", "unix:" + sock] if peer == "gunicorn" else ["--uds", sock]
+            if peer == "granian":  # its socket is 0600 otherwise: Apache's children run as www-data
+                listen += ["--uds-permissions", "666"]
+            answers = lambda: unix_answers(sock)
+        else:
+            listen = (["--bind", "127.0.0.1:%d" % self.port] if peer == "gunicorn"
+                      else ["--host", "127.0.0.1", "--port", str(self.port)])
+            answers = self.port_answers
         if sc.get("asgi"):
-            cmd = asgi_bench.peer_command(target, venv_bin, port)
-        elif target == "granian":
-            cmd = [os.path.join(venv_bin, "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-                   "--port", port, "--workers", "1", "--no-ws", "--log-level", "warning", app]
+            cmd = asgi_bench.peer_command(peer, venv_bin, listen)
+        elif peer == "granian":
+            cmd = [os.path.join(venv_bin, "granian"), "--interface", "wsgi"] + listen + [
+                   "--workers", "1", "--no-ws", "--log-level", "warning", app]
         else:
             cmd = [os.path.join(venv_bin, "gunicorn"), "--worker-class", "gthread", "--workers", "1",
-                   "--threads", str(PEER_THREADS), "--bind", "127.0.0.1:" + port, "--log-level", "warning", app]
+                   "--threads", str(PEER_THREADS)] + listen + ["--log-level", "warning", app]
         env = dict(os.environ, BENCH_SCRIPT=os.path.join(self.root, "apps", sc["script"]),
                    BENCH_MOUNT=sc.get("alias", ""), PYTHONPATH=HERE)
         self.configs["%s/-/%s" % (scenario, target)] = " ".join(cmd)
         with open(self.log_path(target), "ab") as log_file:
             self.peer = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=log_file, stderr=log_file,
                                          start_new_session=True)
-        if not wait_until(lambda: self.peer.poll() is None and self.port_answers(), 30):
+        if not wait_until(lambda: self.peer.poll() is None and answers(), 30):
             self.stop_peer()
             raise RuntimeError("%s did not answer\n%s" % (target, self.error_log_tail(target)))
         return self.peer.pid
@@ -494,25 +525,40 @@ class Bench:
             os.killpg(self.peer.pid, signal.SIGKILL)
             self.peer.wait()
         wait_until(lambda: not any(pid_alive(p) for p in known), 15)
+        self.peer = None
 
     def start(self, target, scenario, mode):
-        if target in PEERS:
+        """Starts the target; the pid of its Apache (a bare peer's own)."""
+        if target in PEERS and target not in proxied.TARGETS:
             return self.start_peer(target, scenario)
+        if target in proxied.TARGETS:
+            self.start_peer(target, scenario)
         text = self.config(target, scenario, mode)
         self.configs["%s/%s/%s" % (scenario, mode, target)] = text
         with open(self.conf_path(target), "w") as f:
             f.write(text)
         os.chmod(self.conf_path(target), 0o644)
         p = self.apache(target, "-k", "start")
+        if p.returncode and target in proxied.TARGETS:
+            self.stop_peer()
         if p.returncode:
             raise RuntimeError("apache2 -k start failed for %s:\n%s%s\n%s"
                                % (target, p.stdout, p.stderr, self.error_log_tail(target)))
         if not wait_until(lambda: self.read_pid() and self.port_answers(), 30):
+            self.stop(target, self.read_pid())
             raise RuntimeError("Apache (%s) did not answer\n%s" % (target, self.error_log_tail(target)))
         return self.read_pid()
 
+    def instance(self, pid):
+        """process_tree of what serves the requests: the Apache (or bare peer) at pid, and a
+        proxied target's peer behind it."""
+        tree = process_tree(pid)
+        if pid not in tree or self.peer is None or self.peer.poll() is not None:
+            return tree
+        return {**tree, **process_tree(self.peer.pid)}
+
     def stop(self, target, pid):
-        if target in PEERS:
+        if target in PEERS and target not in proxied.TARGETS:
             return self.stop_peer()
         known = set(process_tree(pid)) if pid else set()
         try:
@@ -534,6 +580,8 @@ class Bench:
             os.unlink(os.path.join(self.root, "run", "httpd.pid"))
         except OSError:
             pass
+        if target in proxied.TARGETS:
+            self.stop_peer()
 
     # ---- one measurement
     def check(self, scenario):
@@ -583,11 +631,14 @@ class Bench:
                 return result
             if self.args.warmup > 0:
                 self.wrk(scenario, self.args.warmup)
-            before = process_tree(pid)
+            before = self.instance(pid)
             w = self.wrk(scenario, self.args.duration)
-            after = process_tree(pid)
-            # A peer with one process (uvicorn --workers 1) has no children: its own.
-            children = [p for p in after if p != pid] or [pid]
+            after = self.instance(pid)
+            # The children of Apache and of a peer; a peer with one process (uvicorn
+            # --workers 1) has none: its own.
+            children = []
+            for root in {pid, self.peer.pid if self.peer else pid}:
+                children += [p for p in process_tree(root) if p != root] or [root]
             seconds = w["duration_us"] / 1e6
             errors = w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"]
             result.update(
@@ -754,6 +805,25 @@ def fratio(xs):
     return "%.2f× (%.2f–%.2f)" % (m, min(xs), max(xs))
 
 
+def peer_table(title, text, rows, peers):
+    """The lines of a report section comparing swsgi with peers."""
+    out = ["## %s\n" % title,
+           "swsgi's throughput over each peer's (medians of the per-round paired ratios) and CPU "
+           "per request, swsgi / peer. %s\n" % text,
+           "| scenario | mode | " + " | ".join("swsgi/%s | CPU/req swsgi/%s" % (p, p) for p in peers) + " |",
+           "|---|---|" + "---|---|" * len(peers)]
+    for r in rows:
+        if not any(r.get("ratio_" + p) for p in peers):
+            continue
+        cells = []
+        for p in peers:
+            pc = r["targets"].get(p, {})
+            cells += [fratio(r["ratio_" + p]), "%s / %s µs" % (fnum(r["targets"]["swsgi"].get("cpu_us_per_req")),
+                                                               fnum(pc.get("cpu_us_per_req")))]
+        out.append("| %s | %s | %s |" % (r["scenario"], r["mode"], " | ".join(cells)))
+    return out + [""]
+
+
 def markdown(meta, rows, targets):
     a = meta["args"]
     out = []
@@ -792,28 +862,20 @@ def markdown(meta, rows, targets):
     if NOMETRICS in targets:
         out.append("Metrics on over off (swsgi / %s, per-round paired throughput ratios): %s\n" % (
             NOMETRICS, "; ".join("%s %s %s" % (r["scenario"], r["mode"], fratio(r["ratio_nometrics"])) for r in rows)))
-    peers = [p for p in PEERS if p in targets]
-    if peers:
-        out.append("## Against what users pick instead\n")
-        out.append("swsgi's throughput over each peer's (medians of the per-round paired ratios) and "
-                   "CPU per request, swsgi / peer. The peers serve the same app from the same venv "
-                   "without Apache, with one worker process, as swsgi has one Python process here.\n")
-        out.append("| scenario | mode | " + " | ".join("swsgi/%s | CPU/req swsgi/%s" % (p, p) for p in peers) + " |")
-        out.append("|---|---|" + "---|---|" * len(peers))
-        for r in rows:
-            if not any(r.get("ratio_" + p) for p in peers):
-                continue
-            cells = []
-            for p in peers:
-                pc = r["targets"].get(p, {})
-                cells += [fratio(r["ratio_" + p]), "%s / %s µs" % (fnum(r["targets"]["swsgi"].get("cpu_us_per_req")),
-                                                                   fnum(pc.get("cpu_us_per_req")))]
-            out.append("| %s | %s | %s |" % (r["scenario"], r["mode"], " | ".join(cells)))
-        out.append("")
+    for title, text, group in (
+            ("Against what users pick instead", "The peers serve the same app from the same venv "
+             "without Apache, with one worker process, as swsgi has one Python process here.",
+             [p for p in PEERS if p in targets and p not in proxied.TARGETS]),
+            ("Behind Apache: the proxied peers", "The same Apache as swsgi's passes the requests "
+             "with mod_proxy_http to the peer (one worker, as above) on a Unix socket; the CPU "
+             "counts Apache's processes and the peer's.",
+             [p for p in proxied.TARGETS if p in targets])):
+        if group:
+            out += peer_table(title, text, rows, group)
     out.append("## Per target\n")
     out.append("Medians over the rounds; errors (socket errors and timeouts) and non-2xx "
                "(wrk counts statuses ≥ 400) are totals. CPU is the utime+stime of the whole "
-               "Apache instance per request; RSS is the sum over its children and daemons after "
+               "Apache instance per request (with a proxied peer's processes); RSS is the sum over its children and daemons after "
                "the run. The floor row is shared by the modes of a scenario. ⚠ marks a wrong response "
                "in the pre-run check, a failed run, or error-log lines at level error or worse "
                "(those about clients that wrk disconnected mid-response when its time was up "
@@ -889,6 +951,17 @@ def markdown(meta, rows, targets):
   uvloop and httptools, `--workers 1`) and granian (`--interface asgi --workers 1`), which
   serve the same app files from the same venv through `bench/asgi_peer.py` (the mount as
   `root_path`). Goal: at least uvicorn's throughput.
+- Proxied peers (`proxied.py`): **granian-proxied**, **gunicorn-proxied** (WSGI scenarios)
+  and **uvicorn-proxied**, granian-proxied (ASGI scenarios) are Apache with mod_proxy_http in
+  front of that peer, what a site that keeps Apache (TLS, auth, static files, other vhosts)
+  deploys instead of swsgi: the same Apache configuration as above with `mod_proxy` and
+  `mod_proxy_http` in place of the WSGI module and `ProxyPass <mount>
+  "unix:<ServerRoot>/run/peer.sock|http://localhost<mount>" ttl=1`. The peer runs as the bare
+  one (same app, venv, options, one worker) but listens on that Unix socket (`--uds`,
+  gunicorn `--bind unix:`), as their deployment docs put them behind a proxy: no TCP on
+  either side of the hop. mod_proxy_http keeps its default pool of up to ThreadsPerChild
+  kept-alive backend connections per child; `ttl=1` closes idle ones before the peer's
+  keep-alive timeout (gunicorn's 2 s) can. CPU and RSS count Apache's processes and the peer's.
 - Floor for upload: the same 1 MiB POST to a 7-byte static file. Apache's default handler
   serves static files to POST as well as GET after reading and discarding the request body
   (`ap_discard_request_body`), so the floor reads the whole upload too and answers 200.

@@ -67,7 +67,7 @@ def measure(b, target, scenario, mode, duration, record):
         if problem:
             raise RuntimeError("%s: wrong response: %s" % (target, problem))
         b.wrk(scenario, 1)
-        pids = sorted(bench.process_tree(pid))
+        pids = sorted(b.instance(pid))
         out = os.path.join(b.root, "perf.%s" % target)
         perf = subprocess.Popen(["perf", "stat", "-x", ",", "-o", out, "-e", ",".join(EVENTS),
                                  "-p", ",".join(map(str, pids))],
