@@ -85,13 +85,12 @@ static int send_file(void *vctx, int fd, uint64_t offset, uint64_t len)
     }
     /* Filters may hold the bucket past this call: the descriptor (the caller's duplicate,
        which the app cannot close) lives as long as the request. */
-    int own = fd;
-    apr_pool_cleanup_register(r->pool, (void *)(intptr_t)own, close_fd, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(r->pool, (void *)(intptr_t)fd, close_fd, apr_pool_cleanup_null);
     /* Without sendfile Apache's core copies the file to the socket from a mapping of it (or,
        with EnableMMAP Off, by reading it), as for its static files: over loopback that costs
        sender and receiver less CPU than sendfile does. */
     apr_file_t *file;
-    apr_os_file_put(&file, &own, APR_FOPEN_READ | (ctx->sendfile ? APR_FOPEN_SENDFILE_ENABLED : 0), r->pool);
+    apr_os_file_put(&file, &fd, APR_FOPEN_READ | (ctx->sendfile ? APR_FOPEN_SENDFILE_ENABLED : 0), r->pool);
     apr_bucket *bucket = apr_brigade_insert_file(ctx->bb, file, (apr_off_t)offset, (apr_off_t)len, r->pool);
     core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
     if (core->enable_mmap == ENABLE_MMAP_OFF)

@@ -28,13 +28,7 @@ enum ModWSGIFunctions {
         ("subscribe_shutdown", { support, args in call(support, "_subscribe_shutdown", args) }, METH_VARARGS),
     ]
 
-    private static let definitions: UnsafeMutablePointer<PyMethodDef> = {
-        let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count)
-        for (i, (name, function, flags)) in table.enumerated() {
-            defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: function, ml_flags: flags, ml_doc: nil)
-        }
-        return defs
-    }()
+    private static let definitions = methodTable(table)
 
     /// support's function name, called with no arguments (args nil) or with the one argument
     /// of args, as mod_wsgi's PyArg_ParseTuple(args, "O") takes it.

@@ -76,12 +76,7 @@ enum NativeModule {
             ("metrics", metrics, METH_NOARGS), ("process_usage", processUsage, METH_NOARGS),
             ("mod_wsgi_functions", { _, support in ModWSGIFunctions.make(support: support!) }, METH_O),
         ]
-        let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count + 1)
-        for (i, (name, function, flags)) in table.enumerated() {
-            defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: function, ml_flags: flags, ml_doc: nil)
-        }
-        defs[table.count] = PyMethodDef()
-        return defs
+        return methodTable(table)
     }()
 
     /// The arguments of a call, checked for their number; nil with an exception set.

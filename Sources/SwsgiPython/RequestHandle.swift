@@ -75,11 +75,6 @@ package enum RequestHandle {
         let table: [(String, PyCFunction, Int32)] = [
             ("__copy__", same, METH_NOARGS), ("__deepcopy__", same, METH_O), ("__reduce__", refuse, METH_NOARGS),
         ]
-        let defs = UnsafeMutablePointer<PyMethodDef>.allocate(capacity: table.count + 1)
-        for (i, (name, function, flags)) in table.enumerated() {
-            defs[i] = PyMethodDef(ml_name: UnsafePointer(strdup(name)), ml_meth: function, ml_flags: flags, ml_doc: nil)
-        }
-        defs[table.count] = PyMethodDef()
-        return defs
+        return methodTable(table)
     }()
 }
