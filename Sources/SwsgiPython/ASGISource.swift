@@ -1,13 +1,15 @@
 /// The Python half of ASGI in a daemon process, executed as module `_swsgi_asgi` in an
-/// interpreter when it first starts an ASGI app (at process start or with a request). One asyncio event loop per interpreter runs in a
-/// thread of its own and runs every ASGI request's task; the daemon worker thread that holds
-/// the request's connection to Apache does its I/O: the gateway calls `adapt(app)(environ,
-/// start_response)` as a WSGI app, and the generator it returns carries out what the task asks
-/// for (read a body piece, start the response, send a body piece), so that the gateway's
-/// response validation, streaming and error handling are those of WSGI apps. The worker waits
-/// without the GIL; each send waits for its piece to be handed to Apache (backpressure).
+/// interpreter when it first starts an ASGI app (at process start or with a request). One asyncio
+/// event loop per interpreter runs in a thread of its own and runs every ASGI request's task. An
+/// http request comes to the loop from the core (the daemon worker thread that read it rings the
+/// loop's doorbell, `_swsgi.asgi_take`), with the request's Python objects of the gateway; what
+/// cannot wait (the start of the response, small body pieces, the end) goes to Apache from the
+/// loop at once, and what may (reading the body, large pieces, files) is posted to the worker
+/// thread, which holds the connection and waits without the GIL, while the task awaits its
+/// answer. So a small request takes the GIL on the loop only. A WebSocket handshake goes the
+/// way of a WSGI app instead (`App.__call__`, `_swsgi_asgi_ws`).
 let asgiSource = #"""
-import asyncio, atexit, collections, concurrent.futures, http, queue, sys, threading
+import asyncio, atexit, concurrent.futures, http, sys, threading
 from time import monotonic as _monotonic
 from urllib.parse import unquote_to_bytes
 import _swsgi, _swsgi_support, _swsgi_asgi_ws
@@ -43,6 +45,8 @@ def _event_loop():
     with _loop_lock:
         if _loop is None:
             loop = _new_loop()
+            # The core rings it when http requests for this interpreter arrived.
+            loop.add_reader(_swsgi.asgi_doorbell(_swsgi_support.APPLICATION_GROUP), _take_arrivals)
             threading.Thread(target=loop.run_forever, name='swsgi-asgi', daemon=True).start()
             _loop = loop
             atexit.register(_shutdown_all)
@@ -60,28 +64,15 @@ def adapt(app, request_timeout, shutdown_timeout):
     return adapter
 
 
-# Requests handed to the loop, and whether a wake-up for them is on its way: under load one
-# self-pipe write and loop iteration then start several.
-_arrivals = collections.deque()
-_waking = False
-
-
-def _hand_over(loop, exchange, scope):
-    global _waking
-    _arrivals.append((exchange, scope))
-    if not _waking:
-        _waking = True
-        loop.call_soon_threadsafe(_take_arrivals)
-
-
 def _take_arrivals():
-    global _waking
-    # Before the deque is emptied: a request added meanwhile either is taken below or wakes
-    # the loop again.
-    _waking = False
-    while _arrivals:
-        exchange, scope = _arrivals.popleft()
-        exchange.task = exchange.loop.create_task(exchange._call(scope))
+    # Each arrival calls begin() below.
+    _swsgi.asgi_take(_swsgi_support.APPLICATION_GROUP)
+
+
+def begin(owner, environ, request):
+    """An http request that arrived on the loop: its task starts. The core keeps the exchange
+    for its worker thread's timed_out."""
+    return Exchange(owner, environ, request)
 
 
 def _log(message, level=ERR):
@@ -111,31 +102,12 @@ class App:
         self._startup(None)
 
     def __call__(self, environ, start_response):
+        """A WebSocket handshake, on the worker thread, which the WSGI gateway runs as a WSGI app."""
         if not self.ready and not self._startup(REQUEST_TIMEOUT or None):
-            # The request's request-timeout passed while the startup ran (it goes on).
-            environ['wsgi.errors'].write("swsgi: ASGI app %s: request-timeout of %s s passed while its lifespan "
-                                         "startup ran\n" % (environ.get('SCRIPT_FILENAME', ''), REQUEST_TIMEOUT))
-            start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')])
-            return [b'Gateway Timeout\n']
+            return _startup_timeout(environ, start_response)
         if self.failure is not None:
-            environ['wsgi.errors'].write('swsgi: ASGI app %s: answering 503 as its lifespan startup failed: %s\n'
-                                         % (environ.get('SCRIPT_FILENAME', ''), self.failure))
-            start_response('503 Service Unavailable', [('Content-Type', 'text/plain')])
-            return [b'Service Unavailable\n']
-        if 'swsgi.handover' in environ:
-            response = _swsgi_asgi_ws.respond(self, environ, start_response)
-            if response is not None:
-                return response
-        body = Exchange(self, environ, start_response).run()
-        # Driven to its first piece: a whole file (pathsend) goes out as wsgi.file_wrapper,
-        # which the gateway hands to Apache whole.
-        first = next(body, None)
-        if first is None:
-            return []
-        if isinstance(first, SentFile):
-            first.body = body
-            return environ['wsgi.file_wrapper'](first, CHUNK)
-        return _rest(first, body)
+            return _startup_failed(self, environ, start_response)
+        return _swsgi_asgi_ws.respond(self, environ, start_response)
 
     def _startup(self, timeout):
         """Runs the lifespan startup, or waits for it; False when timeout (s) passed first."""
@@ -166,33 +138,23 @@ class App:
             self.lock.release()
 
 
-def _rest(first, body):
-    """The response body from its first piece on; closing it closes the exchange."""
-    try:
-        yield first
-        yield from body
-    finally:
-        body.close()
+def _startup_timeout(environ, start_response):
+    # The request's request-timeout passed while the startup ran (it goes on).
+    environ['wsgi.errors'].write("swsgi: ASGI app %s: request-timeout of %s s passed while its lifespan "
+                                 "startup ran\n" % (environ.get('SCRIPT_FILENAME', ''), REQUEST_TIMEOUT))
+    return _answer(start_response, '504 Gateway Timeout', b'Gateway Timeout\n')
 
 
-class SentFile:
-    """The file of an http.response.pathsend; closing it lets the exchange end."""
+def _startup_failed(owner, environ, start_response):
+    environ['wsgi.errors'].write('swsgi: ASGI app %s: answering 503 as its lifespan startup failed: %s\n'
+                                 % (environ.get('SCRIPT_FILENAME', ''), owner.failure))
+    return _answer(start_response, '503 Service Unavailable', b'Service Unavailable\n')
 
-    def __init__(self, file):
-        self.file, self.body = file, None
 
-    def fileno(self):
-        return self.file.fileno()
-
-    def tell(self):
-        return self.file.tell()
-
-    def read(self, size=-1):
-        return self.file.read(size)
-
-    def close(self):
-        self.file.close()
-        next(self.body, None)
+def _answer(start_response, status, body, exc_info=None):
+    """A plain-text response of swsgi's own, as a WSGI body."""
+    start_response(status, [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))], exc_info)
+    return [body]
 
 
 class Lifespan:
@@ -299,128 +261,84 @@ def _status_headers(status, headers):
     return '%d %s' % (status, phrase), pairs
 
 
-# What the task asks the worker for; each item carries the future the worker answers, or
-# None when the task does not wait (the start of the response, its last piece: each hop
-# between the threads costs as much as a small app).
-_READ, _START, _BODY, _LAST, _FILE, _RETURNED, _RAISED = range(7)
-
-
 class Exchange:
-    """One http request: the task on the loop, its I/O by the worker thread."""
+    """One http request on the loop; `request` is the gateway's start_response object."""
 
-    def __init__(self, owner, environ, start_response):
-        self.owner, self.environ, self.start_response = owner, environ, start_response
-        self.asks = queue.SimpleQueue()
-        self.loop = _event_loop()
-        self.task = None
-        self.started = self.complete = self.gone = self.body_done = False
+    def __init__(self, owner, environ, request):
+        self.owner, self.environ, self.request = owner, environ, request
+        self.h = request._h
+        self.loop = _loop
+        # started: http.response.start came; complete: the response ended (or was ended for
+        # the app); gone: nothing the app sends goes anywhere any more.
+        self.started = self.complete = self.gone = self.body_done = self.yielded = False
         self.pending = set()
-        # The connection to the Apache child, watched by the loop while the app waits for
-        # http.disconnect: the child closes it when its client left. The worker must not give
-        # the connection back while the loop still watches it (closing and watching, locked).
+        # The connection to the Apache child, watched while the app waits for http.disconnect:
+        # the child closes it when its client left. Never watched once the request ends.
         self.connection = environ.get('swsgi.asgi_connection')
-        self.watch_lock = threading.Lock()
-        self.closing = self.watching = False
+        self.watching = False
         length = environ.get('CONTENT_LENGTH')
         self.body_left = int(length) if length else (None if 'HTTP_TRANSFER_ENCODING' in environ else 0)
+        self.task = self.loop.create_task(self._call())
 
-    # The worker's side.
+    def _call(self):
+        if self.owner.ready and self.owner.failure is None:
+            return self._run()
+        return self._start_first()
 
-    def run(self):
+    async def _start_first(self):
+        """The app's lifespan startup has not finished (or failed): waited for off the loop."""
+        if not self.owner.ready and not await self.loop.run_in_executor(None, self.owner._startup, REQUEST_TIMEOUT or None):
+            return self._respond(_startup_timeout)
+        if self.owner.failure is not None:
+            return self._respond(lambda environ, start_response: _startup_failed(self.owner, environ, start_response))
+        await self._run()
+
+    def _respond(self, answer):
+        """A response of swsgi's own, which cannot wait."""
+        self.started = True
+        for body in answer(self.environ, self.request.start_response):
+            _swsgi.asgi_write(self.h, body, False)
+        self._end(None)
+
+    async def _run(self):
         script = self.environ.get('SCRIPT_FILENAME', '')
-        _hand_over(self.loop, self, http_scope(self.environ, self.owner.state))
-        deadline = REQUEST_TIMEOUT and _monotonic() + REQUEST_TIMEOUT
-        # finished: the app ended the response, and the loop's side knows it already.
-        ended = yielded = finished = False
+        refusal = _swsgi_asgi_ws.http_refusal(self.environ)
+        if refusal:
+            self.environ['wsgi.errors'].write('swsgi: WebSocket request to ASGI app %s answered as HTTP: %s\n' % (script, refusal))
         try:
-            while True:
-                try:
-                    kind, value, answer = self.asks.get(timeout=max(0, deadline - _monotonic())) if deadline else self.asks.get()
-                except queue.Empty:
-                    ended = True
-                    self.loop.call_soon_threadsafe(self._cancel)
-                    self.environ['wsgi.errors'].write(
-                        "swsgi: request-timeout of %s s reached by ASGI app '%s'; its task is cancelled\n" % (REQUEST_TIMEOUT, script))
-                    # A 504 unless the headers went out already: then start_response raises
-                    # this, and the response is cut short.
-                    try:
-                        raise TimeoutError('request-timeout of %s s reached' % REQUEST_TIMEOUT)
-                    except TimeoutError:
-                        self.start_response('504 Gateway Timeout', [('Content-Type', 'text/plain')], sys.exc_info())
-                    yield b'Gateway Timeout\n'
-                    return
-                if kind == _READ:
-                    try:
-                        data = self.environ['wsgi.input'].read(CHUNK)
-                    except OSError:
-                        data = None
-                    self.loop.call_soon_threadsafe(_resolve, answer, data)
-                elif kind == _START:
-                    if isinstance(value, str):
-                        # One line, a 500 and nothing of the app's on the wire, as for a WSGI app.
-                        self.environ['wsgi.errors'].write("swsgi: ASGI app '%s': %s\n" % (script, value))
-                        self.start_response('500 Internal Server Error', [('Content-Type', 'text/plain')])
-                        yield b'Internal Server Error\n'
-                        return
-                    self.start_response(*value)
-                elif kind == _BODY:
-                    if value:
-                        yielded = True
-                        yield value
-                    self.loop.call_soon_threadsafe(_resolve, answer, True)
-                elif kind == _LAST:
-                    ended = True
-                    if value:
-                        yield value
-                    finished = True
-                    return
-                elif kind == _FILE:
-                    ended = True
-                    with open(value, 'rb') as file:
-                        if yielded:
-                            # After body pieces the file can only follow them as more pieces.
-                            for piece in iter(lambda: file.read(CHUNK), b''):
-                                yield piece
-                        else:
-                            yield SentFile(file)
-                    self.loop.call_soon_threadsafe(_resolve, answer, True)
-                    return
-                elif kind == _RETURNED:
-                    ended = True
-                    if value and not self.started:
-                        # The client went while its body was read, and the app took it well:
-                        # a 400 for the access log, as when that happens before the app runs.
-                        self.start_response('400 Bad Request', [('Content-Type', 'text/plain')])
-                        return
-                    raise RuntimeError('ASGI callable returned without %s response'
-                                       % ('completing' if self.started else 'starting'))
-                else:
-                    ended = True
-                    raise value
-        finally:
-            # The response ended, or the gateway stopped it (client gone, invalid headers).
-            with self.watch_lock:
-                self.closing = True
-                watched = self.watching
-            if watched or not finished:
-                unwatched = threading.Event() if watched else None
-                self.loop.call_soon_threadsafe(self._end, ended, unwatched)
-                if unwatched is not None:
-                    unwatched.wait()
+            await self.owner.app(http_scope(self.environ, self.owner.state), self.receive, self.send)
+            if not self.complete:
+                if self.gone and not self.started:
+                    # The client went while its body was read, and the app took it well: a 400
+                    # for the access log, as when that happens before the app runs.
+                    self.request.start_response('400 Bad Request', [('Content-Type', 'text/plain')])
+                    return self._end(None)
+                raise RuntimeError('ASGI callable returned without %s response' % ('completing' if self.started else 'starting'))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:
+            if self.complete:
+                _swsgi_support.log_exception(None, "swsgi: exception in ASGI app '%s' after its response" % script,
+                                             type(e), e, e.__traceback__)
+            else:
+                _swsgi_support.log_exception(self.h, "swsgi: exception occurred processing WSGI script '%s'" % script,
+                                             type(e), e, e.__traceback__)
+                self._end(500)
 
-    # The loop's side.
-
-    def _cancel(self):
-        if self.task is not None:
-            self.task.cancel()
-
-    def _end(self, ended, unwatched):
+    def _end(self, status):
+        """Ends the response for the core: status None when it is whole, else what it failed with."""
         self.complete = True
-        self.gone = self.gone or not ended
         self._wake()
-        if unwatched is not None:
-            self.loop.remove_reader(self.connection)
-            unwatched.set()
+        self._unwatch()
+        try:
+            _swsgi.asgi_end(self.h, status)
+        except RuntimeError:
+            pass  # request-timeout ended it already
+
+    def _lost(self):
+        """A write failed: the client went away, or the response was refused (logged)."""
+        self.gone = True
+        self._end(None)
 
     def _wake(self):
         for future in self.pending:
@@ -428,46 +346,101 @@ class Exchange:
         self.pending.clear()
 
     def _watch(self):
-        with self.watch_lock:
-            if self.watching or self.closing or self.connection is None:
-                return
+        if not self.watching and self.connection is not None:
             self.watching = True
-        self.loop.add_reader(self.connection, self._left)
+            self.loop.add_reader(self.connection, self._left)
+
+    def _unwatch(self):
+        if self.watching:
+            self.watching = False
+            self.loop.remove_reader(self.connection)
 
     def _left(self):
         """The Apache child closed the connection: the client went away."""
-        self.loop.remove_reader(self.connection)
+        self._unwatch()
         self.gone = True
         self._wake()
 
-    async def _call(self, scope):
-        try:
-            await self.owner.app(scope, self.receive, self.send)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as e:
-            if self.complete:
-                _swsgi_support.log_exception(None, "swsgi: exception in ASGI app '%s' after its response"
-                                             % self.environ.get('SCRIPT_FILENAME', ''), type(e), e, e.__traceback__)
-            else:
-                self.asks.put((_RAISED, e, None))
-        else:
-            if not self.complete:
-                self.asks.put((_RETURNED, self.gone, None))
-
-    def _ask(self, kind, value):
+    def _ask(self, job, *args):
+        """Runs job(answer, *args) on the worker thread; the future it answers."""
         answer = self.loop.create_future()
         self.pending.add(answer)
         answer.add_done_callback(self.pending.discard)
-        self.asks.put((kind, value, answer))
+        _swsgi.asgi_post(self.h, lambda: job(answer, *args))
         return answer
+
+    # Jobs, on the worker thread: each answers on the loop.
+
+    def _read(self, answer):
+        try:
+            data = self.environ['wsgi.input'].read(CHUNK)
+        except OSError:
+            data = None
+        self.loop.call_soon_threadsafe(_resolve, answer, data)
+
+    def _write(self, answer, body):
+        sent = _swsgi.asgi_write(self.h, body, True)
+        self.loop.call_soon_threadsafe(self._written, answer, sent)
+
+    def _written(self, answer, sent):
+        if not sent and not self.complete:
+            self._lost()
+        _resolve(answer, None)
+
+    def _send_path(self, answer, path):
+        status = None
+        try:
+            with open(path, 'rb') as file:
+                # After body pieces the file can only follow them as more pieces.
+                if self.yielded or not _swsgi.asgi_send_file(self.h, file):
+                    for piece in iter(lambda: file.read(CHUNK), b''):
+                        if not _swsgi.asgi_write(self.h, piece, True):
+                            break
+        except Exception as e:
+            _swsgi_support.log_exception(self.h, "swsgi: exception occurred processing WSGI script '%s'"
+                                         % self.environ.get('SCRIPT_FILENAME', ''), type(e), e, e.__traceback__)
+            status = 500
+        self.loop.call_soon_threadsafe(self._path_sent, answer, status)
+
+    def _path_sent(self, answer, status):
+        self._end(status)
+        _resolve(answer, None)
+
+    def timed_out(self):
+        """request-timeout passed: on the worker thread, which then ends the request with what
+        this returns. The task is cancelled; a 504 unless the response went out already."""
+        detached = threading.Event()
+        self.loop.call_soon_threadsafe(self._abandon, detached)
+        detached.wait()
+        if not self.owner.ready:
+            body = _startup_timeout(self.environ, self.request.start_response)
+        else:
+            self.environ['wsgi.errors'].write("swsgi: request-timeout of %s s reached by ASGI app '%s'; its task is cancelled\n"
+                                              % (REQUEST_TIMEOUT, self.environ.get('SCRIPT_FILENAME', '')))
+            if _swsgi.sent(self.h):
+                return 504
+            try:
+                raise TimeoutError('request-timeout of %s s reached' % REQUEST_TIMEOUT)
+            except TimeoutError:
+                body = _answer(self.request.start_response, '504 Gateway Timeout', b'Gateway Timeout\n', sys.exc_info())
+        _swsgi.asgi_write(self.h, body[0], True)
+        return None
+
+    def _abandon(self, detached):
+        self.complete = self.gone = True
+        self._wake()
+        self._unwatch()
+        self.task.cancel()
+        detached.set()
+
+    # The app's side.
 
     async def receive(self):
         if not self.body_done and not self.complete:
             if self.body_left == 0:
                 self.body_done = True
                 return {'type': 'http.request', 'body': b'', 'more_body': False}
-            data = await self._ask(_READ, None)
+            data = await self._ask(self._read)
             if data is None:
                 # The client went away: the app learns it now, its sends go nowhere.
                 self.gone = True
@@ -494,7 +467,14 @@ class Exchange:
             if kind != 'http.response.start':
                 raise RuntimeError("Expected ASGI message 'http.response.start', but got %r." % kind)
             self.started = True
-            self.asks.put((_START, _status_headers(message.get('status'), message.get('headers', ())), None))
+            head = _status_headers(message.get('status'), message.get('headers', ()))
+            if isinstance(head, str):
+                # One line, a 500 and nothing of the app's on the wire, as for a WSGI app.
+                self.environ['wsgi.errors'].write("swsgi: ASGI app '%s': %s\n" % (self.environ.get('SCRIPT_FILENAME', ''), head))
+                self.gone = True
+                return self._respond(lambda environ, start_response: _answer(
+                    start_response, '500 Internal Server Error', b'Internal Server Error\n'))
+            self.request.start_response(*head)
         elif not self.complete:
             if kind == 'http.response.pathsend':
                 path = message['path']
@@ -502,17 +482,28 @@ class Exchange:
                     # open() of an int would take one of this process's descriptors, and close it.
                     raise TypeError("http.response.pathsend's 'path' must be a str, not %s" % type(path).__name__)
                 self.complete = True
-                await self._ask(_FILE, path)
+                self._wake()
+                self._unwatch()
+                await self._ask(self._send_path, path)
                 return
             if kind != 'http.response.body':
                 raise RuntimeError("Expected ASGI message 'http.response.body', but got %r." % kind)
             body = _swsgi_asgi_ws.message_bytes(message.get('body', b''), kind, 'body')
-            if message.get('more_body', False):
-                await self._ask(_BODY, body)
-            else:
-                self.complete = True
-                self._wake()
-                self.asks.put((_LAST, body, None))
+            more = message.get('more_body', False)
+            sent = True
+            if body:
+                self.yielded = True
+                sent = _swsgi.asgi_write(self.h, body, False)
+                if sent is None and more:
+                    # Too large to go without waiting: the worker sends it, the task waits.
+                    await self._ask(self._write, body)
+                    return
+            if not more:
+                if sent is None:
+                    _swsgi.asgi_post(self.h, lambda: _swsgi.asgi_write(self.h, body, True))
+                self._end(None)
+            elif not sent:
+                self._lost()
         else:
             raise RuntimeError('Unexpected ASGI message %r sent, after response already completed.' % kind)
 

@@ -1,6 +1,6 @@
 /// The Python half of WebSockets for ASGI apps in a daemon process, module `_swsgi_asgi_ws`,
-/// which `_swsgi_asgi` hands a request with an Upgrade header. Until the app accepts, the
-/// daemon worker thread that holds the request waits for its answer, as for an http request;
+/// which `_swsgi_asgi` hands a WebSocket handshake (the gateway runs it as a WSGI app). Until
+/// the app accepts, the daemon worker thread that holds the request waits for its answer;
 /// on websocket.accept it sends the 101 and takes the client connection itself from the Apache
 /// child (`_swsgi.hand_over`), and returns: from then on the connection is the event loop's
 /// alone (RFC 6455 framing here), and neither an Apache nor a daemon worker thread is held
@@ -47,16 +47,19 @@ def _tokens(value):
     return {token.strip().lower() for token in value.split(',')}
 
 
+def http_refusal(environ):
+    """Why a WebSocket handshake goes to the app as an http request (its connection cannot be
+    handed over: the core says so in swsgi.handover); None for any other request."""
+    refusal = environ.get('swsgi.handover')
+    if refusal and environ['REQUEST_METHOD'] == 'GET' and 'websocket' in _tokens(environ.get('HTTP_UPGRADE', '')) \
+            and 'upgrade' in _tokens(environ.get('HTTP_CONNECTION', '')):
+        return refusal
+    return None
+
+
 def respond(owner, environ, start_response):
-    """The WSGI face of a WebSocket handshake; None when the request is HTTP after all."""
-    if environ['REQUEST_METHOD'] != 'GET' or 'websocket' not in _tokens(environ.get('HTTP_UPGRADE', '')) \
-            or 'upgrade' not in _tokens(environ.get('HTTP_CONNECTION', '')):
-        return None
-    refusal = environ['swsgi.handover']
-    if refusal:
-        environ['wsgi.errors'].write('swsgi: WebSocket request to ASGI app %s answered as HTTP: %s\n'
-                                     % (environ.get('SCRIPT_FILENAME', ''), refusal))
-        return None
+    """The WSGI face of a WebSocket handshake whose connection can be handed over (the core
+    sends every other request to the event loop as http)."""
     if environ.get('HTTP_SEC_WEBSOCKET_VERSION') != '13':
         start_response('426 Upgrade Required', [('Sec-WebSocket-Version', '13'), ('Content-Type', 'text/plain')])
         return [b'Unsupported WebSocket version\n']

@@ -18,6 +18,32 @@ extension Interpreter {
         return PyRef(call(adapt.ptr, app.ptr, request.ptr, shutdown.ptr))
     }
 
+    /// `_swsgi_asgi.begin(adapter, environ, request)` on the event loop: the request's task
+    /// starts; the ASGI layer's exchange, for timedOut. nil with an exception set.
+    package func asgiBegin(adapter: borrowing PyRef, environ: borrowing PyRef, request: borrowing PyRef) -> PyRef? {
+        guard let module = Self.loadedASGIModule(), let begin = PyRef(PyObject_GetAttrString(module.ptr, "begin")) else { return nil }
+        return PyRef(call(begin.ptr, adapter.ptr, environ.ptr, request.ptr))
+    }
+
+    /// On the worker thread once request-timeout passed: the exchange's `timed_out()`, the
+    /// failure status to end with (nil: a 504 went out as the response); nil with an
+    /// exception set in `raised`.
+    package func asgiTimedOut(_ exchange: borrowing PyRef, raised: inout Bool) -> Int32? {
+        guard let name = PyRef(PyUnicode_FromString("timed_out")), let result = PyRef(PyObject_CallMethodNoArgs(exchange.ptr, name.ptr)) else {
+            raised = true
+            return nil
+        }
+        return result.isNone ? nil : Int32(truncatingIfNeeded: PyLong_AsLong(result.ptr))
+    }
+
+    /// Makes this interpreter's event loop (the ASGI module's), which then watches the
+    /// doorbell of http requests. false with an exception set.
+    package func startASGILoop() -> Bool {
+        guard let module = Self.loadedASGIModule() ?? Self.makeASGIModule(),
+              let start = PyRef(PyObject_GetAttrString(module.ptr, "_event_loop")) else { return false }
+        return PyRef(call(start.ptr)) != nil
+    }
+
     /// The module once it is whole (its last line sets READY).
     private static func loadedASGIModule() -> PyRef? {
         guard let name = PyRef(PyUnicode_FromString("_swsgi_asgi")), let module = PyRef(PyImport_GetModule(name.ptr)),

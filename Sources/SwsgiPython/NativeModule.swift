@@ -75,6 +75,9 @@ enum NativeModule {
             ("request_data", requestData, METH_NOARGS), ("process_counts", processCounts, METH_NOARGS),
             ("metrics", metrics, METH_NOARGS), ("process_usage", processUsage, METH_NOARGS),
             ("mod_wsgi_functions", { _, support in ModWSGIFunctions.make(support: support!) }, METH_O),
+            ("asgi_doorbell", asgiDoorbell, METH_O), ("asgi_take", asgiTake, METH_O),
+            ("asgi_write", fast(asgiWrite), METH_FASTCALL), ("asgi_send_file", fast(asgiSendFile), METH_FASTCALL),
+            ("asgi_post", fast(asgiPost), METH_FASTCALL), ("asgi_end", fast(asgiEnd), METH_FASTCALL),
         ]
         return methodTable(table)
     }()
@@ -160,6 +163,67 @@ enum NativeModule {
         case .failed:
             return nil
         }
+    }
+
+    /// asgi_doorbell(group): the descriptor the group's event loop watches (ASGISource).
+    private static let asgiDoorbell: PyCFunction = { _, group in
+        guard let name = PyUnicode_AsUTF8(group!) else { return nil }
+        return PyLong_FromLong(Int(PythonRuntime.host.asgiDoorbell(String(cString: name))))
+    }
+
+    /// asgi_take(group): on the group's event loop, starts the http requests that arrived.
+    private static let asgiTake: PyCFunction = { _, group in
+        guard let name = PyUnicode_AsUTF8(group!) else { return nil }
+        PythonRuntime.host.asgiTake(String(cString: name))
+        return PyRef(borrowing: swsgi_py_none()).take()
+    }
+
+    /// asgi_write(h, data, may_block): True when sent, None when it would wait (only without
+    /// may_block: nothing was sent), False when the response cannot go on.
+    private static let asgiWrite: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 3, "asgi_write"), let found = exchange(module, args[0]!),
+              let exchange = found else { return nil }
+        let mayBlock = PyObject_IsTrue(args[2]!)
+        if mayBlock < 0 { return nil }
+        switch exchange.asgiWrite(PyRef(borrowing: args[1]!), mayBlock: mayBlock == 1) {
+        case .sent: return swsgi_py_bool(1)
+        case .failed: return swsgi_py_bool(0)
+        case .wouldWait: return PyRef(borrowing: swsgi_py_none()).take()
+        case .error: return nil
+        }
+    }
+
+    /// asgi_send_file(h, file): whether the file went as a file (False: not a regular file).
+    private static let asgiSendFile: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 2, "asgi_send_file"), let found = exchange(module, args[0]!),
+              let exchange = found else { return nil }
+        return swsgi_py_bool(exchange.asgiSendFile(PyRef(borrowing: args[1]!)) ? 1 : 0)
+    }
+
+    /// asgi_post(h, job): job() is called on the worker thread that holds the request.
+    private static let asgiPost: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 2, "asgi_post"), let found = exchange(module, args[0]!),
+              let exchange = found, exchange.asgiPost(PyRef(borrowing: args[1]!)) else { return nil }
+        return PyRef(borrowing: swsgi_py_none()).take()
+    }
+
+    /// asgi_end(h, failure): the request ends; failure None when its response is whole, else
+    /// the HTTP status it failed with.
+    private static let asgiEnd: swsgi_fastcall = { module, args, count in
+        guard let args = arguments(args, count, 2, "asgi_end"), let found = exchange(module, args[0]!),
+              let exchange = found else { return nil }
+        var failure: Int32?
+        if args[1]! != swsgi_py_none() {
+            let status = PyLong_AsLong(args[1]!)
+            if status == -1, PyErr_Occurred() != nil { return nil }
+            guard let value = Int32(exactly: status) else {
+                PyErr_SetString(PyExc_ValueError, "swsgi: no such status: \(status)")
+                return nil
+            }
+            failure = value
+        }
+        guard exchange.asgiEnd(failure) else { return nil }
+        return PyRef(borrowing: swsgi_py_none()).take()
     }
 
     /// request_data(): mod_wsgi.request_data, the running request's dict.

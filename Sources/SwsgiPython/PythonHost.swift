@@ -14,6 +14,24 @@ package protocol PythonRequest: AnyObject {
     /// For a WebSocket the ASGI app accepted, after start_response with a 101: sends the head
     /// and gives up the client connection.
     func handOver() -> HandOver
+    /// An ASGI http request's I/O from its task on the event loop (see `Exchange+Loop`):
+    /// a body piece (without mayBlock only what cannot block), a file, a call the worker
+    /// thread makes, the end (failure nil: the response is whole). false with an exception set.
+    func asgiWrite(_ data: borrowing PyRef, mayBlock: Bool) -> LoopWrite
+    func asgiSendFile(_ file: borrowing PyRef) -> Bool
+    func asgiPost(_ job: consuming PyRef) -> Bool
+    func asgiEnd(_ failure: Int32?) -> Bool
+}
+
+/// What became of a body piece an ASGI task wrote.
+package enum LoopWrite {
+    case sent
+    /// Not sent: it could block the loop.
+    case wouldWait
+    /// The response cannot go on (the client went away, or a problem was logged).
+    case failed
+    /// With a Python exception set.
+    case error
 }
 
 /// What became of a connection's hand-over.
@@ -42,16 +60,23 @@ package struct PythonHost {
     /// mod_wsgi's process counts: requests finished and running, threads that ran requests,
     /// process start (seconds since the epoch), maximum processes, threads per process.
     package var processCounts: () -> (finished: Int, active: Int, threads: Int, start: Double, processes: Int, threadsPerProcess: Int)
+    /// The eventfd that an application group's event loop watches for http requests, and
+    /// what it calls then, on the loop (`_swsgi.asgi_doorbell`, `_swsgi.asgi_take`).
+    package var asgiDoorbell: (String) -> Int32
+    package var asgiTake: (String) -> Void
 
     package init(log: @escaping (Int32, UnsafePointer<CChar>) -> Void, apacheVersion: [Int],
                  request: @escaping (UnsafeMutableRawPointer) -> any PythonRequest,
                  runningRequest: @escaping () -> (any PythonRequest)?, requestData: @escaping () -> PyRef?,
-                 processCounts: @escaping () -> (finished: Int, active: Int, threads: Int, start: Double, processes: Int, threadsPerProcess: Int)) {
+                 processCounts: @escaping () -> (finished: Int, active: Int, threads: Int, start: Double, processes: Int, threadsPerProcess: Int),
+                 asgiDoorbell: @escaping (String) -> Int32, asgiTake: @escaping (String) -> Void) {
         self.log = log
         self.apacheVersion = apacheVersion
         self.request = request
         self.runningRequest = runningRequest
         self.requestData = requestData
         self.processCounts = processCounts
+        self.asgiDoorbell = asgiDoorbell
+        self.asgiTake = asgiTake
     }
 }

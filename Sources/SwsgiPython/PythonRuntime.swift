@@ -158,6 +158,11 @@ package enum PythonRuntime {
         return interpreter
     }
 
+    /// The interpreter of an application group, for a thread that holds its GIL already.
+    package static func interpreter(group: String) -> Interpreter? {
+        threadStates.interpreter(named: group, orFind: findOrCreate)
+    }
+
     /// Releases the GIL taken by enter.
     package static func leave() {
         _ = PyEval_SaveThread()

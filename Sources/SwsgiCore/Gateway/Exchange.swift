@@ -34,6 +34,10 @@ final class Exchange: PythonRequest {
     var flushes = 0
     /// Body bytes that can still be read, when the request said (Content-Length).
     var bodyLeft: Int?
+    /// An ASGI http request's, whose app runs on the event loop.
+    var onLoop: LoopRequest?
+    /// What an ASGI response that failed on its way out ends with (see run's result).
+    var failedWith: Int32?
 
     init(transport: Transport, interpreter: Interpreter, script: String, bodyLength: Int?) {
         self.transport = transport
@@ -128,6 +132,12 @@ final class Exchange: PythonRequest {
             if !writeBody(bytes.baseAddress!, bytes.count, nextReady: allReady) { return 0 }
         }
         if Python.errorPending { return failWithException() }
+        return endOfBody()
+    }
+
+    /// After the last block: the headers of an empty body if none went out, and whether the
+    /// body was as long as announced.
+    func endOfBody() -> Int32 {
         if !headersSent {
             if declaredLength == nil { declaredLength = 0 }
             if let problem = sendHeaders() { return fail(problem) }
@@ -142,9 +152,17 @@ final class Exchange: PythonRequest {
     /// wsgi.file_wrapper over a regular file: headers, then the file from its position.
     /// nil when the file cannot be sent that way (the caller iterates instead).
     private func sendFile(of wrapper: borrowing PyRef) -> Int32? {
+        guard let file = wrapper.attribute(interpreter.names.filelike) else {
+            Python.clearError()
+            return nil
+        }
+        return sendFile(file)
+    }
+
+    /// A file object's file from its position: headers, then the file.
+    func sendFile(_ file: borrowing PyRef) -> Int32? {
         let names = interpreter.names
-        guard let file = wrapper.attribute(names.filelike),
-              let fdObject = file.callMethod(names.fileno), let fdNumber = fdObject.int else {
+        guard let fdObject = file.callMethod(names.fileno), let fdNumber = fdObject.int else {
             Python.clearError()
             return nil
         }
@@ -182,7 +200,7 @@ final class Exchange: PythonRequest {
 
     // MARK: failures
 
-    private func fail(_ message: String) -> Int32 {
+    func fail(_ message: String) -> Int32 {
         log(SWSGI_LOG_ERR, message)
         return headersSent ? -1 : 500
     }

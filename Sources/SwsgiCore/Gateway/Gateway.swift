@@ -69,31 +69,80 @@ enum Gateway {
             }
             mtime = time
         }
+        let start = RequestStart(request: request, script: script, mtime: mtime, facts: facts, dispatch: dispatch,
+                                 transport: transport, threadID: thread.id, threadRequests: threadRequests, handlingStart: handlingStart)
+        if dispatch.asgi, !handsOverWebSocket(request, facts: facts) {
+            return LoopRequest(start).run(outcome: &outcome)
+        }
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
         defer { PythonRuntime.leave() }
-        outcome.applicationGroup = interpreter.metricsEntry
         thread.interruption.begin(interpreter, request: ObjectIdentifier(transport))
         defer { thread.interruption.end() }
-        if !dispatch.processGroup.isEmpty, interpreter.loadedAnother(script: script, mtime: mtime, callable: dispatch.callable) {
+        defer { thread.endRequestData() }
+        return prepare(start, in: interpreter, thread: thread, outcome: &outcome) { exchange, application, environ in
+            // mod_wsgi's events, only when an app subscribed to them.
+            guard interpreter.hasEventSubscribers else { return exchange.run(application: application, environ: environ) }
+            let status: Int32
+            if let started = interpreter.requestStarted(environ: environ, application: application) {
+                status = exchange.run(application: started, environ: environ)
+            } else {
+                interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_started event failed")
+                status = exchange.run(application: application, environ: environ)
+            }
+            if !interpreter.requestFinished(environ: environ, written: exchange.written) {
+                interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_finished event failed")
+            }
+            return status
+        }
+    }
+
+    /// What a request brings to the steps that need Python (its table lasts while it runs).
+    struct RequestStart {
+        let request: UnsafePointer<swsgi_request>
+        let script: String
+        let mtime: Int
+        let facts: RequestFacts
+        let dispatch: Dispatch
+        let transport: Transport
+        let threadID: Int
+        let threadRequests: Int
+        let handlingStart: Int
+    }
+
+    /// body's answer when the request goes on without it (on the event loop): its exchange is
+    /// not finished then.
+    static let handedOn: Int32 = -3
+
+    /// The steps of a request in its interpreter (GIL held): the script (re)loaded, the app found
+    /// (for an ASGI app its adapter), the environ made, and body run with them, its result the
+    /// request's; a failure is logged, and its status is the result instead. thread: the one
+    /// that runs the request, whose lines (sys.stdout, loading the script) then name its client.
+    static func prepare(_ start: RequestStart, in interpreter: Interpreter, thread: RequestThread?, outcome: inout Outcome,
+                        body: (Exchange, borrowing PyRef, borrowing PyRef) -> Int32) -> Int32 {
+        let (script, dispatch, transport) = (start.script, start.dispatch, start.transport)
+        outcome.applicationGroup = interpreter.metricsEntry
+        if !dispatch.processGroup.isEmpty, interpreter.loadedAnother(script: script, mtime: start.mtime, callable: dispatch.callable) {
             transport.log(SWSGI_LOG_INFO, "swsgi: restarting daemon process \(getpid()) of group '\(dispatch.processGroup)' because WSGI script '\(script)' changed")
             return restartNeeded
         }
-        defer { thread.endRequestData() }
-        let exchange = Exchange(transport: transport, interpreter: interpreter, script: script, bodyLength: facts.contentLength)
-        thread.exchange = exchange
+        let exchange = Exchange(transport: transport, interpreter: interpreter, script: script, bodyLength: start.facts.contentLength)
+        thread?.exchange = exchange
+        var status: Int32 = 500
         defer {
-            outcome.sentStatus = exchange.sentStatus
-            exchange.finish()
+            if status != handedOn {
+                outcome.sentStatus = exchange.sentStatus
+                exchange.finish()
+            }
         }
         var missing = false
-        guard let loaded = interpreter.application(script: script, mtime: mtime, callable: dispatch.callable, missing: &missing) else {
+        guard let loaded = interpreter.application(script: script, mtime: start.mtime, callable: dispatch.callable, missing: &missing) else {
             _ = firstLoadFailure.compareExchange(expected: 0, desired: Int(monotonicSeconds() * 1000), ordering: .relaxed)
             if missing {
                 transport.log(SWSGI_LOG_ERR, "swsgi: target WSGI script '\(script)' does not contain WSGI application '\(dispatch.callable)'")
             } else {
                 interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: failed to exec Python script file '\(script)'")
             }
-            return 500
+            return status
         }
         if !scriptLoaded.load(ordering: .relaxed) { scriptLoaded.store(true, ordering: .relaxed) }
         // An ASGI app runs behind a WSGI callable of the ASGI layer (ASGISource).
@@ -101,29 +150,34 @@ enum Gateway {
                 ? interpreter.asgiAdapter(for: loaded, requestTimeout: asgiTimeouts.request, shutdownTimeout: asgiTimeouts.shutdown)
                 : Optional(consume loaded) else {
             interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot run '\(script)' as an ASGI app")
-            return 500
+            return status
         }
         let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch,
-                                       daemonStart: transport is ApacheTransport ? nil : handlingStart,
-                                       scriptStart: epochMicroseconds(), threadID: thread.id, threadRequests: threadRequests,
+                                       daemonStart: transport is ApacheTransport ? nil : start.handlingStart,
+                                       scriptStart: epochMicroseconds(), threadID: start.threadID, threadRequests: start.threadRequests,
                                        totalRequests: RequestThread.finished.load(ordering: .relaxed),
                                        asgiConnection: dispatch.asgi ? (transport as? SocketTransport)?.channel.fd : nil)
-        guard let environ = buildEnviron(request, facts: facts, settings: settings, exchange: exchange) else {
+        guard let environ = buildEnviron(start.request, facts: start.facts, settings: settings, exchange: exchange) else {
             interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot build the WSGI environ for '\(script)'")
-            return 500
+            return status
         }
-        // mod_wsgi's events, only when an app subscribed to them.
-        guard interpreter.hasEventSubscribers else { return exchange.run(application: application, environ: environ) }
-        let status: Int32
-        if let started = interpreter.requestStarted(environ: environ, application: application) {
-            status = exchange.run(application: started, environ: environ)
-        } else {
-            interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_started event failed")
-            status = exchange.run(application: application, environ: environ)
-        }
-        if !interpreter.requestFinished(environ: environ, written: exchange.written) {
-            interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: the request_finished event failed")
-        }
+        status = body(exchange, application, environ)
         return status
+    }
+
+    /// Whether an ASGI request is a WebSocket handshake whose connection can be handed over,
+    /// which the ASGI layer's WebSocket half answers as a WSGI app would; every other ASGI
+    /// request is http, and runs on the event loop (its WebSocket half says why a handshake
+    /// that cannot be handed over is answered as http).
+    private static func handsOverWebSocket(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts) -> Bool {
+        guard facts.upgrade, facts.value(of: handoverKey, in: request) == "",
+              facts.value(of: "REQUEST_METHOD", in: request) == "GET" else { return false }
+        func tokens(_ name: String) -> [Substring] {
+            (facts.value(of: name, in: request) ?? "").lowercased().split(separator: ",").map { token in
+                let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+                return token.drop(while: blank).reversed().drop(while: blank).reversed().reduce(into: "") { $0.append($1) }
+            }
+        }
+        return tokens("HTTP_UPGRADE").contains("websocket") && tokens("HTTP_CONNECTION").contains("upgrade")
     }
 }

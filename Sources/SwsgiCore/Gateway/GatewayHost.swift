@@ -12,6 +12,8 @@ extension PythonHost {
             processCounts: {
                 (RequestThread.finished.load(ordering: .relaxed), RequestThread.active.load(ordering: .relaxed),
                  RequestThread.threads, RequestThread.processStart, Gateway.processes, Gateway.threads)
-            })
+            },
+            asgiDoorbell: { ASGILoop.named($0).watched() },
+            asgiTake: { ASGILoop.named($0).take() })
     }
 }
