@@ -69,10 +69,10 @@ def _take_arrivals():
     _swsgi.asgi_take(_swsgi_support.APPLICATION_GROUP)
 
 
-def begin(owner, environ, request):
+def begin(owner, scope, request, script, body_left, connection, refusal):
     """An http request that arrived on the loop: its task starts. The core keeps the exchange
     for its worker thread's timed_out."""
-    return Exchange(owner, environ, request)
+    return Exchange(owner, scope, request, script, body_left, connection, refusal)
 
 
 def _log(message, level=ERR):
@@ -104,9 +104,9 @@ class App:
     def __call__(self, environ, start_response):
         """A WebSocket handshake, on the worker thread, which the WSGI gateway runs as a WSGI app."""
         if not self.ready and not self._startup(REQUEST_TIMEOUT or None):
-            return _startup_timeout(environ, start_response)
+            return _startup_timeout(start_response, environ.get('SCRIPT_FILENAME', ''))
         if self.failure is not None:
-            return _startup_failed(self, environ, start_response)
+            return _startup_failed(self, start_response, environ.get('SCRIPT_FILENAME', ''))
         return _swsgi_asgi_ws.respond(self, environ, start_response)
 
     def _startup(self, timeout):
@@ -138,16 +138,16 @@ class App:
             self.lock.release()
 
 
-def _startup_timeout(environ, start_response):
+def _startup_timeout(start_response, script):
     # The request's request-timeout passed while the startup ran (it goes on).
-    environ['wsgi.errors'].write("swsgi: ASGI app %s: request-timeout of %s s passed while its lifespan "
-                                 "startup ran\n" % (environ.get('SCRIPT_FILENAME', ''), REQUEST_TIMEOUT))
+    _swsgi.log(start_response.__self__._h, ERR, "swsgi: ASGI app %s: request-timeout of %s s passed while its lifespan "
+               "startup ran" % (script, REQUEST_TIMEOUT))
     return _answer(start_response, '504 Gateway Timeout', b'Gateway Timeout\n')
 
 
-def _startup_failed(owner, environ, start_response):
-    environ['wsgi.errors'].write('swsgi: ASGI app %s: answering 503 as its lifespan startup failed: %s\n'
-                                 % (environ.get('SCRIPT_FILENAME', ''), owner.failure))
+def _startup_failed(owner, start_response, script):
+    _swsgi.log(start_response.__self__._h, ERR, 'swsgi: ASGI app %s: answering 503 as its lifespan startup failed: %s'
+               % (script, owner.failure))
     return _answer(start_response, '503 Service Unavailable', b'Service Unavailable\n')
 
 
@@ -217,30 +217,6 @@ def _shutdown_all():
             _log('swsgi: ASGI app %r: lifespan shutdown failed: %s' % (adapter.app, detail))
 
 
-def http_scope(environ, state):
-    """The http scope from the CGI variables and the headers the Apache child sent as they were."""
-    raw_path = environ.get('REQUEST_URI', '').split('?', 1)[0].encode('latin-1')
-    lines = environ.get('swsgi.asgi_headers', '').encode('latin-1').split(b'\n')
-    headers = [(name.lower(), value) for name, _, value in (line.partition(b': ') for line in lines) if name]
-    protocol = environ.get('SERVER_PROTOCOL', 'HTTP/1.1')[5:]
-    return {
-        'type': 'http',
-        'asgi': ASGI,
-        'http_version': '2' if protocol.startswith('2') else protocol,
-        'method': environ['REQUEST_METHOD'],
-        'scheme': environ['wsgi.url_scheme'],
-        'path': (unquote_to_bytes(raw_path) if b'%' in raw_path else raw_path).decode('utf-8', 'replace'),
-        'raw_path': raw_path,
-        'root_path': environ.get('SCRIPT_NAME', '').encode('latin-1').decode('utf-8', 'replace'),
-        'query_string': environ.get('QUERY_STRING', '').encode('latin-1'),
-        'headers': headers,
-        'client': (environ.get('REMOTE_ADDR', ''), int(environ.get('REMOTE_PORT') or 0)),
-        'server': (environ.get('SERVER_ADDR', ''), int(environ.get('mod_wsgi.listener_port') or environ.get('SERVER_PORT') or 0)),
-        'state': dict(state),
-        'extensions': {'http.response.pathsend': {}},
-    }
-
-
 def _status_headers(status, headers):
     """WSGI's status line and (str, str) headers for an http.response.start; or the problem."""
     if type(status) is not int or not 100 <= status <= 999:
@@ -264,20 +240,23 @@ def _status_headers(status, headers):
 class Exchange:
     """One http request on the loop; `request` is the gateway's start_response object."""
 
-    def __init__(self, owner, environ, request):
-        self.owner, self.environ, self.request = owner, environ, request
+    __slots__ = ('owner', 'scope', 'request', 'script', 'body_left', 'connection', 'refusal', 'h', 'loop', 'task',
+                 'started', 'complete', 'gone', 'body_done', 'yielded', 'pending', 'watching')
+
+    def __init__(self, owner, scope, request, script, body_left, connection, refusal):
+        self.owner, self.scope, self.request, self.script = owner, scope, request, script
+        # Body bytes to come (None: until the chunked body ends), the connection to the Apache
+        # child, why a WebSocket handshake is answered as http.
+        self.body_left, self.connection, self.refusal = body_left, connection, refusal
         self.h = request._h
         self.loop = _loop
         # started: http.response.start came; complete: the response ended (or was ended for
         # the app); gone: nothing the app sends goes anywhere any more.
         self.started = self.complete = self.gone = self.body_done = self.yielded = False
         self.pending = set()
-        # The connection to the Apache child, watched while the app waits for http.disconnect:
-        # the child closes it when its client left. Never watched once the request ends.
-        self.connection = environ.get('swsgi.asgi_connection')
+        # The connection is watched while the app waits for http.disconnect: the child closes it
+        # when its client left. Never watched once the request ends.
         self.watching = False
-        length = environ.get('CONTENT_LENGTH')
-        self.body_left = int(length) if length else (None if 'HTTP_TRANSFER_ENCODING' in environ else 0)
         self.task = self.loop.create_task(self._call())
 
     def _call(self):
@@ -288,25 +267,24 @@ class Exchange:
     async def _start_first(self):
         """The app's lifespan startup has not finished (or failed): waited for off the loop."""
         if not self.owner.ready and not await self.loop.run_in_executor(None, self.owner._startup, REQUEST_TIMEOUT or None):
-            return self._respond(_startup_timeout)
+            return self._respond(_startup_timeout(self.request.start_response, self.script))
         if self.owner.failure is not None:
-            return self._respond(lambda environ, start_response: _startup_failed(self.owner, environ, start_response))
+            return self._respond(_startup_failed(self.owner, self.request.start_response, self.script))
         await self._run()
 
-    def _respond(self, answer):
-        """A response of swsgi's own, which cannot wait."""
+    def _respond(self, body):
+        """A response of swsgi's own (_answer's), which cannot wait."""
         self.started = True
-        for body in answer(self.environ, self.request.start_response):
-            _swsgi.asgi_write(self.h, body, False)
+        _swsgi.asgi_write(self.h, body[0], False)
         self._end(None)
 
     async def _run(self):
-        script = self.environ.get('SCRIPT_FILENAME', '')
-        refusal = _swsgi_asgi_ws.http_refusal(self.environ)
-        if refusal:
-            self.environ['wsgi.errors'].write('swsgi: WebSocket request to ASGI app %s answered as HTTP: %s\n' % (script, refusal))
+        script = self.script
+        if self.refusal:
+            _swsgi.log(self.h, ERR, 'swsgi: WebSocket request to ASGI app %s answered as HTTP: %s' % (script, self.refusal))
         try:
-            await self.owner.app(http_scope(self.environ, self.owner.state), self.receive, self.send)
+            self.scope['state'] = dict(self.owner.state)
+            await self.owner.app(self.scope, self.receive, self.send)
             if not self.complete:
                 if self.gone and not self.started:
                     # The client went while its body was read, and the app took it well: a 400
@@ -373,7 +351,7 @@ class Exchange:
 
     def _read(self, answer):
         try:
-            data = self.environ['wsgi.input'].read(CHUNK)
+            data = _swsgi.read(self.h, CHUNK, False)
         except OSError:
             data = None
         self.loop.call_soon_threadsafe(_resolve, answer, data)
@@ -397,8 +375,8 @@ class Exchange:
                         if not _swsgi.asgi_write(self.h, piece, True):
                             break
         except Exception as e:
-            _swsgi_support.log_exception(self.h, "swsgi: exception occurred processing WSGI script '%s'"
-                                         % self.environ.get('SCRIPT_FILENAME', ''), type(e), e, e.__traceback__)
+            _swsgi_support.log_exception(self.h, "swsgi: exception occurred processing WSGI script '%s'" % self.script,
+                                         type(e), e, e.__traceback__)
             status = 500
         self.loop.call_soon_threadsafe(self._path_sent, answer, status)
 
@@ -413,10 +391,10 @@ class Exchange:
         self.loop.call_soon_threadsafe(self._abandon, detached)
         detached.wait()
         if not self.owner.ready:
-            body = _startup_timeout(self.environ, self.request.start_response)
+            body = _startup_timeout(self.request.start_response, self.script)
         else:
-            self.environ['wsgi.errors'].write("swsgi: request-timeout of %s s reached by ASGI app '%s'; its task is cancelled\n"
-                                              % (REQUEST_TIMEOUT, self.environ.get('SCRIPT_FILENAME', '')))
+            _swsgi.log(self.h, ERR, "swsgi: request-timeout of %s s reached by ASGI app '%s'; its task is cancelled"
+                       % (REQUEST_TIMEOUT, self.script))
             if _swsgi.sent(self.h):
                 return 504
             try:
@@ -470,10 +448,9 @@ class Exchange:
             head = _status_headers(message.get('status'), message.get('headers', ()))
             if isinstance(head, str):
                 # One line, a 500 and nothing of the app's on the wire, as for a WSGI app.
-                self.environ['wsgi.errors'].write("swsgi: ASGI app '%s': %s\n" % (self.environ.get('SCRIPT_FILENAME', ''), head))
+                _swsgi.log(self.h, ERR, "swsgi: ASGI app '%s': %s" % (self.script, head))
                 self.gone = True
-                return self._respond(lambda environ, start_response: _answer(
-                    start_response, '500 Internal Server Error', b'Internal Server Error\n'))
+                return self._respond(_answer(self.request.start_response, '500 Internal Server Error', b'Internal Server Error\n'))
             self.request.start_response(*head)
         elif not self.complete:
             if kind == 'http.response.pathsend':

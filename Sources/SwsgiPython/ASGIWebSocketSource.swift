@@ -43,20 +43,6 @@ def message_bytes(value, kind, key):
     return bytes(value)
 
 
-def _tokens(value):
-    return {token.strip().lower() for token in value.split(',')}
-
-
-def http_refusal(environ):
-    """Why a WebSocket handshake goes to the app as an http request (its connection cannot be
-    handed over: the core says so in swsgi.handover); None for any other request."""
-    refusal = environ.get('swsgi.handover')
-    if refusal and environ['REQUEST_METHOD'] == 'GET' and 'websocket' in _tokens(environ.get('HTTP_UPGRADE', '')) \
-            and 'upgrade' in _tokens(environ.get('HTTP_CONNECTION', '')):
-        return refusal
-    return None
-
-
 def respond(owner, environ, start_response):
     """The WSGI face of a WebSocket handshake whose connection can be handed over (the core
     sends every other request to the event loop as http)."""
@@ -82,9 +68,10 @@ def respond(owner, environ, start_response):
 
 
 def websocket_scope(environ, state):
-    import _swsgi_asgi
-    scope = _swsgi_asgi.http_scope(environ, state)
+    # The core made the request's http scope, as for an http request.
+    scope = environ['swsgi.asgi_scope']
     del scope['method']
+    scope['state'] = dict(state)
     offered = environ.get('HTTP_SEC_WEBSOCKET_PROTOCOL', '')
     scope.update(type='websocket', asgi=ASGI, scheme='wss' if scope['scheme'] == 'https' else 'ws',
                  subprotocols=[p.strip() for p in offered.split(',') if p.strip()],

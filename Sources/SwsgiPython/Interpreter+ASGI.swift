@@ -10,19 +10,16 @@ extension Interpreter {
 
     /// The WSGI-callable face of an ASGI app (`_swsgi_asgi.adapt`), the module made on first
     /// use; nil with an exception set. Timeouts in seconds (request-timeout 0: none).
+    /// Each app's is kept, with the app: an address cannot name another app later.
     package func asgiAdapter(for app: borrowing PyRef, requestTimeout: Int, shutdownTimeout: Int) -> PyRef? {
+        if let known = asgiAdapters[app.ptr] { return PyRef(borrowing: known) }
         guard let module = Self.loadedASGIModule() ?? Self.makeASGIModule(),
               let adapt = PyRef(PyObject_GetAttrString(module.ptr, "adapt")),
               let request = PyRef(PyLong_FromLong(requestTimeout)),
-              let shutdown = PyRef(PyLong_FromLong(shutdownTimeout)) else { return nil }
-        return PyRef(call(adapt.ptr, app.ptr, request.ptr, shutdown.ptr))
-    }
-
-    /// `_swsgi_asgi.begin(adapter, environ, request)` on the event loop: the request's task
-    /// starts; the ASGI layer's exchange, for timedOut. nil with an exception set.
-    package func asgiBegin(adapter: borrowing PyRef, environ: borrowing PyRef, request: borrowing PyRef) -> PyRef? {
-        guard let module = Self.loadedASGIModule(), let begin = PyRef(PyObject_GetAttrString(module.ptr, "begin")) else { return nil }
-        return PyRef(call(begin.ptr, adapter.ptr, environ.ptr, request.ptr))
+              let shutdown = PyRef(PyLong_FromLong(shutdownTimeout)),
+              let adapter = PyRef(call(adapt.ptr, app.ptr, request.ptr, shutdown.ptr)) else { return nil }
+        asgiAdapters[app.copy().take()] = adapter.copy().take()
+        return adapter
     }
 
     /// On the worker thread once request-timeout passed: the exchange's `timed_out()`, the
@@ -45,7 +42,7 @@ extension Interpreter {
     }
 
     /// The module once it is whole (its last line sets READY).
-    private static func loadedASGIModule() -> PyRef? {
+    static func loadedASGIModule() -> PyRef? {
         guard let name = PyRef(PyUnicode_FromString("_swsgi_asgi")), let module = PyRef(PyImport_GetModule(name.ptr)),
               PyObject_HasAttrString(module.ptr, "READY") == 1 else { return nil }
         return module

@@ -36,6 +36,10 @@ package final class Interpreter {
     package let names: Names
     package let environKeys = KeyCache()
     package let environTemplate = EnvironTemplate()
+    /// The ASGI layer's adapter of each ASGI app (owned references of both), and what its
+    /// scopes share (made with the first).
+    var asgiAdapters: [PyPtr: PyPtr] = [:]
+    var asgi: ASGIObjects?
     /// Loaded WSGI callables by script path: the script's mtime, the callable's name.
     private var scripts: [String: [(mtime: Int, name: String, callable: PyPtr)]] = [:]
 

@@ -71,7 +71,8 @@ enum Gateway {
         }
         let start = RequestStart(request: request, script: script, mtime: mtime, facts: facts, dispatch: dispatch,
                                  transport: transport, threadID: thread.id, threadRequests: threadRequests, handlingStart: handlingStart)
-        if dispatch.asgi, !handsOverWebSocket(request, facts: facts) {
+        // An ASGI request other than a WebSocket handshake is http, run on the event loop.
+        if dispatch.asgi, webSocketHandover(request, facts: facts) != "" {
             return LoopRequest(start).run(outcome: &outcome)
         }
         guard let interpreter = PythonRuntime.enter(group: dispatch.applicationGroup) else { return 500 }
@@ -79,7 +80,13 @@ enum Gateway {
         thread.interruption.begin(interpreter, request: ObjectIdentifier(transport))
         defer { thread.interruption.end() }
         defer { thread.endRequestData() }
-        return prepare(start, in: interpreter, thread: thread, outcome: &outcome) { exchange, application, environ in
+        return prepare(start, in: interpreter, thread: thread, outcome: &outcome) { exchange, application in
+            guard let environ = environ(start, exchange: exchange) else { return 500 }
+            // A WebSocket handshake to an ASGI app: its scope is made as an http request's.
+            if dispatch.asgi, !interpreter.addASGIScope(to: environ, scopeFacts(of: start)) {
+                interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot make the ASGI scope for '\(script)'")
+                return 500
+            }
             // mod_wsgi's events, only when an app subscribed to them.
             guard interpreter.hasEventSubscribers else { return exchange.run(application: application, environ: environ) }
             let status: Int32
@@ -114,11 +121,11 @@ enum Gateway {
     static let handedOn: Int32 = -3
 
     /// The steps of a request in its interpreter (GIL held): the script (re)loaded, the app found
-    /// (for an ASGI app its adapter), the environ made, and body run with them, its result the
-    /// request's; a failure is logged, and its status is the result instead. thread: the one
+    /// (for an ASGI app its adapter), and body run with them, its result the request's; a
+    /// failure is logged, and its status is the result instead. thread: the one
     /// that runs the request, whose lines (sys.stdout, loading the script) then name its client.
     static func prepare(_ start: RequestStart, in interpreter: Interpreter, thread: RequestThread?, outcome: inout Outcome,
-                        body: (Exchange, borrowing PyRef, borrowing PyRef) -> Int32) -> Int32 {
+                        body: (Exchange, borrowing PyRef) -> Int32) -> Int32 {
         let (script, dispatch, transport) = (start.script, start.dispatch, start.transport)
         outcome.applicationGroup = interpreter.metricsEntry
         if !dispatch.processGroup.isEmpty, interpreter.loadedAnother(script: script, mtime: start.mtime, callable: dispatch.callable) {
@@ -152,32 +159,37 @@ enum Gateway {
             interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot run '\(script)' as an ASGI app")
             return status
         }
-        let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: dispatch,
-                                       daemonStart: transport is ApacheTransport ? nil : start.handlingStart,
-                                       scriptStart: epochMicroseconds(), threadID: start.threadID, threadRequests: start.threadRequests,
-                                       totalRequests: RequestThread.finished.load(ordering: .relaxed),
-                                       asgiConnection: dispatch.asgi ? (transport as? SocketTransport)?.channel.fd : nil)
-        guard let environ = buildEnviron(start.request, facts: start.facts, settings: settings, exchange: exchange) else {
-            interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot build the WSGI environ for '\(script)'")
-            return status
-        }
-        status = body(exchange, application, environ)
+        status = body(exchange, application)
         return status
     }
 
-    /// Whether an ASGI request is a WebSocket handshake whose connection can be handed over,
-    /// which the ASGI layer's WebSocket half answers as a WSGI app would; every other ASGI
-    /// request is http, and runs on the event loop (its WebSocket half says why a handshake
-    /// that cannot be handed over is answered as http).
-    private static func handsOverWebSocket(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts) -> Bool {
-        guard facts.upgrade, facts.value(of: handoverKey, in: request) == "",
-              facts.value(of: "REQUEST_METHOD", in: request) == "GET" else { return false }
+    /// The request's environ (and its exchange's Python objects); nil when that failed (logged).
+    private static func environ(_ start: RequestStart, exchange: Exchange) -> PyRef? {
+        let transport = start.transport
+        let settings = EnvironSettings(multithread: multithread, multiprocess: multiprocess, dispatch: start.dispatch,
+                                       daemonStart: transport is ApacheTransport ? nil : start.handlingStart,
+                                       scriptStart: epochMicroseconds(), threadID: start.threadID, threadRequests: start.threadRequests,
+                                       totalRequests: RequestThread.finished.load(ordering: .relaxed),
+                                       asgiConnection: start.dispatch.asgi ? (transport as? SocketTransport)?.channel.fd : nil)
+        let environ = buildEnviron(start.request, facts: start.facts, settings: settings, exchange: exchange)
+        if environ == nil {
+            exchange.interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot build the WSGI environ for '\(start.script)'")
+        }
+        return environ
+    }
+
+    /// For a WebSocket handshake to an ASGI app, swsgi.handover: "" when its connection can be
+    /// handed over (the ASGI layer's WebSocket half then answers it as a WSGI app would), else
+    /// why not (it is answered as http); nil for any other request.
+    static func webSocketHandover(_ request: UnsafePointer<swsgi_request>, facts: RequestFacts) -> String? {
+        guard facts.upgrade, let handover = facts.value(of: handoverKey, in: request),
+              facts.value(of: "REQUEST_METHOD", in: request) == "GET" else { return nil }
         func tokens(_ name: String) -> [Substring] {
             (facts.value(of: name, in: request) ?? "").lowercased().split(separator: ",").map { token in
                 let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
                 return token.drop(while: blank).reversed().drop(while: blank).reversed().reduce(into: "") { $0.append($1) }
             }
         }
-        return tokens("HTTP_UPGRADE").contains("websocket") && tokens("HTTP_CONNECTION").contains("upgrade")
+        return tokens("HTTP_UPGRADE").contains("websocket") && tokens("HTTP_CONNECTION").contains("upgrade") ? handover : nil
     }
 }

@@ -153,12 +153,20 @@ final class LoopRequest {
         var outcome = Gateway.Outcome()
         if let interpreter {
             // Entered again on the loop's own thread, which holds the GIL: only the lookup.
-            result = Gateway.prepare(start, in: interpreter, thread: nil, outcome: &outcome) { exchange, adapter, environ in
+            result = Gateway.prepare(start, in: interpreter, thread: nil, outcome: &outcome) { exchange, adapter in
                 exchange.onLoop = self
                 self.exchange = exchange
-                switch exchange.request {
-                case .some(let request): layer = interpreter.asgiBegin(adapter: adapter, environ: environ, request: request)
-                case .none: break
+                if exchange.makeObjects(), let scope = interpreter.asgiHTTPScope(scopeFacts(of: start)) {
+                    let facts = start.facts
+                    let refusal = Gateway.webSocketHandover(start.request, facts: facts)
+                    switch exchange.request {
+                    case .some(let request):
+                        layer = interpreter.asgiBegin(adapter: adapter, scope: scope, request: request, script: start.script,
+                                                      bodyLeft: facts.contentLength ?? (facts.chunked ? nil : 0),
+                                                      connection: (start.transport as? SocketTransport)?.channel.fd,
+                                                      refusal: refusal?.isEmpty == false ? refusal : nil)
+                    case .none: break
+                    }
                 }
                 guard layer != nil else {
                     interpreter.logPendingException(handle: nil, log: exchange.log, message: "swsgi: cannot start ASGI app '\(start.script)'")
@@ -238,4 +246,35 @@ final class LoopRequest {
     private func drop(_ dropped: [Job]) {
         for case .call(let callable) in dropped { callable.drop() }
     }
+}
+
+/// The CGI variables an ASGI scope is made of, from a request's table.
+func scopeFacts(of start: Gateway.RequestStart) -> ScopeFacts {
+    var facts = ScopeFacts()
+    facts.https = start.facts.https
+    let r = start.request.pointee
+    for i in 0..<r.count {
+        guard let key = r.keys[i], let value = r.values[i] else { continue }
+        switch key[0] {
+        case 0x52 /* R */:
+            if strcmp(key, "REQUEST_METHOD") == 0 { facts.method = value }
+            else if strcmp(key, "REQUEST_URI") == 0 { facts.requestURI = value }
+            else if strcmp(key, "REMOTE_ADDR") == 0 { facts.remoteAddress = value }
+            else if strcmp(key, "REMOTE_PORT") == 0 { facts.remotePort = value }
+        case 0x53 /* S */:
+            if strcmp(key, "SERVER_PROTOCOL") == 0 { facts.serverProtocol = value }
+            else if strcmp(key, "SCRIPT_NAME") == 0 { facts.scriptName = value }
+            else if strcmp(key, "SERVER_ADDR") == 0 { facts.serverAddress = value }
+            else if strcmp(key, "SERVER_PORT") == 0, value[0] != 0 { facts.serverPort = value }
+        case 0x51 /* Q */:
+            if strcmp(key, "QUERY_STRING") == 0 { facts.queryString = value }
+        case 0x73 /* s */:
+            if strcmp(key, asgiHeadersKey) == 0 { facts.headers = value }
+        case 0x6D /* m */:
+            if strcmp(key, "mod_wsgi.listener_port") == 0, value[0] != 0 { facts.listenerPort = value }
+        default:
+            break
+        }
+    }
+    return facts
 }
